@@ -1,0 +1,42 @@
+# idsess: PGXS build, pg_regress and isolation tests, TAP tests.
+
+EXTENSION = idsess
+MODULE_big = idsess
+OBJS = \
+	src/idsess.o \
+	src/settings.o \
+	src/crypto.o \
+	src/seal.o \
+	src/keyring.o \
+	src/spi.o \
+	src/validate.o \
+	src/store.o \
+	src/clients.o \
+	src/query.o \
+	src/revoke.o \
+	src/expire.o \
+	src/shmem.o \
+	src/worker.o
+DATA = idsess--1.0.sql
+PGFILEDESC = "idsess - server-side session store for identity servers"
+
+PG_CONFIG ?= pg_config
+
+# Our own code builds warning-free under -Wall -Wextra; PostgreSQL's headers
+# are included as system headers so that their unused parameters do not count.
+PG_CFLAGS = -Wall -Wextra
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+ifdef WERROR
+PG_CFLAGS += -Werror
+endif
+
+# The pg_regress suite (sql/, expected/) and the isolation specs (specs/)
+# run against a server that preloads idsess and has a master key: see
+# scripts/dev test, which sets that up.
+REGRESS = store seal inputs clients query revoke expire worker
+REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
+ISOLATION = add_client take_expired revoke_add_client
+TAP_TESTS = 1
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,345 @@
+/* idsess--1.0.sql: the tables, types and functions of the session store */
+
+\echo Use "CREATE EXTENSION idsess CASCADE" to load this file. \quit
+
+-- The tables live in their own schema, off the users' search_path; the
+-- functions are created in the extension's schema so that they can be called
+-- unqualified.
+CREATE SCHEMA idsess;
+COMMENT ON SCHEMA idsess IS 'idsess: session tables (owner-only), views and types; the functions live in the schema CREATE EXTENSION chose';
+REVOKE ALL ON SCHEMA idsess FROM PUBLIC;
+
+-- Data keys, each wrapped (sealed) under the master key from
+-- idsess.master_key_file.  Exactly one key is active for new seals.
+CREATE TABLE idsess.keys (
+	id integer PRIMARY KEY CHECK (id > 0),
+	state text NOT NULL DEFAULT 'active'
+		CHECK (state IN ('active', 'inactive', 'destroyed')),
+	wrapped bytea CHECK ((state = 'destroyed') = (wrapped IS NULL)),
+	created timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	deactivated timestamptz,
+	destroyed timestamptz
+);
+CREATE UNIQUE INDEX keys_one_active ON idsess.keys (state) WHERE state = 'active';
+COMMENT ON TABLE idsess.keys IS 'Data keys that seal tickets, each wrapped under the master key; one is active';
+
+CREATE TABLE idsess.sessions (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	key text NOT NULL,
+	scheme text NOT NULL,
+	subject_id text NOT NULL,
+	session_id text NOT NULL,
+	display_name text,
+	created timestamptz NOT NULL,
+	renewed timestamptz NOT NULL,
+	expires timestamptz,
+	idle_timeout interval,
+	-- last_active is written by idsess_touch and is deliberately not
+	-- indexed, so that a touch can be a HOT update.
+	last_active timestamptz NOT NULL,
+	-- When the expirer must next look at the row: the earlier of expires
+	-- and last_active + idle_timeout as last written by a create, an update
+	-- or the expirer itself; NULL for a session that never expires.
+	due timestamptz,
+	key_id integer NOT NULL,
+	ticket bytea NOT NULL,
+	CONSTRAINT sessions_key_key UNIQUE (key),
+	CONSTRAINT sessions_expires_check CHECK (expires IS NULL OR expires >= created)
+) WITH (fillfactor = 90);
+-- Sealed tickets do not compress; do not try.
+ALTER TABLE idsess.sessions ALTER COLUMN ticket SET STORAGE EXTERNAL;
+CREATE INDEX sessions_subject_idx ON idsess.sessions (subject_id);
+CREATE INDEX sessions_sid_idx ON idsess.sessions (session_id);
+CREATE INDEX sessions_due_idx ON idsess.sessions (due) WHERE due IS NOT NULL;
+CREATE INDEX sessions_key_id_idx ON idsess.sessions (key_id);
+CREATE INDEX sessions_search_idx ON idsess.sessions USING gin (
+	pg_catalog.lower(subject_id) gin_trgm_ops,
+	pg_catalog.lower(session_id) gin_trgm_ops,
+	pg_catalog.lower(display_name) gin_trgm_ops);
+COMMENT ON TABLE idsess.sessions IS 'Server-side sessions; the ticket column holds sealed (encrypted and authenticated) tickets only';
+
+CREATE TABLE idsess.session_clients (
+	session bigint NOT NULL,
+	client_id text NOT NULL,
+	added timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (session, client_id)
+);
+CREATE INDEX session_clients_client_idx ON idsess.session_clients (client_id, session);
+COMMENT ON TABLE idsess.session_clients IS 'The client applications that joined each session (idsess.sessions.id)';
+
+CREATE TABLE idsess.session_saml (
+	session bigint NOT NULL,
+	entity_id text NOT NULL,
+	session_index text NOT NULL,
+	name_id text NOT NULL,
+	name_id_format text,
+	added timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (session, entity_id, session_index)
+);
+CREATE INDEX session_saml_entity_idx ON idsess.session_saml (entity_id, session);
+COMMENT ON TABLE idsess.session_saml IS 'SAML service-provider sessions within each session (idsess.sessions.id)';
+
+-- Back-channel logouts owed for sessions the expirer removed, written only
+-- when idsess.expired_sessions_trigger_logout is on.
+CREATE TABLE idsess.logout_outbox (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	queued timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	cause text NOT NULL CHECK (cause IN ('expired', 'idle')),
+	subject_id text NOT NULL,
+	session_id text NOT NULL,
+	clients text[] NOT NULL,
+	saml_sessions jsonb NOT NULL
+);
+COMMENT ON TABLE idsess.logout_outbox IS 'Back-channel logouts owed for expired sessions, drained by idsess_take_logouts()';
+
+-- Revocations and key operations: who did what, when, to how many.
+CREATE TABLE idsess.audit (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	actor name NOT NULL DEFAULT SESSION_USER,
+	action text NOT NULL,
+	subject_id text,
+	session_id text,
+	client_ids text[],
+	reason text,
+	sessions integer,
+	clients integer
+);
+COMMENT ON TABLE idsess.audit IS 'Audit trail of revocations and key operations: who (session user), when, the filter, the reason, how many sessions and clients';
+
+SELECT pg_catalog.pg_extension_config_dump('idsess.audit', '');
+SELECT pg_catalog.pg_extension_config_dump('idsess.keys', '');
+SELECT pg_catalog.pg_extension_config_dump('idsess.sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('idsess.session_clients', '');
+SELECT pg_catalog.pg_extension_config_dump('idsess.session_saml', '');
+SELECT pg_catalog.pg_extension_config_dump('idsess.logout_outbox', '');
+
+REVOKE ALL ON ALL TABLES IN SCHEMA idsess FROM PUBLIC;
+
+CREATE TYPE idsess.session AS (
+	key text,
+	scheme text,
+	subject_id text,
+	session_id text,
+	display_name text,
+	created timestamptz,
+	renewed timestamptz,
+	expires timestamptz,
+	last_active timestamptz,
+	idle_timeout interval,
+	clients text[],
+	saml_sessions jsonb,
+	ticket text,
+	ticket_bytes bytea
+);
+COMMENT ON TYPE idsess.session IS 'A session as the store functions return it; ticket (text) or ticket_bytes (bytea) is set only by functions that open tickets';
+
+CREATE TYPE idsess.query_row AS (
+	key text,
+	scheme text,
+	subject_id text,
+	session_id text,
+	display_name text,
+	created timestamptz,
+	renewed timestamptz,
+	expires timestamptz,
+	last_active timestamptz,
+	clients text[],
+	results_token text,
+	has_prev boolean,
+	has_next boolean,
+	total_count bigint,
+	total_pages integer,
+	current_page integer
+);
+COMMENT ON TYPE idsess.query_row IS 'One row of an idsess_query() page: a session (no ticket) and the page''s paging facts, repeated on every row';
+
+CREATE TYPE idsess.revoked AS (
+	key text,
+	subject_id text,
+	session_id text,
+	clients text[],
+	saml_sessions jsonb
+);
+COMMENT ON TYPE idsess.revoked IS 'A session idsess_revoke() removed, with the clients and SAML SPs owed a back-channel logout';
+
+CREATE TYPE idsess.logout AS (
+	id bigint,
+	queued timestamptz,
+	cause text,
+	subject_id text,
+	session_id text,
+	clients text[],
+	saml_sessions jsonb
+);
+COMMENT ON TYPE idsess.logout IS 'A back-channel logout owed for a session the expirer removed';
+
+-- Every function is SECURITY DEFINER: the tables are readable by their owner
+-- only, and the functions are the only way in.
+
+CREATE FUNCTION idsess_create(
+	subject_id text,
+	ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL,
+	key text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	scheme text DEFAULT 'idsrv',
+	display_name text DEFAULT NULL,
+	expires timestamptz DEFAULT NULL,
+	idle_timeout interval DEFAULT NULL,
+	created timestamptz DEFAULT NULL)
+RETURNS idsess.session
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_create';
+COMMENT ON FUNCTION idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz) IS
+'Creates a session and seals its ticket (give ticket or ticket_bytes); key and session_id are generated when NULL; expires NULL or infinity never expires';
+
+CREATE FUNCTION idsess_get(key text)
+RETURNS SETOF idsess.session
+LANGUAGE C STABLE SECURITY DEFINER ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_get';
+COMMENT ON FUNCTION idsess_get(text) IS 'The live session with this key, its ticket opened; no row when unknown or expired';
+
+CREATE FUNCTION idsess_update(
+	key text,
+	ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL,
+	expires timestamptz DEFAULT NULL,
+	renewed timestamptz DEFAULT NULL,
+	display_name text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_update';
+COMMENT ON FUNCTION idsess_update(text, text, bytea, timestamptz, timestamptz, text) IS
+'Renews a session (renewed defaults to now) and replaces what is given: ticket, expires (infinity: never), display name; false when no such session';
+
+CREATE FUNCTION idsess_touch(key text)
+RETURNS boolean
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_touch';
+COMMENT ON FUNCTION idsess_touch(text) IS 'Records activity on a live session for the inactivity timeout (a HOT update); false when unknown or expired';
+
+CREATE FUNCTION idsess_delete(key text)
+RETURNS boolean
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_delete';
+COMMENT ON FUNCTION idsess_delete(text) IS 'Deletes the session with this key; false when there was none';
+
+CREATE FUNCTION idsess_get_sessions(subject_id text DEFAULT NULL, session_id text DEFAULT NULL)
+RETURNS SETOF idsess.session
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_get_sessions';
+COMMENT ON FUNCTION idsess_get_sessions(text, text) IS 'Live sessions whose subject and/or sid equal the given ones exactly, tickets opened; at least one filter is required';
+
+CREATE FUNCTION idsess_delete_sessions(subject_id text DEFAULT NULL, session_id text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_delete_sessions';
+COMMENT ON FUNCTION idsess_delete_sessions(text, text) IS 'Deletes sessions whose subject and/or sid equal the given ones exactly; returns how many; at least one filter is required';
+
+CREATE FUNCTION idsess_take_expired(count integer DEFAULT 100)
+RETURNS SETOF idsess.session
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_take_expired';
+COMMENT ON FUNCTION idsess_take_expired(integer) IS 'Removes and returns up to count expired or idle sessions (no tickets); concurrent callers never get the same session';
+
+CREATE FUNCTION idsess_add_client(key text, client_id text)
+RETURNS text[]
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_add_client';
+COMMENT ON FUNCTION idsess_add_client(text, text) IS 'Adds a client to a live session if absent; returns the session''s client list';
+
+CREATE FUNCTION idsess_clients(key text)
+RETURNS text[]
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_clients';
+COMMENT ON FUNCTION idsess_clients(text) IS 'The client list of a live session, in the order the clients joined';
+
+CREATE FUNCTION idsess_add_saml_session(key text, entity_id text, session_index text,
+	name_id text, name_id_format text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_add_saml_session';
+COMMENT ON FUNCTION idsess_add_saml_session(text, text, text, text, text) IS
+'Adds (or replaces, for the same entity_id and session_index) a SAML SP session of a live session; returns the list';
+
+CREATE FUNCTION idsess_saml_sessions(key text)
+RETURNS jsonb
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_saml_sessions';
+COMMENT ON FUNCTION idsess_saml_sessions(text) IS 'The SAML SP sessions of a live session, as a JSON array';
+
+CREATE FUNCTION idsess_remove_saml_session(key text, entity_id text)
+RETURNS integer
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_remove_saml_session';
+COMMENT ON FUNCTION idsess_remove_saml_session(text, text) IS 'Removes the SAML SP sessions of one entity from a live session; returns how many';
+
+CREATE FUNCTION idsess_query(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	client_id text DEFAULT NULL,
+	count integer DEFAULT 25,
+	results_token text DEFAULT NULL,
+	prior boolean DEFAULT false)
+RETURNS SETOF idsess.query_row
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_query';
+COMMENT ON FUNCTION idsess_query(text, text, text, text, integer, text, boolean) IS
+'Admin search: case-insensitive substring filters on subject, sid and display name plus an exact client filter, paged by an opaque results token (prior: page backward)';
+
+CREATE FUNCTION idsess_revoke(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	client_ids text[] DEFAULT NULL,
+	reason text DEFAULT NULL)
+RETURNS SETOF idsess.revoked
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_revoke';
+COMMENT ON FUNCTION idsess_revoke(text, text, text[], text) IS
+'Ends the sessions of a subject and/or sid and returns the clients and SAML SPs to notify (only those in client_ids when given); NOTIFY idsess_revoked per session';
+
+CREATE FUNCTION idsess_take_logouts(count integer DEFAULT 100)
+RETURNS SETOF idsess.logout
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_take_logouts';
+COMMENT ON FUNCTION idsess_take_logouts(integer) IS
+'Removes and returns up to count back-channel logouts owed for expired sessions; concurrent callers get different rows; a rollback gives them back';
+
+CREATE FUNCTION idsess_worker_status(
+	OUT pid integer,
+	OUT database name,
+	OUT state text,
+	OUT started timestamptz,
+	OUT last_run timestamptz,
+	OUT last_removed bigint,
+	OUT total_removed bigint,
+	OUT next_due timestamptz,
+	OUT last_error text,
+	OUT last_error_at timestamptz)
+RETURNS SETOF record
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'idsess_worker_status';
+COMMENT ON FUNCTION idsess_worker_status() IS 'The expiry workers as shared memory records them (empty unless idsess is in shared_preload_libraries)';
+
+CREATE VIEW idsess.workers AS SELECT * FROM idsess_worker_status();
+COMMENT ON VIEW idsess.workers IS 'One row per expiry worker: pid, database, state, last run, removals, next due time, last error';
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;

@@ -1,0 +1,152 @@
+/*-------------------------------------------------------------------------
+ *
+ * clients.c
+ *		The clients and SAML service-provider sessions of a session
+ *		(Duende's IUserSession): add a client, list them; add, list and
+ *		remove SAML SP sessions.
+ *
+ * Clients are rows of idsess.session_clients rather than a list inside the
+ * ticket, so "which sessions did client X join" is an index lookup.  Adding
+ * takes FOR KEY SHARE on the session: concurrent adders share it (each
+ * inserts its own row, ON CONFLICT DO NOTHING makes a repeat harmless, so no
+ * client is lost) while a concurrent delete or revoke waits for them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "idsess.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+PG_FUNCTION_INFO_V1(idsess_add_client);
+PG_FUNCTION_INFO_V1(idsess_clients);
+PG_FUNCTION_INFO_V1(idsess_add_saml_session);
+PG_FUNCTION_INFO_V1(idsess_saml_sessions);
+PG_FUNCTION_INFO_V1(idsess_remove_saml_session);
+
+static IdsessQuery q_add_client = {
+	.sql = "INSERT INTO idsess.session_clients (session, client_id) VALUES ($1, $2) "
+	"ON CONFLICT DO NOTHING",
+	.nargs = 2, .argtypes = {INT8OID, TEXTOID}
+};
+
+static IdsessQuery q_client_list = {
+	.sql = "SELECT ARRAY(SELECT client_id FROM idsess.session_clients WHERE session = $1 "
+	"ORDER BY added, client_id)",
+	.nargs = 1, .argtypes = {INT8OID}
+};
+
+static IdsessQuery q_saml_list = {
+	.sql = "SELECT pg_catalog.coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+	"'entity_id', entity_id, 'session_index', session_index, 'name_id', name_id, "
+	"'name_id_format', name_id_format) ORDER BY added, entity_id, session_index), "
+	"'[]'::pg_catalog.jsonb) FROM idsess.session_saml WHERE session = $1",
+	.nargs = 1, .argtypes = {INT8OID}
+};
+
+/* Runs a one-row, one-column list query for a session id. */
+static Datum
+list_of(IdsessQuery *q, int64 id)
+{
+	Datum		arg = Int64GetDatum(id);
+	bool		isnull;
+
+	idsess_spi_run(q, &arg, NULL, false, 1);
+	return idsess_spi_copy(0, 1, &isnull);
+}
+
+Datum
+idsess_add_client(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	text	   *client = idsess_arg_id(fcinfo, 1, "client_id", IDSESS_MAX_ID_CHARS);
+	Datum		args[2];
+	Datum		list;
+
+	idsess_spi_connect();
+	args[0] = Int64GetDatum(idsess_lock_live_session(key));
+	args[1] = PointerGetDatum(client);
+	idsess_spi_run(&q_add_client, args, NULL, false, 0);
+	list = list_of(&q_client_list, DatumGetInt64(args[0]));
+	SPI_finish();
+	PG_RETURN_DATUM(list);
+}
+
+Datum
+idsess_clients(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	Datum		list;
+
+	idsess_spi_connect();
+	list = list_of(&q_client_list, idsess_lock_live_session(key));
+	SPI_finish();
+	PG_RETURN_DATUM(list);
+}
+
+static IdsessQuery q_add_saml = {
+	.sql = "INSERT INTO idsess.session_saml (session, entity_id, session_index, name_id, name_id_format) "
+	"VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session, entity_id, session_index) "
+	"DO UPDATE SET name_id = EXCLUDED.name_id, name_id_format = EXCLUDED.name_id_format",
+	.nargs = 5, .argtypes = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}
+};
+
+Datum
+idsess_add_saml_session(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	text	   *entity = idsess_arg_id(fcinfo, 1, "entity_id", IDSESS_MAX_URI_CHARS);
+	text	   *index = idsess_arg_id(fcinfo, 2, "session_index", IDSESS_MAX_ID_CHARS);
+	text	   *name_id = idsess_arg_id(fcinfo, 3, "name_id", IDSESS_MAX_URI_CHARS);
+	text	   *format = idsess_arg_id_opt(fcinfo, 4, "name_id_format", IDSESS_MAX_URI_CHARS);
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Datum		list;
+
+	idsess_spi_connect();
+	args[0] = Int64GetDatum(idsess_lock_live_session(key));
+	args[1] = PointerGetDatum(entity);
+	args[2] = PointerGetDatum(index);
+	args[3] = PointerGetDatum(name_id);
+	args[4] = PointerGetDatum(format);
+	nulls[4] = format ? ' ' : 'n';
+	idsess_spi_run(&q_add_saml, args, nulls, false, 0);
+	list = list_of(&q_saml_list, DatumGetInt64(args[0]));
+	SPI_finish();
+	PG_RETURN_DATUM(list);
+}
+
+Datum
+idsess_saml_sessions(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	Datum		list;
+
+	idsess_spi_connect();
+	list = list_of(&q_saml_list, idsess_lock_live_session(key));
+	SPI_finish();
+	PG_RETURN_DATUM(list);
+}
+
+static IdsessQuery q_remove_saml = {
+	.sql = "DELETE FROM idsess.session_saml WHERE session = $1 AND entity_id = $2",
+	.nargs = 2, .argtypes = {INT8OID, TEXTOID}
+};
+
+Datum
+idsess_remove_saml_session(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	text	   *entity = idsess_arg_id(fcinfo, 1, "entity_id", IDSESS_MAX_URI_CHARS);
+	Datum		args[2];
+	int			n;
+
+	idsess_spi_connect();
+	args[0] = Int64GetDatum(idsess_lock_live_session(key));
+	args[1] = PointerGetDatum(entity);
+	n = idsess_spi_run(&q_remove_saml, args, NULL, false, 0);
+	SPI_finish();
+	PG_RETURN_INT32(n);
+}

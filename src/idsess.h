@@ -1,0 +1,178 @@
+/*-------------------------------------------------------------------------
+ *
+ * idsess.h
+ *		Declarations shared by the idsess source files: settings, ticket
+ *		sealing, the key ring, SPI helpers, input checks and the worker.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef IDSESS_H
+#define IDSESS_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "storage/spin.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+/* Limits on identifiers, in characters (Duende allows 100 for most). */
+#define IDSESS_MAX_ID_CHARS			200
+#define IDSESS_MAX_URI_CHARS		1000
+
+/* settings.c */
+extern char *idsess_master_key_file;
+extern int	idsess_max_ticket_kb;
+extern int	idsess_idle_timeout_s;
+extern char *idsess_databases;
+extern int	idsess_expire_batch_size;
+extern int	idsess_max_nap_ms;
+extern bool idsess_expired_trigger_logout;
+extern void idsess_define_settings(void);
+
+/* crypto.c: pgcrypto's primitives, called by their schema-qualified OIDs */
+extern bytea *idsess_aes256_cbc(bool encrypt, const uint8 *key, const uint8 *iv,
+								const char *data, Size len);
+extern void idsess_hmac_sha256(const uint8 *key, Size keylen,
+							   const char *data, Size len, uint8 *out);
+extern void idsess_random(uint8 *buf, Size len);
+
+/* keyring.c */
+#define IDSESS_KEY_BYTES	32
+typedef struct IdsessKey
+{
+	int32		id;				/* 0 for the master key */
+	uint8		enc[IDSESS_KEY_BYTES];
+	uint8		mac[IDSESS_KEY_BYTES];
+} IdsessKey;
+
+extern const IdsessKey *idsess_master_key(void);
+extern const IdsessKey *idsess_active_key(void);
+extern const IdsessKey *idsess_key_by_id(int32 id);
+extern void idsess_derive_key(int32 id, const uint8 *secret, IdsessKey *out);
+extern void idsess_keyring_init(void);
+extern bytea *idsess_new_wrapped_key(int32 id);
+
+/* seal.c */
+#define IDSESS_FORMAT_TEXT		't'
+#define IDSESS_FORMAT_BYTES		'b'
+#define IDSESS_FORMAT_KEY		'k'
+extern bytea *idsess_seal(const IdsessKey *key, char format,
+						  const char *aad, Size aadlen,
+						  const char *data, Size len);
+extern bytea *idsess_unseal(bytea *sealed, char *format,
+							const char *aad, Size aadlen);
+extern int32 idsess_sealed_key_id(bytea *sealed);
+extern bool idsess_timingsafe_equal(const uint8 *a, const uint8 *b, Size len);
+
+/* spi.c */
+typedef struct IdsessQuery
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[12];
+	int			cursor_options; /* e.g. CURSOR_OPT_CUSTOM_PLAN */
+	SPIPlanPtr	plan;
+} IdsessQuery;
+
+extern void idsess_spi_connect(void);
+extern int	idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
+						   bool read_only, long count);
+extern Datum idsess_spi_get(int row, int col, bool *isnull);
+extern Datum idsess_spi_copy(int row, int col, bool *isnull);
+
+/* validate.c */
+extern text *idsess_arg_id(FunctionCallInfo fcinfo, int argno, const char *what,
+						   int maxchars);
+extern text *idsess_arg_id_opt(FunctionCallInfo fcinfo, int argno, const char *what,
+							   int maxchars);
+extern void idsess_check_id(text *t, const char *what, int maxchars);
+extern void idsess_require_filter(text *subject_id, text *session_id);
+extern int	idsess_arg_count(FunctionCallInfo fcinfo, int argno, int dflt, int max);
+extern void idsess_check_ticket_size(Size len);
+
+/*
+ * The columns of idsess.session as the store's queries select them from
+ * idsess.sessions s, followed by the sealed ticket (13) and the row id (14).
+ */
+#define IDSESS_SESSION_NATTS	14
+#define IDSESS_SESSION_COLS \
+	"s.key, s.scheme, s.subject_id, s.session_id, s.display_name, s.created, " \
+	"s.renewed, s.expires, s.last_active, s.idle_timeout, " \
+	"ARRAY(SELECT c.client_id FROM idsess.session_clients c WHERE c.session = s.id " \
+	"ORDER BY c.added, c.client_id), " \
+	"pg_catalog.coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(" \
+	"'entity_id', m.entity_id, 'session_index', m.session_index, 'name_id', m.name_id, " \
+	"'name_id_format', m.name_id_format) ORDER BY m.added, m.entity_id, m.session_index) " \
+	"FROM idsess.session_saml m WHERE m.session = s.id), '[]'::pg_catalog.jsonb), " \
+	"s.ticket, s.id"
+
+/* A session is live until it expires or has been idle too long. */
+#define IDSESS_LIVE \
+	"(s.expires IS NULL OR s.expires > pg_catalog.now()) AND " \
+	"(s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())"
+
+/* store.c */
+extern void idsess_session_values(int row, bool open_ticket, Datum *values, bool *nulls);
+extern int64 idsess_lock_live_session(text *key);
+extern int	idsess_delete_children(Datum ids, Datum causes, Datum subjects,
+								   Datum sids, Datum client_filter, bool to_outbox);
+extern int	idsess_run_exact(IdsessQuery *by_subject, IdsessQuery *by_sid,
+							 IdsessQuery *by_both, text *subject, text *sid,
+							 bool read_only);
+extern Datum idsess_int8_array(int64 *vals, int n);
+extern Datum idsess_text_array(Datum *vals, int n);
+
+/* expire.c */
+typedef struct IdsessExpired
+{
+	int64		removed;		/* sessions removed */
+	int64		rescheduled;	/* idle sessions found active, re-queued */
+} IdsessExpired;
+extern IdsessExpired idsess_expire_batch(int limit, bool to_outbox,
+										 Tuplestorestate *out, TupleDesc outdesc);
+extern bool idsess_next_due(TimestampTz *due);
+
+/* shmem.c */
+#define IDSESS_MAX_WORKERS	32
+
+typedef enum IdsessWorkerState
+{
+	IDSESS_WORKER_STARTING,
+	IDSESS_WORKER_NO_EXTENSION,
+	IDSESS_WORKER_SLEEPING,
+	IDSESS_WORKER_EXPIRING
+} IdsessWorkerState;
+
+/* One per served database; pid 0 means free. */
+typedef struct IdsessSlot
+{
+	slock_t		mutex;
+	pid_t		pid;
+	Oid			dboid;
+	char		dbname[NAMEDATALEN];
+	struct Latch *latch;
+	IdsessWorkerState state;
+	TimestampTz started;
+	TimestampTz last_run;
+	int64		last_removed;
+	int64		total_removed;
+	TimestampTz next_due;		/* earliest due session seen; 0: none */
+	TimestampTz wake_at;		/* when the worker will look again */
+	TimestampTz last_error_at;
+	char		last_error[256];
+} IdsessSlot;
+
+typedef struct IdsessShared
+{
+	IdsessSlot	slots[IDSESS_MAX_WORKERS];
+} IdsessShared;
+
+extern IdsessShared *idsess_shared;
+extern void idsess_shmem_init(void);
+extern void idsess_nudge_worker(TimestampTz due);
+
+/* worker.c */
+extern void idsess_register_launcher(void);
+
+#endif							/* IDSESS_H */

@@ -1,0 +1,98 @@
+/*-------------------------------------------------------------------------
+ *
+ * settings.c
+ *		The idsess.* configuration parameters.
+ *
+ * Every setting idsess reads is defined here, so that the README's table of
+ * settings and this file can be checked against each other.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "idsess.h"
+
+#include "utils/guc.h"
+
+char	   *idsess_master_key_file = NULL;
+int			idsess_max_ticket_kb = 4096;
+int			idsess_idle_timeout_s = 0;
+char	   *idsess_databases = NULL;
+int			idsess_expire_batch_size = 1000;
+int			idsess_max_nap_ms = 10000;
+bool		idsess_expired_trigger_logout = false;
+
+static void
+master_key_file_assign(const char *newval pg_attribute_unused(),
+					   void *extra pg_attribute_unused())
+{
+	/* The next seal or open reads the (possibly new) file again. */
+	idsess_keyring_init();
+}
+
+void
+idsess_define_settings(void)
+{
+	DefineCustomStringVariable("idsess.master_key_file",
+							   "File holding the 256-bit master key (64 hex digits) that wraps the data keys.",
+							   "Only superusers can see or change it; the file must not be readable by group or others.",
+							   &idsess_master_key_file,
+							   "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE,
+							   NULL, master_key_file_assign, NULL);
+
+	DefineCustomIntVariable("idsess.max_ticket_size",
+							"Largest ticket idsess_create and idsess_update accept.",
+							NULL,
+							&idsess_max_ticket_kb,
+							4096, 1, 512 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("idsess.idle_timeout",
+							"System-wide inactivity timeout for new sessions; 0 turns it off.",
+							"A session created while it is set expires when it has not been renewed or touched for this long, unless idsess_create() gives its own.",
+							&idsess_idle_timeout_s,
+							0, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("idsess.databases",
+							   "Databases whose expired sessions the background workers remove, comma-separated.",
+							   "Takes effect at server start; needs idsess in shared_preload_libraries.",
+							   &idsess_databases,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   GUC_LIST_INPUT,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("idsess.expire_batch_size",
+							"Sessions the expiry worker removes per transaction.",
+							NULL,
+							&idsess_expire_batch_size,
+							1000, 1, 100000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("idsess.max_nap",
+							"Longest the expiry worker sleeps before looking for due sessions again.",
+							"It wakes earlier when the next session falls due or when an earlier one is created.",
+							&idsess_max_nap_ms,
+							10000, 10, 3600 * 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("idsess.expired_sessions_trigger_logout",
+							 "Queue a back-channel logout in idsess.logout_outbox for every session the expirer removes.",
+							 NULL,
+							 &idsess_expired_trigger_logout,
+							 false,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("idsess");
+}

@@ -1,0 +1,168 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *		Shared memory: one status slot per served database, read by
+ *		idsess_worker_status(), and the wake-up of a database's worker when
+ *		a session falls due before the worker meant to look again.
+ *
+ * The slots exist only when idsess is in shared_preload_libraries; without
+ * it the status function returns no rows and nothing is ever woken.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "idsess.h"
+
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(idsess_worker_status);
+
+IdsessShared *idsess_shared = NULL;
+
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+
+/* The earliest due time this transaction wrote; 0: none. */
+static TimestampTz pending_due = 0;
+
+static void
+idsess_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(sizeof(IdsessShared));
+}
+
+static void
+idsess_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	idsess_shared = ShmemInitStruct("idsess", sizeof(IdsessShared), &found);
+	if (!found)
+	{
+		memset(idsess_shared, 0, sizeof(IdsessShared));
+		for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
+			SpinLockInit(&idsess_shared->slots[i].mutex);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Wakes this database's worker at commit if a session falls due early. */
+static void
+idsess_xact_callback(XactEvent event, void *arg pg_attribute_unused())
+{
+	TimestampTz due = pending_due;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	pending_due = 0;
+	if (due == 0 || event != XACT_EVENT_COMMIT || idsess_shared == NULL)
+		return;
+	for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
+	{
+		IdsessSlot *slot = &idsess_shared->slots[i];
+		Latch	   *latch = NULL;
+
+		SpinLockAcquire(&slot->mutex);
+		if (slot->pid != 0 && slot->dboid == MyDatabaseId && due < slot->wake_at)
+		{
+			latch = slot->latch;
+			slot->wake_at = due;
+		}
+		SpinLockRelease(&slot->mutex);
+		if (latch)
+			SetLatch(latch);
+	}
+}
+
+void
+idsess_shmem_init(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = idsess_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = idsess_shmem_startup;
+	RegisterXactCallback(idsess_xact_callback, NULL);
+}
+
+/* Notes that a session written by this transaction falls due at `due`. */
+void
+idsess_nudge_worker(TimestampTz due)
+{
+	if (idsess_shared == NULL)
+		return;
+	if (pending_due == 0 || due < pending_due)
+		pending_due = due;
+}
+
+static const char *
+state_name(IdsessWorkerState s)
+{
+	switch (s)
+	{
+		case IDSESS_WORKER_STARTING:
+			return "starting";
+		case IDSESS_WORKER_NO_EXTENSION:
+			return "waiting for CREATE EXTENSION idsess";
+		case IDSESS_WORKER_SLEEPING:
+			return "sleeping";
+		case IDSESS_WORKER_EXPIRING:
+			return "removing expired sessions";
+	}
+	return "unknown";
+}
+
+Datum
+idsess_worker_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	if (idsess_shared == NULL)
+		return (Datum) 0;
+
+	for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
+	{
+		IdsessSlot *slot = &idsess_shared->slots[i];
+		IdsessSlot	copy;
+		Datum		values[10];
+		bool		nulls[10] = {0};
+
+		SpinLockAcquire(&slot->mutex);
+		copy = *slot;
+		SpinLockRelease(&slot->mutex);
+		if (copy.pid == 0)
+			continue;
+
+		values[0] = Int32GetDatum(copy.pid);
+		values[1] = DirectFunctionCall1(namein, CStringGetDatum(copy.dbname));
+		values[2] = CStringGetTextDatum(state_name(copy.state));
+		values[3] = TimestampTzGetDatum(copy.started);
+		values[4] = TimestampTzGetDatum(copy.last_run);
+		nulls[4] = copy.last_run == 0;
+		values[5] = Int64GetDatum(copy.last_removed);
+		values[6] = Int64GetDatum(copy.total_removed);
+		values[7] = TimestampTzGetDatum(copy.next_due);
+		nulls[7] = copy.next_due == 0;
+		values[8] = CStringGetTextDatum(copy.last_error);
+		nulls[8] = copy.last_error[0] == '\0';
+		values[9] = TimestampTzGetDatum(copy.last_error_at);
+		nulls[9] = copy.last_error_at == 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

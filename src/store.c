@@ -1,0 +1,664 @@
+/*-------------------------------------------------------------------------
+ *
+ * store.c
+ *		The session store contract: create, get, update (renew), touch,
+ *		delete, exact lookup and delete by subject and/or sid.
+ *
+ * Each function checks its arguments, runs fixed SQL against the tables in
+ * schema idsess through prepared SPI plans, and seals or opens tickets with
+ * seal.c.  A ticket is sealed with the session key as associated data, so a
+ * ticket copied to another row does not open.  Errors raised while a ticket
+ * is an argument hide the statement from the server log (errhidestmt), so
+ * a ticket sent as a literal is not logged by log_min_error_statement.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "idsess.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+PG_FUNCTION_INFO_V1(idsess_create);
+PG_FUNCTION_INFO_V1(idsess_get);
+PG_FUNCTION_INFO_V1(idsess_update);
+PG_FUNCTION_INFO_V1(idsess_touch);
+PG_FUNCTION_INFO_V1(idsess_delete);
+PG_FUNCTION_INFO_V1(idsess_get_sessions);
+PG_FUNCTION_INFO_V1(idsess_delete_sessions);
+PG_FUNCTION_INFO_V1(idsess_take_expired);
+
+/* Attribute numbers (0-based) of idsess.session. */
+enum
+{
+	A_KEY, A_SCHEME, A_SUBJECT, A_SID, A_DISPLAY, A_CREATED, A_RENEWED,
+	A_EXPIRES, A_LAST_ACTIVE, A_IDLE, A_CLIENTS, A_SAML, A_TICKET, A_TICKET_BYTES
+};
+
+Datum
+idsess_int8_array(int64 *vals, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = Int64GetDatum(vals[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum
+idsess_text_array(Datum *vals, int n)
+{
+	return PointerGetDatum(construct_array(vals, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static text *
+hex_id(int nbytes)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	uint8		raw[32];
+	char		out[65];
+
+	Assert(nbytes <= 32);
+	idsess_random(raw, nbytes);
+	for (int i = 0; i < nbytes; i++)
+	{
+		out[2 * i] = digits[raw[i] >> 4];
+		out[2 * i + 1] = digits[raw[i] & 0x0F];
+	}
+	return cstring_to_text_with_len(out, 2 * nbytes);
+}
+
+/* The ticket argument pair: exactly one of text and bytea. */
+static bytea *
+ticket_arg(FunctionCallInfo fcinfo, int textarg, int byteaarg, bool required,
+		   char *format)
+{
+	bytea	   *t;
+
+	if (!PG_ARGISNULL(textarg) && !PG_ARGISNULL(byteaarg))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("give either ticket or ticket_bytes, not both"),
+				 errhidestmt(true)));
+	if (PG_ARGISNULL(textarg) && PG_ARGISNULL(byteaarg))
+	{
+		if (required)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("a ticket is required"),
+					 errhint("Give ticket (text) or ticket_bytes (bytea).")));
+		return NULL;
+	}
+	*format = PG_ARGISNULL(textarg) ? IDSESS_FORMAT_BYTES : IDSESS_FORMAT_TEXT;
+	t = PG_GETARG_BYTEA_PP(PG_ARGISNULL(textarg) ? byteaarg : textarg);
+	idsess_check_ticket_size(VARSIZE_ANY_EXHDR(t));
+	return t;
+}
+
+static bytea *
+seal_ticket(text *key, char format, bytea *ticket, int32 *key_id)
+{
+	const IdsessKey *k = idsess_active_key();
+
+	*key_id = k->id;
+	return idsess_seal(k, format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
+					   VARDATA_ANY(ticket), VARSIZE_ANY_EXHDR(ticket));
+}
+
+/*
+ * Fills the idsess.session attributes from SPI result row `row` (selected
+ * with IDSESS_SESSION_COLS), opening the ticket when asked to.
+ */
+void
+idsess_session_values(int row, bool open_ticket, Datum *values, bool *nulls)
+{
+	for (int i = 0; i < A_TICKET; i++)
+		values[i] = idsess_spi_copy(row, i + 1, &nulls[i]);
+	nulls[A_TICKET] = nulls[A_TICKET_BYTES] = true;
+	if (open_ticket)
+	{
+		bool		isnull;
+		bytea	   *sealed = DatumGetByteaPP(idsess_spi_get(row, 13, &isnull));
+		text	   *key = DatumGetTextPP(values[A_KEY]);
+		char		format;
+		bytea	   *plain;
+
+		plain = idsess_unseal(sealed, &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		if (format == IDSESS_FORMAT_TEXT)
+		{
+			values[A_TICKET] = SPI_datumTransfer(PointerGetDatum(plain), false, -1);
+			nulls[A_TICKET] = false;
+		}
+		else if (format == IDSESS_FORMAT_BYTES)
+		{
+			values[A_TICKET_BYTES] = SPI_datumTransfer(PointerGetDatum(plain), false, -1);
+			nulls[A_TICKET_BYTES] = false;
+		}
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("sealed ticket has an unknown format")));
+	}
+}
+
+static TimestampTz
+timestamp_arg(FunctionCallInfo fcinfo, int argno, bool *never)
+{
+	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(argno);
+
+	*never = TIMESTAMP_IS_NOEND(ts);
+	if (TIMESTAMP_IS_NOBEGIN(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a session time cannot be -infinity")));
+	return ts;
+}
+
+static IdsessQuery q_insert = {
+	.sql = "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, "
+	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, "
+	"pg_catalog.LEAST($7, $6 + $8), $9, $10) "
+	"ON CONFLICT (key) DO NOTHING RETURNING id",
+	.nargs = 10, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID}
+};
+
+Datum
+idsess_create(PG_FUNCTION_ARGS)
+{
+	text	   *subject = idsess_arg_id(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
+	text	   *key = idsess_arg_id_opt(fcinfo, 3, "key", IDSESS_MAX_ID_CHARS);
+	text	   *sid = idsess_arg_id_opt(fcinfo, 4, "session_id", IDSESS_MAX_ID_CHARS);
+	text	   *scheme = idsess_arg_id(fcinfo, 5, "scheme", IDSESS_MAX_ID_CHARS);
+	text	   *display = idsess_arg_id_opt(fcinfo, 6, "display_name", IDSESS_MAX_ID_CHARS);
+	TimestampTz created = GetCurrentTransactionStartTimestamp();
+	TimestampTz expires = 0;
+	bool		has_expires = false;
+	Interval   *idle = NULL;
+	char		format = 0;
+	bytea	   *ticket;
+	bytea	   *sealed;
+	int32		key_id;
+	Datum		args[10];
+	char		nulls[10];
+	TupleDesc	tupdesc;
+	Datum		values[IDSESS_SESSION_NATTS];
+	bool		isnull[IDSESS_SESSION_NATTS];
+
+	ticket = ticket_arg(fcinfo, 1, 2, true, &format);
+
+	if (!PG_ARGISNULL(9))
+	{
+		bool		never;
+
+		created = timestamp_arg(fcinfo, 9, &never);
+		if (never)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("created cannot be infinity"),
+					 errhidestmt(true)));
+	}
+	if (!PG_ARGISNULL(7))
+	{
+		bool		never;
+
+		expires = timestamp_arg(fcinfo, 7, &never);
+		has_expires = !never;
+		if (has_expires && expires < created)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("expires must not be before created"),
+					 errhint("Give a later expires, or NULL for a session that never expires."),
+					 errhidestmt(true)));
+	}
+	if (!PG_ARGISNULL(8))
+	{
+		Interval   *iv = PG_GETARG_INTERVAL_P(8);
+
+		if (iv->time < 0 || iv->day < 0 || iv->month < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("idle_timeout must not be negative"),
+					 errhint("Give 0 to turn the inactivity timeout off for this session."),
+					 errhidestmt(true)));
+		if (iv->time > 0 || iv->day > 0 || iv->month > 0)
+			idle = iv;
+	}
+	else if (idsess_idle_timeout_s > 0)
+	{
+		idle = palloc0(sizeof(Interval));
+		idle->time = (int64) idsess_idle_timeout_s * USECS_PER_SEC;
+	}
+
+	if (key == NULL)
+		key = hex_id(32);
+	if (sid == NULL)
+		sid = hex_id(16);
+
+	sealed = seal_ticket(key, format, ticket, &key_id);
+
+	args[0] = PointerGetDatum(key);
+	args[1] = PointerGetDatum(scheme);
+	args[2] = PointerGetDatum(subject);
+	args[3] = PointerGetDatum(sid);
+	args[4] = PointerGetDatum(display);
+	args[5] = TimestampTzGetDatum(created);
+	args[6] = TimestampTzGetDatum(expires);
+	args[7] = PointerGetDatum(idle);
+	args[8] = Int32GetDatum(key_id);
+	args[9] = PointerGetDatum(sealed);
+	memset(nulls, ' ', sizeof(nulls));
+	nulls[4] = display ? ' ' : 'n';
+	nulls[6] = has_expires ? ' ' : 'n';
+	nulls[7] = idle ? ' ' : 'n';
+
+	idsess_spi_connect();
+	if (idsess_spi_run(&q_insert, args, nulls, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("a session with this key already exists"),
+				 errhint("Session keys must be unique; omit key to have one generated."),
+				 errhidestmt(true)));
+	SPI_finish();
+
+	if (has_expires || idle)
+		idsess_nudge_worker(has_expires ? expires :
+							created + idle->time + idle->day * USECS_PER_DAY);
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	memset(isnull, true, sizeof(isnull));
+	values[A_KEY] = PointerGetDatum(key);
+	values[A_SCHEME] = PointerGetDatum(scheme);
+	values[A_SUBJECT] = PointerGetDatum(subject);
+	values[A_SID] = PointerGetDatum(sid);
+	values[A_DISPLAY] = PointerGetDatum(display);
+	values[A_CREATED] = values[A_RENEWED] = values[A_LAST_ACTIVE] = TimestampTzGetDatum(created);
+	values[A_EXPIRES] = TimestampTzGetDatum(expires);
+	values[A_IDLE] = PointerGetDatum(idle);
+	values[A_CLIENTS] = PointerGetDatum(construct_empty_array(TEXTOID));
+	values[A_SAML] = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+	isnull[A_KEY] = isnull[A_SCHEME] = isnull[A_SUBJECT] = isnull[A_SID] = false;
+	isnull[A_DISPLAY] = display == NULL;
+	isnull[A_CREATED] = isnull[A_RENEWED] = isnull[A_LAST_ACTIVE] = false;
+	isnull[A_EXPIRES] = !has_expires;
+	isnull[A_IDLE] = idle == NULL;
+	isnull[A_CLIENTS] = isnull[A_SAML] = false;
+	tupdesc = BlessTupleDesc(tupdesc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));
+}
+
+/* Emits every row of the current SPI result as an idsess.session. */
+static void
+emit_sessions(FunctionCallInfo fcinfo, int nrows, bool open_ticket)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	for (int i = 0; i < nrows; i++)
+	{
+		Datum		values[IDSESS_SESSION_NATTS];
+		bool		nulls[IDSESS_SESSION_NATTS];
+
+		idsess_session_values(i, open_ticket, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+static IdsessQuery q_get = {
+	.sql = "SELECT " IDSESS_SESSION_COLS " FROM idsess.sessions s "
+	"WHERE s.key = $1 AND " IDSESS_LIVE,
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
+Datum
+idsess_get(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	Datum		arg = PointerGetDatum(key);
+	int			n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	idsess_spi_connect();
+	n = idsess_spi_run(&q_get, &arg, NULL, true, 1);
+	emit_sessions(fcinfo, n, true);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+static IdsessQuery q_lock_for_update = {
+	.sql = "SELECT id, created FROM idsess.sessions WHERE key = $1 FOR NO KEY UPDATE",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
+static IdsessQuery q_update = {
+	.sql = "UPDATE idsess.sessions SET renewed = $2, last_active = $2, "
+	"expires = CASE WHEN $3 THEN $4 ELSE expires END, "
+	"due = pg_catalog.LEAST(CASE WHEN $3 THEN $4 ELSE expires END, $2 + idle_timeout), "
+	"key_id = pg_catalog.coalesce($5, key_id), ticket = pg_catalog.coalesce($6, ticket), "
+	"display_name = pg_catalog.coalesce($7, display_name) "
+	"WHERE id = $1 RETURNING due",
+	.nargs = 7, .argtypes = {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID, TEXTOID}
+};
+
+Datum
+idsess_update(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	text	   *display = idsess_arg_id_opt(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS);
+	TimestampTz renewed = GetCurrentTransactionStartTimestamp();
+	TimestampTz expires = 0;
+	bool		set_expires = false;
+	bool		never = false;
+	char		format = 0;
+	bytea	   *ticket;
+	bytea	   *sealed = NULL;
+	int32		key_id = 0;
+	Datum		arg;
+	Datum		args[7];
+	char		nulls[7];
+	int64		id;
+	TimestampTz created;
+	bool		isnull;
+
+	ticket = ticket_arg(fcinfo, 1, 2, false, &format);
+	if (!PG_ARGISNULL(3))
+	{
+		expires = timestamp_arg(fcinfo, 3, &never);
+		set_expires = true;
+	}
+	if (!PG_ARGISNULL(4))
+	{
+		bool		inf;
+
+		renewed = timestamp_arg(fcinfo, 4, &inf);
+		if (inf)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("renewed cannot be infinity"),
+					 errhidestmt(true)));
+	}
+
+	idsess_spi_connect();
+	arg = PointerGetDatum(key);
+	if (idsess_spi_run(&q_lock_for_update, &arg, NULL, false, 1) == 0)
+	{
+		SPI_finish();
+		PG_RETURN_BOOL(false);
+	}
+	id = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
+	created = DatumGetTimestampTz(idsess_spi_get(0, 2, &isnull));
+	if (set_expires && !never && expires < created)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("expires must not be before the session was created"),
+				 errhint("Give a later expires, or infinity for a session that never expires."),
+				 errhidestmt(true)));
+
+	if (ticket)
+		sealed = seal_ticket(key, format, ticket, &key_id);
+
+	args[0] = Int64GetDatum(id);
+	args[1] = TimestampTzGetDatum(renewed);
+	args[2] = BoolGetDatum(set_expires);
+	args[3] = TimestampTzGetDatum(expires);
+	args[4] = Int32GetDatum(key_id);
+	args[5] = PointerGetDatum(sealed);
+	args[6] = PointerGetDatum(display);
+	memset(nulls, ' ', sizeof(nulls));
+	nulls[3] = (set_expires && !never) ? ' ' : 'n';
+	nulls[4] = sealed ? ' ' : 'n';
+	nulls[5] = sealed ? ' ' : 'n';
+	nulls[6] = display ? ' ' : 'n';
+	idsess_spi_run(&q_update, args, nulls, false, 1);
+	{
+		Datum		due = idsess_spi_get(0, 1, &isnull);
+
+		if (!isnull)
+			idsess_nudge_worker(DatumGetTimestampTz(due));
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(true);
+}
+
+static IdsessQuery q_touch = {
+	.sql = "UPDATE idsess.sessions s SET last_active = pg_catalog.now() "
+	"WHERE s.key = $1 AND " IDSESS_LIVE,
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
+Datum
+idsess_touch(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	Datum		arg = PointerGetDatum(key);
+	int			n;
+
+	idsess_spi_connect();
+	n = idsess_spi_run(&q_touch, &arg, NULL, false, 1);
+	SPI_finish();
+	PG_RETURN_BOOL(n > 0);
+}
+
+/*
+ * The children of the sessions whose ids are in `ids` (int8[]) are deleted
+ * and returned, one row per id in the order of `ids`: (clients text[],
+ * saml_sessions jsonb), the clients (and SAML entities) limited to
+ * client_filter when it is not NULL.  With to_outbox, a back-channel logout
+ * row per session goes to idsess.logout_outbox with the cause, subject and
+ * sid from the parallel arrays.
+ *
+ * This runs as its own statement, after the sessions were deleted, so that
+ * it sees children added by transactions that committed while the delete
+ * waited for their row locks.
+ */
+static IdsessQuery q_delete_children = {
+	.sql = "WITH u AS (SELECT * FROM pg_catalog.unnest($1::pg_catalog.int8[], $2::pg_catalog.text[], "
+	"$3::pg_catalog.text[], $4::pg_catalog.text[]) WITH ORDINALITY AS u(id, cause, subject_id, session_id, ord)), "
+	"c AS (DELETE FROM idsess.session_clients WHERE session = ANY ($1) "
+	"RETURNING session, client_id, added), "
+	"m AS (DELETE FROM idsess.session_saml WHERE session = ANY ($1) "
+	"RETURNING session, entity_id, session_index, name_id, name_id_format, added), "
+	"ca AS (SELECT session, pg_catalog.array_agg(client_id ORDER BY added, client_id) AS clients "
+	"FROM c WHERE $5::pg_catalog.text[] IS NULL OR client_id = ANY ($5) GROUP BY session), "
+	"ma AS (SELECT session, pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+	"'entity_id', entity_id, 'session_index', session_index, 'name_id', name_id, "
+	"'name_id_format', name_id_format) ORDER BY added, entity_id, session_index) AS saml "
+	"FROM m WHERE $5::pg_catalog.text[] IS NULL OR entity_id = ANY ($5) GROUP BY session), "
+	"r AS (SELECT u.ord, u.cause, u.subject_id, u.session_id, "
+	"pg_catalog.coalesce(ca.clients, '{}') AS clients, "
+	"pg_catalog.coalesce(ma.saml, '[]'::pg_catalog.jsonb) AS saml "
+	"FROM u LEFT JOIN ca ON ca.session = u.id LEFT JOIN ma ON ma.session = u.id), "
+	"o AS (INSERT INTO idsess.logout_outbox (cause, subject_id, session_id, clients, saml_sessions) "
+	"SELECT cause, subject_id, session_id, clients, saml FROM r WHERE $6 RETURNING 1) "
+	"SELECT clients, saml FROM r ORDER BY ord",
+	.nargs = 6, .argtypes = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLOID}
+};
+
+int
+idsess_delete_children(Datum ids, Datum causes, Datum subjects, Datum sids,
+					   Datum client_filter, bool to_outbox)
+{
+	Datum		args[6];
+	char		nulls[6];
+
+	args[0] = ids;
+	args[1] = causes;
+	args[2] = subjects;
+	args[3] = sids;
+	args[4] = client_filter;
+	args[5] = BoolGetDatum(to_outbox);
+	nulls[0] = ' ';
+	nulls[1] = causes ? ' ' : 'n';
+	nulls[2] = subjects ? ' ' : 'n';
+	nulls[3] = sids ? ' ' : 'n';
+	nulls[4] = client_filter ? ' ' : 'n';
+	nulls[5] = ' ';
+	return idsess_spi_run(&q_delete_children, args, nulls, false, 0);
+}
+
+/* Deletes sessions by id (already-run DELETE ... RETURNING id in column 1). */
+static void
+delete_children_of_result(int n)
+{
+	int64	   *ids = palloc(sizeof(int64) * (n > 0 ? n : 1));
+	bool		isnull;
+
+	for (int i = 0; i < n; i++)
+		ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
+	idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
+						   (Datum) 0, (Datum) 0, false);
+}
+
+static IdsessQuery q_delete = {
+	.sql = "DELETE FROM idsess.sessions WHERE key = $1 RETURNING id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
+Datum
+idsess_delete(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	Datum		arg = PointerGetDatum(key);
+	int			n;
+
+	idsess_spi_connect();
+	n = idsess_spi_run(&q_delete, &arg, NULL, false, 0);
+	if (n > 0)
+		delete_children_of_result(n);
+	SPI_finish();
+	PG_RETURN_BOOL(n > 0);
+}
+
+/* Exact filters: one plan per combination, so each can use its index. */
+static IdsessQuery q_sessions_by_subject = {
+	.sql = "SELECT " IDSESS_SESSION_COLS " FROM idsess.sessions s "
+	"WHERE s.subject_id = $1 AND " IDSESS_LIVE " ORDER BY s.id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_sessions_by_sid = {
+	.sql = "SELECT " IDSESS_SESSION_COLS " FROM idsess.sessions s "
+	"WHERE s.session_id = $1 AND " IDSESS_LIVE " ORDER BY s.id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_sessions_by_both = {
+	.sql = "SELECT " IDSESS_SESSION_COLS " FROM idsess.sessions s "
+	"WHERE s.subject_id = $1 AND s.session_id = $2 AND " IDSESS_LIVE " ORDER BY s.id",
+	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+};
+
+/* Runs one of three queries by which of subject and sid are given. */
+int
+idsess_run_exact(IdsessQuery *by_subject, IdsessQuery *by_sid, IdsessQuery *by_both,
+				 text *subject, text *sid, bool read_only)
+{
+	Datum		args[2];
+
+	if (subject && sid)
+	{
+		args[0] = PointerGetDatum(subject);
+		args[1] = PointerGetDatum(sid);
+		return idsess_spi_run(by_both, args, NULL, read_only, 0);
+	}
+	args[0] = PointerGetDatum(subject ? subject : sid);
+	return idsess_spi_run(subject ? by_subject : by_sid, args, NULL, read_only, 0);
+}
+
+Datum
+idsess_get_sessions(PG_FUNCTION_ARGS)
+{
+	text	   *subject = idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
+	text	   *sid = idsess_arg_id_opt(fcinfo, 1, "session_id", IDSESS_MAX_ID_CHARS);
+	int			n;
+
+	idsess_require_filter(subject, sid);
+	InitMaterializedSRF(fcinfo, 0);
+	idsess_spi_connect();
+	n = idsess_run_exact(&q_sessions_by_subject, &q_sessions_by_sid, &q_sessions_by_both,
+						 subject, sid, true);
+	emit_sessions(fcinfo, n, true);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+static IdsessQuery q_delete_by_subject = {
+	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 RETURNING id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_delete_by_sid = {
+	.sql = "DELETE FROM idsess.sessions WHERE session_id = $1 RETURNING id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_delete_by_both = {
+	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2 RETURNING id",
+	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+};
+
+Datum
+idsess_delete_sessions(PG_FUNCTION_ARGS)
+{
+	text	   *subject = idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
+	text	   *sid = idsess_arg_id_opt(fcinfo, 1, "session_id", IDSESS_MAX_ID_CHARS);
+	int			n;
+
+	idsess_require_filter(subject, sid);
+	idsess_spi_connect();
+	n = idsess_run_exact(&q_delete_by_subject, &q_delete_by_sid, &q_delete_by_both,
+						 subject, sid, false);
+	if (n > 0)
+		delete_children_of_result(n);
+	SPI_finish();
+	PG_RETURN_INT64(n);
+}
+
+Datum
+idsess_take_expired(PG_FUNCTION_ARGS)
+{
+	int			count = idsess_arg_count(fcinfo, 0, 100, 100000);
+	ReturnSetInfo *rsinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	idsess_expire_batch(count, false, rsinfo->setResult, rsinfo->setDesc);
+	return (Datum) 0;
+}
+
+static IdsessQuery q_lock_live = {
+	.sql = "SELECT s.id FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE
+	" FOR KEY SHARE",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_find_any = {
+	.sql = "SELECT expires FROM idsess.sessions WHERE key = $1",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
+/*
+ * Locks a live session against deletion (FOR KEY SHARE, which concurrent
+ * adders share) and returns its id; an unknown or expired session is an
+ * error.  The caller is connected to SPI.
+ */
+int64
+idsess_lock_live_session(text *key)
+{
+	Datum		arg = PointerGetDatum(key);
+	bool		isnull;
+
+	if (idsess_spi_run(&q_lock_live, &arg, NULL, false, 1) > 0)
+		return DatumGetInt64(idsess_spi_get(0, 1, &isnull));
+
+	if (idsess_spi_run(&q_find_any, &arg, NULL, true, 1) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("session has expired"),
+				 errdetail("The session is past its expiry or inactivity timeout and awaits removal."),
+				 errhint("Sign the user in again to create a new session.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_NO_DATA_FOUND),
+			 errmsg("session not found"),
+			 errdetail("No session has this key."),
+			 errhint("The session may have been revoked, deleted or expired.")));
+	pg_unreachable();
+}

@@ -1,0 +1,390 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *		The background workers that expire sessions.
+ *
+ * A launcher, registered at server start when idsess is preloaded, connects
+ * to no database (it reads only pg_database) and keeps one expiry worker
+ * running for each database named in idsess.databases that exists,
+ * starting, restarting and stopping them as the setting and the databases
+ * change.  Both start only once recovery has finished, so a standby removes
+ * nothing and a promoted standby starts expiring by itself.
+ *
+ * An expiry worker removes due sessions in batches of
+ * idsess.expire_batch_size, one short transaction per batch (see expire.c),
+ * then sleeps until the next session falls due, at most idsess.max_nap; a
+ * backend that commits a session falling due earlier sets its latch.  An
+ * error is logged and recorded in the status slot, and the worker carries
+ * on after a nap.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "idsess.h"
+
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/varlena.h"
+
+PGDLLEXPORT void idsess_launcher_main(Datum main_arg);
+PGDLLEXPORT void idsess_worker_main(Datum main_arg);
+
+void
+idsess_register_launcher(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 5;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "idsess");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "idsess_launcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "idsess launcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "idsess launcher");
+	RegisterBackgroundWorker(&worker);
+}
+
+typedef struct Launched
+{
+	char		dbname[NAMEDATALEN];
+	BackgroundWorkerHandle *handle;
+} Launched;
+
+static bool
+start_worker(int slot, const char *dbname, BackgroundWorkerHandle **handle)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "idsess");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "idsess_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "idsess expiry worker for %s", dbname);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "idsess expiry worker");
+	strlcpy(worker.bgw_extra, dbname, BGW_EXTRALEN);
+	worker.bgw_main_arg = Int32GetDatum(slot);
+	worker.bgw_notify_pid = MyProcPid;
+	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+static bool
+worker_running(BackgroundWorkerHandle *handle)
+{
+	pid_t		pid;
+
+	return handle != NULL && GetBackgroundWorkerPid(handle, &pid) != BGWH_STOPPED;
+}
+
+void
+idsess_launcher_main(Datum main_arg pg_attribute_unused())
+{
+	Launched	launched[IDSESS_MAX_WORKERS];
+	bool		warned_full = false;
+
+	memset(launched, 0, sizeof(launched));
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	for (;;)
+	{
+		char	   *rawnames;
+		List	   *names = NIL;
+		ListCell   *lc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		rawnames = pstrdup(idsess_databases ? idsess_databases : "");
+		if (!SplitIdentifierString(rawnames, ',', &names))
+		{
+			ereport(LOG,
+					(errmsg("idsess.databases is not a valid list of database names")));
+			names = NIL;
+		}
+
+		/* Stop workers whose database is no longer named. */
+		for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
+		{
+			bool		wanted = false;
+
+			if (launched[i].dbname[0] == '\0')
+				continue;
+			foreach(lc, names)
+				if (strcmp((char *) lfirst(lc), launched[i].dbname) == 0)
+					wanted = true;
+			if (!wanted)
+			{
+				if (launched[i].handle)
+					TerminateBackgroundWorker(launched[i].handle);
+				memset(&launched[i], 0, sizeof(Launched));
+			}
+		}
+
+		/* Start (or restart) a worker for each named database that exists. */
+		foreach(lc, names)
+		{
+			const char *dbname = (const char *) lfirst(lc);
+			int			slot = -1;
+			bool		exists;
+
+			for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
+				if (strcmp(launched[i].dbname, dbname) == 0)
+					slot = i;
+			if (slot >= 0 && worker_running(launched[slot].handle))
+				continue;
+
+			StartTransactionCommand();
+			exists = OidIsValid(get_database_oid(dbname, true));
+			CommitTransactionCommand();
+			if (!exists)
+				continue;
+
+			if (slot < 0)
+			{
+				for (int i = 0; i < IDSESS_MAX_WORKERS && slot < 0; i++)
+					if (launched[i].dbname[0] == '\0')
+						slot = i;
+				if (slot < 0)
+				{
+					if (!warned_full)
+						ereport(LOG,
+								(errmsg("idsess serves at most %d databases; \"%s\" is not served",
+										IDSESS_MAX_WORKERS, dbname)));
+					warned_full = true;
+					continue;
+				}
+				strlcpy(launched[slot].dbname, dbname, NAMEDATALEN);
+			}
+			if (!start_worker(slot, dbname, &launched[slot].handle))
+				ereport(LOG,
+						(errmsg("could not start the idsess expiry worker for database \"%s\"", dbname),
+						 errhint("Raise max_worker_processes.")));
+		}
+		list_free(names);
+		pfree(rawnames);
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+static IdsessSlot *my_slot = NULL;
+
+static void
+release_slot(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
+{
+	if (my_slot == NULL)
+		return;
+	SpinLockAcquire(&my_slot->mutex);
+	if (my_slot->pid == MyProcPid)
+	{
+		my_slot->pid = 0;
+		my_slot->latch = NULL;
+	}
+	SpinLockRelease(&my_slot->mutex);
+}
+
+/* Claims the status slot, unless a live worker already serves it. */
+static bool
+claim_slot(int index, const char *dbname)
+{
+	IdsessSlot *slot = &idsess_shared->slots[index];
+	pid_t		holder;
+
+	SpinLockAcquire(&slot->mutex);
+	holder = slot->pid;
+	SpinLockRelease(&slot->mutex);
+	if (holder != 0 && holder != MyProcPid && BackendPidGetProc(holder) != NULL)
+		return false;
+
+	SpinLockAcquire(&slot->mutex);
+	slot->pid = MyProcPid;
+	slot->dboid = MyDatabaseId;
+	strlcpy(slot->dbname, dbname, NAMEDATALEN);
+	slot->latch = MyLatch;
+	slot->state = IDSESS_WORKER_STARTING;
+	slot->started = GetCurrentTimestamp();
+	slot->last_run = 0;
+	slot->last_removed = 0;
+	slot->total_removed = 0;
+	slot->next_due = 0;
+	slot->wake_at = 0;
+	slot->last_error_at = 0;
+	slot->last_error[0] = '\0';
+	SpinLockRelease(&slot->mutex);
+	my_slot = slot;
+	on_shmem_exit(release_slot, (Datum) 0);
+	return true;
+}
+
+static void
+set_state(IdsessWorkerState state)
+{
+	SpinLockAcquire(&my_slot->mutex);
+	my_slot->state = state;
+	SpinLockRelease(&my_slot->mutex);
+}
+
+/*
+ * One round: remove every due session, batch by batch, and find when the
+ * next one falls due.  Returns how long to sleep, in milliseconds.
+ */
+static long
+expire_round(bool *announced_missing)
+{
+	int64		removed = 0;
+	TimestampTz due = 0;
+	bool		found = false;
+	long		nap = idsess_max_nap_ms;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (!OidIsValid(get_extension_oid("idsess", true)))
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		if (!*announced_missing)
+			ereport(LOG,
+					(errmsg("idsess expiry worker is waiting for CREATE EXTENSION idsess in database \"%s\"",
+							my_slot->dbname)));
+		*announced_missing = true;
+		set_state(IDSESS_WORKER_NO_EXTENSION);
+		return nap;
+	}
+	*announced_missing = false;
+	set_state(IDSESS_WORKER_EXPIRING);
+	pgstat_report_activity(STATE_RUNNING, "idsess: removing expired sessions");
+
+	for (;;)
+	{
+		IdsessExpired r = idsess_expire_batch(idsess_expire_batch_size,
+											  idsess_expired_trigger_logout,
+											  NULL, NULL);
+
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		removed += r.removed;
+		if (r.removed + r.rescheduled < idsess_expire_batch_size)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+	}
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	found = idsess_next_due(&due);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	if (found)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		/* Wake just after it is due, since removal tests due < now(). */
+		nap = due <= now ? 1 : (long) ((due - now) / 1000) + 1;
+		if (nap > idsess_max_nap_ms)
+			nap = idsess_max_nap_ms;
+	}
+
+	SpinLockAcquire(&my_slot->mutex);
+	my_slot->state = IDSESS_WORKER_SLEEPING;
+	my_slot->last_run = GetCurrentTimestamp();
+	my_slot->last_removed = removed;
+	my_slot->total_removed += removed;
+	my_slot->next_due = found ? due : 0;
+	SpinLockRelease(&my_slot->mutex);
+	return nap;
+}
+
+void
+idsess_worker_main(Datum main_arg)
+{
+	int			index = DatumGetInt32(main_arg);
+	char		dbname[NAMEDATALEN];
+	volatile bool announced_missing = false;
+	MemoryContext round_cxt;
+
+	strlcpy(dbname, MyBgworkerEntry->bgw_extra, NAMEDATALEN);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
+
+	if (index < 0 || index >= IDSESS_MAX_WORKERS || idsess_shared == NULL ||
+		!claim_slot(index, dbname))
+		proc_exit(0);
+
+	round_cxt = AllocSetContextCreate(TopMemoryContext, "idsess expiry round",
+									  ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		long		nap = idsess_max_nap_ms;
+		MemoryContext old = MemoryContextSwitchTo(round_cxt);
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		PG_TRY();
+		{
+			nap = expire_round((bool *) &announced_missing);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(round_cxt);
+			edata = CopyErrorData();
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			pgstat_report_activity(STATE_IDLE, NULL);
+			SpinLockAcquire(&my_slot->mutex);
+			my_slot->state = IDSESS_WORKER_SLEEPING;
+			strlcpy(my_slot->last_error, edata->message ? edata->message : "unknown error",
+					sizeof(my_slot->last_error));
+			my_slot->last_error_at = GetCurrentTimestamp();
+			SpinLockRelease(&my_slot->mutex);
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(round_cxt);
+
+		SpinLockAcquire(&my_slot->mutex);
+		my_slot->wake_at = GetCurrentTimestamp() + (TimestampTz) nap * 1000;
+		SpinLockRelease(&my_slot->mutex);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 nap, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
