@@ -342,4 +342,75 @@ COMMENT ON FUNCTION idsess_worker_status() IS 'The expiry workers as shared memo
 CREATE VIEW idsess.workers AS SELECT * FROM idsess_worker_status();
 COMMENT ON VIEW idsess.workers IS 'One row per expiry worker: pid, database, state, last run, removals, next due time, last error';
 
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+-- Privileges.  Nothing is executable by PUBLIC; three NOLOGIN roles carry
+-- the three jobs and are granted to login roles by the DBA.  Roles are
+-- cluster-wide, so a second database's CREATE EXTENSION reuses them.
+DO $roles$
+DECLARE
+	r text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['idsess_service', 'idsess_admin', 'idsess_reporting'] LOOP
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+			EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+		END IF;
+	END LOOP;
+END
+$roles$;
+COMMENT ON ROLE idsess_service IS 'idsess: the identity server''s role; every store operation, opens tickets';
+COMMENT ON ROLE idsess_admin IS 'idsess: search, revoke and report on sessions; never opens a ticket';
+COMMENT ON ROLE idsess_reporting IS 'idsess: aggregates and session metadata only; no tickets, no changes';
+
+REVOKE ALL ON FUNCTION
+	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz),
+	idsess_get(text),
+	idsess_update(text, text, bytea, timestamptz, timestamptz, text),
+	idsess_touch(text),
+	idsess_delete(text),
+	idsess_get_sessions(text, text),
+	idsess_delete_sessions(text, text),
+	idsess_take_expired(integer),
+	idsess_add_client(text, text),
+	idsess_clients(text),
+	idsess_add_saml_session(text, text, text, text, text),
+	idsess_saml_sessions(text),
+	idsess_remove_saml_session(text, text),
+	idsess_query(text, text, text, text, integer, text, boolean),
+	idsess_revoke(text, text, text[], text),
+	idsess_take_logouts(integer),
+	idsess_worker_status()
+FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA idsess TO idsess_service, idsess_admin, idsess_reporting;
+
+GRANT EXECUTE ON FUNCTION
+	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz),
+	idsess_get(text),
+	idsess_update(text, text, bytea, timestamptz, timestamptz, text),
+	idsess_touch(text),
+	idsess_delete(text),
+	idsess_get_sessions(text, text),
+	idsess_delete_sessions(text, text),
+	idsess_take_expired(integer),
+	idsess_add_client(text, text),
+	idsess_clients(text),
+	idsess_add_saml_session(text, text, text, text, text),
+	idsess_saml_sessions(text),
+	idsess_remove_saml_session(text, text),
+	idsess_query(text, text, text, text, integer, text, boolean),
+	idsess_revoke(text, text, text[], text),
+	idsess_take_logouts(integer)
+TO idsess_service;
+
+GRANT EXECUTE ON FUNCTION
+	idsess_delete(text),
+	idsess_delete_sessions(text, text),
+	idsess_clients(text),
+	idsess_saml_sessions(text),
+	idsess_query(text, text, text, text, integer, text, boolean),
+	idsess_revoke(text, text, text[], text),
+	idsess_worker_status()
+TO idsess_admin;
+GRANT SELECT ON idsess.audit, idsess.workers TO idsess_admin;
+
+GRANT EXECUTE ON FUNCTION idsess_worker_status() TO idsess_reporting;
+GRANT SELECT ON idsess.workers TO idsess_reporting;

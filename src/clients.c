@@ -39,7 +39,7 @@ static IdsessQuery q_client_list = {
 };
 
 static IdsessQuery q_saml_list = {
-	.sql = "SELECT pg_catalog.coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+	.sql = "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
 	"'entity_id', entity_id, 'session_index', session_index, 'name_id', name_id, "
 	"'name_id_format', name_id_format) ORDER BY added, entity_id, session_index), "
 	"'[]'::pg_catalog.jsonb) FROM idsess.session_saml WHERE session = $1",

@@ -25,7 +25,7 @@
 
 static IdsessQuery q_reschedule = {
 	.sql = "UPDATE idsess.sessions x "
-	"SET due = pg_catalog.LEAST(x.expires, x.last_active + x.idle_timeout) "
+	"SET due = LEAST(x.expires, x.last_active + x.idle_timeout) "
 	"WHERE x.id IN (SELECT s.id FROM idsess.sessions s "
 	"WHERE s.due <= pg_catalog.now() AND " IDSESS_LIVE
 	" ORDER BY s.due LIMIT $1 FOR UPDATE SKIP LOCKED)",

@@ -101,7 +101,7 @@ extern void idsess_check_ticket_size(Size len);
 	"s.renewed, s.expires, s.last_active, s.idle_timeout, " \
 	"ARRAY(SELECT c.client_id FROM idsess.session_clients c WHERE c.session = s.id " \
 	"ORDER BY c.added, c.client_id), " \
-	"pg_catalog.coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(" \
+	"COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(" \
 	"'entity_id', m.entity_id, 'session_index', m.session_index, 'name_id', m.name_id, " \
 	"'name_id_format', m.name_id_format) ORDER BY m.added, m.entity_id, m.session_index) " \
 	"FROM idsess.session_saml m WHERE m.session = s.id), '[]'::pg_catalog.jsonb), " \

@@ -254,7 +254,7 @@ static IdsessQuery q_active_key = {
 };
 
 static IdsessQuery q_next_key_id = {
-	.sql = "SELECT pg_catalog.coalesce(pg_catalog.max(id), 0) + 1 FROM idsess.keys",
+	.sql = "SELECT COALESCE(pg_catalog.max(id), 0) + 1 FROM idsess.keys",
 	.nargs = 0
 };
 

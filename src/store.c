@@ -160,7 +160,7 @@ static IdsessQuery q_insert = {
 	.sql = "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, "
 	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket) "
 	"VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, "
-	"pg_catalog.LEAST($7, $6 + $8), $9, $10) "
+	"LEAST($7, $6 + $8), $9, $10) "
 	"ON CONFLICT (key) DO NOTHING RETURNING id",
 	.nargs = 10, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
 	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID}
@@ -336,9 +336,9 @@ static IdsessQuery q_lock_for_update = {
 static IdsessQuery q_update = {
 	.sql = "UPDATE idsess.sessions SET renewed = $2, last_active = $2, "
 	"expires = CASE WHEN $3 THEN $4 ELSE expires END, "
-	"due = pg_catalog.LEAST(CASE WHEN $3 THEN $4 ELSE expires END, $2 + idle_timeout), "
-	"key_id = pg_catalog.coalesce($5, key_id), ticket = pg_catalog.coalesce($6, ticket), "
-	"display_name = pg_catalog.coalesce($7, display_name) "
+	"due = LEAST(CASE WHEN $3 THEN $4 ELSE expires END, $2 + idle_timeout), "
+	"key_id = COALESCE($5, key_id), ticket = COALESCE($6, ticket), "
+	"display_name = COALESCE($7, display_name) "
 	"WHERE id = $1 RETURNING due",
 	.nargs = 7, .argtypes = {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID, TEXTOID}
 };
@@ -455,8 +455,9 @@ idsess_touch(PG_FUNCTION_ARGS)
  * waited for their row locks.
  */
 static IdsessQuery q_delete_children = {
-	.sql = "WITH u AS (SELECT * FROM pg_catalog.unnest($1::pg_catalog.int8[], $2::pg_catalog.text[], "
-	"$3::pg_catalog.text[], $4::pg_catalog.text[]) WITH ORDINALITY AS u(id, cause, subject_id, session_id, ord)), "
+	.sql = "WITH u AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), "
+	"pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]), "
+	"pg_catalog.unnest($4::pg_catalog.text[])) WITH ORDINALITY AS u(id, cause, subject_id, session_id, ord)), "
 	"c AS (DELETE FROM idsess.session_clients WHERE session = ANY ($1) "
 	"RETURNING session, client_id, added), "
 	"m AS (DELETE FROM idsess.session_saml WHERE session = ANY ($1) "
@@ -468,8 +469,8 @@ static IdsessQuery q_delete_children = {
 	"'name_id_format', name_id_format) ORDER BY added, entity_id, session_index) AS saml "
 	"FROM m WHERE $5::pg_catalog.text[] IS NULL OR entity_id = ANY ($5) GROUP BY session), "
 	"r AS (SELECT u.ord, u.cause, u.subject_id, u.session_id, "
-	"pg_catalog.coalesce(ca.clients, '{}') AS clients, "
-	"pg_catalog.coalesce(ma.saml, '[]'::pg_catalog.jsonb) AS saml "
+	"COALESCE(ca.clients, '{}') AS clients, "
+	"COALESCE(ma.saml, '[]'::pg_catalog.jsonb) AS saml "
 	"FROM u LEFT JOIN ca ON ca.session = u.id LEFT JOIN ma ON ma.session = u.id), "
 	"o AS (INSERT INTO idsess.logout_outbox (cause, subject_id, session_id, clients, saml_sessions) "
 	"SELECT cause, subject_id, session_id, clients, saml FROM r WHERE $6 RETURNING 1) "

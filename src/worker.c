@@ -21,8 +21,12 @@
  */
 #include "idsess.h"
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
 #include "access/xact.h"
-#include "commands/dbcommands.h"
+#include "catalog/pg_database.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -34,6 +38,7 @@
 #include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/varlena.h"
@@ -80,6 +85,34 @@ start_worker(int slot, const char *dbname, BackgroundWorkerHandle **handle)
 	worker.bgw_main_arg = Int32GetDatum(slot);
 	worker.bgw_notify_pid = MyProcPid;
 	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+/*
+ * Whether a database of this name exists.  The launcher has no database, so
+ * it scans pg_database (a shared catalog) without its indexes, as the
+ * autovacuum launcher does.
+ */
+static bool
+database_exists(const char *dbname)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	StartTransactionCommand();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (!found && HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+		found = strcmp(NameStr(db->datname), dbname) == 0 && db->datallowconn;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return found;
 }
 
 static bool
@@ -154,9 +187,7 @@ idsess_launcher_main(Datum main_arg pg_attribute_unused())
 			if (slot >= 0 && worker_running(launched[slot].handle))
 				continue;
 
-			StartTransactionCommand();
-			exists = OidIsValid(get_database_oid(dbname, true));
-			CommitTransactionCommand();
+			exists = database_exists(dbname);
 			if (!exists)
 				continue;
 
@@ -336,6 +367,7 @@ idsess_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 
 	if (index < 0 || index >= IDSESS_MAX_WORKERS || idsess_shared == NULL ||
 		!claim_slot(index, dbname))
