@@ -40,3 +40,8 @@ TAP_TESTS = 1
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Benchmarks against the peers' designs: bench/run (BENCH_MODE=quick|full).
+.PHONY: bench
+bench:
+	bench/run $(if $(BENCH_MODE),--$(BENCH_MODE),)
