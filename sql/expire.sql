@@ -1,0 +1,55 @@
+-- Removing expired and idle sessions with idsess_take_expired(): due order,
+-- batch size, clients returned, renewed and touched sessions kept.  The
+-- background worker serves this database too (worker.sql), so everything
+-- here happens in one transaction the worker cannot see.
+\set SHOW_CONTEXT never
+
+BEGIN;
+SELECT count(*) FROM generate_series(1, 5) i,
+  LATERAL idsess_create('ivan', 'expired ' || i, key => 'k-x-' || i,
+                        created => now() - interval '2 hours',
+                        expires => now() - interval '1 hour' + i * interval '1 minute');
+-- A session with clients that expired after it was used.
+SELECT key FROM idsess_create('ivan', 'with clients', key => 'k-x-0',
+                              created => now() - interval '2 hours', expires => now() + interval '1 hour');
+SELECT idsess_add_client('k-x-0', 'spa'), idsess_add_client('k-x-0', 'crm');
+SELECT idsess_update('k-x-0', expires => now() - interval '90 minutes');
+SELECT key FROM idsess_create('ivan', 'live', key => 'k-live', expires => now() + interval '1 hour');
+SELECT key FROM idsess_create('ivan', 'forever', key => 'k-forever');
+
+-- Idle timeout: idle for 40 minutes with a 30-minute timeout is gone; a
+-- touched session whose old due time passed is rescheduled instead.
+SELECT key, idle_timeout FROM idsess_create('ivan', 'idle', key => 'k-idle',
+                              created => now() - interval '40 minutes', idle_timeout => '30 minutes');
+SELECT key FROM idsess_create('ivan', 'busy', key => 'k-busy',
+                              created => now() - interval '40 minutes', idle_timeout => '1 hour');
+SELECT idsess_touch('k-busy') AS touched, idsess_touch('k-idle') AS touched_idle;
+UPDATE idsess.sessions SET due = now() - interval '1 minute' WHERE key = 'k-busy';
+
+-- In due order, at most count at a time; clients come back, tickets do not.
+SELECT key, subject_id, clients, ticket IS NULL AND ticket_bytes IS NULL AS no_ticket
+FROM idsess_take_expired(2);
+SELECT key, clients FROM idsess_take_expired(10) ORDER BY key;
+SELECT count(*) AS nothing_left FROM idsess_take_expired(10);
+SELECT key, due > now() AS rescheduled FROM idsess.sessions WHERE subject_id = 'ivan' ORDER BY key;
+SELECT count(*) AS orphans FROM idsess.session_clients c
+WHERE NOT EXISTS (SELECT FROM idsess.sessions s WHERE s.id = c.session);
+-- Nothing went to the back-channel outbox: idsess_take_expired's caller
+-- sends the logouts itself.
+SELECT count(*) AS outbox FROM idsess.logout_outbox;
+ROLLBACK;
+
+-- The system-wide inactivity timeout applies to sessions created while it is
+-- set; a session can turn it off or choose its own.
+ALTER SYSTEM SET idsess.idle_timeout = '15min';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.3);
+SHOW idsess.idle_timeout;
+BEGIN;
+SELECT key, idle_timeout FROM idsess_create('judy', 'x', key => 'k-j-default');
+SELECT key, idle_timeout FROM idsess_create('judy', 'x', key => 'k-j-off', idle_timeout => '0');
+SELECT key, idle_timeout FROM idsess_create('judy', 'x', key => 'k-j-own', idle_timeout => '2 hours');
+SELECT key, due - created AS due_after FROM idsess.sessions WHERE subject_id = 'judy' ORDER BY key;
+ROLLBACK;
+ALTER SYSTEM RESET idsess.idle_timeout;
+SELECT pg_reload_conf();

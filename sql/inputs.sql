@@ -1,0 +1,98 @@
+-- Every bad input gets its own clear error (SQLSTATE shown after each), and
+-- no error message quotes a ticket.
+\set SHOW_CONTEXT never
+
+-- Missing values: null_value_not_allowed (22004).
+SELECT idsess_create(NULL, 'x');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('u');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('u', 'x', scheme => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_get(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_add_client('k', NULL);
+\echo :LAST_ERROR_SQLSTATE
+
+-- Empty or blank values: invalid_parameter_value (22023).
+SELECT idsess_create('', 'x');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('u', 'x', key => '   ');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('u', 'x', session_id => '');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('u', 'x', display_name => '');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_add_client('k', '');
+\echo :LAST_ERROR_SQLSTATE
+
+-- Both ticket forms at once.
+SELECT idsess_create('u', ticket => 'secret-ticket-text', ticket_bytes => '\x01');
+\echo :LAST_ERROR_SQLSTATE
+
+-- Oversized identifiers: string_data_right_truncation (22001). 200
+-- characters (not bytes) are allowed.
+SELECT length(key) FROM idsess_create(repeat('é', 200), 'x', key => repeat('k', 200));
+SELECT idsess_create(repeat('u', 201), 'x');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('u', 'x', key => repeat('k', 201));
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('u', 'x', display_name => repeat('d', 201));
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_add_client(repeat('k', 200), repeat('c', 201));
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_delete(repeat('k', 200)) AS deleted;
+
+-- Oversized tickets: program_limit_exceeded (54000), limit configurable.
+SET idsess.max_ticket_size = '1kB';
+SELECT idsess_create('u', repeat('s', 1025));
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('u', ticket_bytes => convert_to(repeat('s', 1025), 'UTF8'));
+SELECT length(key) FROM idsess_create('u', repeat('s', 1024), key => 'k-limit');
+SELECT idsess_update('k-limit', ticket => repeat('s', 2000));
+RESET idsess.max_ticket_size;
+SELECT idsess_update('k-limit', ticket => repeat('s', 2000)) AS updated;
+
+-- Times: expires before created is a check_violation (23514); -infinity and
+-- a negative idle timeout are invalid.
+SELECT idsess_create('u', 'x', expires => now() - interval '1 second');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('u', 'x', created => now(), expires => now() - interval '1 day');
+SELECT idsess_create('u', 'x', expires => '-infinity');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('u', 'x', created => 'infinity');
+SELECT idsess_create('u', 'x', idle_timeout => '-5 minutes');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_update('k-limit', expires => now() - interval '1 day');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_update('k-limit', renewed => 'infinity');
+
+-- A filter that would match everything is refused, never "all sessions".
+SELECT * FROM idsess_get_sessions();
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_delete_sessions(NULL, NULL);
+SELECT * FROM idsess_revoke();
+SELECT * FROM idsess_revoke(client_ids => '{web}');
+SELECT * FROM idsess_revoke(subject_id => '');
+SELECT * FROM idsess_revoke(subject_id => 'u', client_ids => '{web,NULL}');
+SELECT * FROM idsess_revoke(subject_id => 'u', client_ids => '{{a},{b}}');
+SELECT count(*) AS sessions_left FROM idsess.sessions WHERE subject_id = 'u';
+
+-- Counts: NULL or <= 0 mean the default; too many is refused.
+SELECT count(*) FROM idsess_take_expired(0);
+SELECT count(*) FROM idsess_take_expired(1000000);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM idsess_query(count => 1001);
+
+-- Unknown sessions.
+SELECT idsess_add_client('no-such-key', 'web');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_clients('no-such-key');
+
+-- Statements that fail with a ticket as an argument are not logged with
+-- the statement text (errhidestmt): check the server log carries no ticket.
+SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 secret', key => 'k-limit');
+SELECT position('LOGMARKER-91c2' IN pg_read_file(pg_current_logfile())) AS ticket_in_log;
+
+SELECT idsess_delete_sessions(subject_id => 'u') AS cleaned,
+       idsess_delete_sessions(subject_id => repeat('é', 200)) AS cleaned_long;

@@ -1,0 +1,100 @@
+-- Sealed tickets: round trips, tamper and copy detection, nothing readable
+-- in the stored bytes, and what happens without the right master key.
+\set SHOW_CONTEXT never
+
+-- Round trips as text and as bytea, empty and 1 MB.
+SELECT key FROM idsess_create('t', ticket => 'plain text ticket', key => 'k-text');
+SELECT key FROM idsess_create('t', ticket_bytes => '\x00ff10', key => 'k-bytes');
+SELECT key FROM idsess_create('t', ticket => '', key => 'k-empty-text');
+SELECT key FROM idsess_create('t', ticket_bytes => '', key => 'k-empty-bytes');
+SELECT key FROM idsess_create('t', ticket => repeat('0123456789abcdef', 65536), key => 'k-1mb-text');
+SELECT key FROM idsess_create('t', ticket_bytes => convert_to(repeat('fedcba9876543210', 65536), 'UTF8'), key => 'k-1mb-bytes');
+SELECT key, ticket, ticket_bytes FROM idsess_get('k-text');
+SELECT key, ticket, ticket_bytes FROM idsess_get('k-bytes');
+SELECT key, ticket = '' AS empty_text, ticket_bytes FROM idsess_get('k-empty-text');
+SELECT key, ticket, ticket_bytes = '' AS empty_bytes FROM idsess_get('k-empty-bytes');
+SELECT key, ticket = repeat('0123456789abcdef', 65536) AS same, length(ticket) FROM idsess_get('k-1mb-text');
+SELECT key, ticket_bytes = convert_to(repeat('fedcba9876543210', 65536), 'UTF8') AS same, length(ticket_bytes)
+FROM idsess_get('k-1mb-bytes');
+
+-- The stored value is a versioned seal: "IS", version 1, format, key id, IV,
+-- AES-256-CBC ciphertext, HMAC-SHA256 tag.
+SELECT key, substr(ticket, 1, 3) AS magic_version, get_byte(ticket, 3) = ascii('t') AS text_format,
+       substr(ticket, 5, 4) AS key_id, length(ticket) AS sealed_bytes
+FROM idsess.sessions WHERE key IN ('k-text', 'k-empty-text') ORDER BY key;
+-- A fresh IV per seal: the same ticket sealed twice differs.
+SELECT key FROM idsess_create('t', ticket => 'plain text ticket', key => 'k-text-2');
+SELECT count(DISTINCT substr(ticket, 9, 16)) AS distinct_ivs, count(DISTINCT ticket) AS distinct_seals
+FROM idsess.sessions WHERE key IN ('k-text', 'k-text-2');
+
+-- A marker in a ticket is found nowhere in the table's stored bytes, inline
+-- or in TOAST.
+SELECT key FROM idsess_create('t', ticket => 'MARKER-5ee1c0de small', key => 'k-marker');
+SELECT key FROM idsess_create('t', ticket => repeat('MARKER-5ee1c0de big ', 20000), key => 'k-marker-big');
+CHECKPOINT;
+SELECT position('MARKER-5ee1c0de'::bytea IN pg_read_binary_file(pg_relation_filepath('idsess.sessions'))) AS in_heap,
+       position('MARKER-5ee1c0de'::bytea IN pg_read_binary_file(pg_relation_filepath(
+           (SELECT reltoastrelid FROM pg_class WHERE oid = 'idsess.sessions'::regclass)))) AS in_toast,
+       position('MARKER-5ee1c0de'::bytea IN (SELECT string_agg(ticket, '') FROM idsess.sessions)) AS in_column;
+
+-- Flipping any one byte (header, IV, ciphertext or tag) fails to open.
+UPDATE idsess.sessions SET ticket = set_byte(ticket, 40, get_byte(ticket, 40) # 1) WHERE key = 'k-text';
+SELECT ticket FROM idsess_get('k-text');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE idsess.sessions SET ticket = set_byte(ticket, 40, get_byte(ticket, 40) # 1) WHERE key = 'k-text';
+SELECT ticket FROM idsess_get('k-text');
+UPDATE idsess.sessions SET ticket = set_byte(ticket, 3, ascii('b')) WHERE key = 'k-text';
+SELECT ticket FROM idsess_get('k-text');
+UPDATE idsess.sessions SET ticket = set_byte(ticket, length(ticket) - 1, get_byte(ticket, length(ticket) - 1) # 128)
+WHERE key = 'k-text-2';
+SELECT ticket FROM idsess_get('k-text-2');
+UPDATE idsess.sessions SET ticket = substr(ticket, 1, 20) WHERE key = 'k-text-2';
+SELECT ticket FROM idsess_get('k-text-2');
+\echo :LAST_ERROR_SQLSTATE
+-- A key id that is not in the key ring.
+UPDATE idsess.sessions SET ticket = overlay(ticket PLACING '\x00000063'::bytea FROM 5) WHERE key = 'k-empty-text';
+SELECT ticket FROM idsess_get('k-empty-text');
+\echo :LAST_ERROR_SQLSTATE
+
+-- A sealed ticket copied to another session does not open there.
+UPDATE idsess.sessions SET ticket = (SELECT ticket FROM idsess.sessions WHERE key = 'k-bytes')
+WHERE key = 'k-empty-bytes';
+SELECT ticket_bytes FROM idsess_get('k-empty-bytes');
+SELECT ticket_bytes FROM idsess_get('k-bytes');
+
+-- Without a master key, sealing and opening fail with a hint; everything
+-- that needs no key keeps working.
+SET idsess.master_key_file = '';
+SELECT ticket FROM idsess_get('k-bytes');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_create('t', 'x');
+SELECT idsess_add_client('k-bytes', 'web');
+SELECT count(*) FROM idsess_query(subject_id => 't');
+SELECT count(*) FROM idsess_take_expired();
+SELECT idsess_touch('k-bytes') AS touched;
+SELECT key FROM idsess_revoke(session_id => (SELECT session_id FROM idsess.sessions WHERE key = 'k-bytes'));
+
+-- A missing file, a malformed file, and the wrong master key.
+SET idsess.master_key_file = '/nonexistent/idsess.key';
+SELECT ticket FROM idsess_get('k-1mb-text');
+\echo :LAST_ERROR_SQLSTATE
+COPY (SELECT 'not a key') TO 'idsess_bad.key';
+SET idsess.master_key_file = 'idsess_bad.key';
+SELECT ticket FROM idsess_get('k-1mb-text');
+\echo :LAST_ERROR_SQLSTATE
+\getenv other_key IDSESS_OTHER_KEY
+SET idsess.master_key_file = :'other_key';
+SELECT length(ticket) FROM idsess_get('k-1mb-text');
+\echo :LAST_ERROR_SQLSTATE
+RESET idsess.master_key_file;
+SELECT length(ticket) FROM idsess_get('k-1mb-text');
+
+-- Non-superusers cannot see where the key is.
+CREATE ROLE idsess_test_nobody;
+SET ROLE idsess_test_nobody;
+SHOW idsess.master_key_file;
+SELECT count(*) FROM pg_settings WHERE name = 'idsess.master_key_file';
+RESET ROLE;
+DROP ROLE idsess_test_nobody;
+
+SELECT idsess_delete_sessions(subject_id => 't') > 0 AS cleaned;

@@ -1,0 +1,77 @@
+-- The store contract: create, get, update (renew), touch, delete, exact
+-- lookup and delete by subject and/or sid.
+CREATE EXTENSION idsess CASCADE;
+\set SHOW_CONTEXT never
+
+-- Create with a key and sid the identity server supplies.
+SELECT key, scheme, subject_id, session_id, display_name,
+       renewed = created AS renewed_is_created, expires - created AS lifetime,
+       clients, saml_sessions, ticket IS NULL AND ticket_bytes IS NULL AS no_ticket_returned
+FROM idsess_create('alice', 'ticket alice 1', key => 'k-alice-1', session_id => 'sid-a1',
+                   display_name => 'Alice Liddell', expires => now() + interval '1 hour');
+
+-- Without key and sid, both are generated: 64 and 32 uppercase hex digits.
+SELECT key ~ '^[0-9A-F]{64}$' AS key_is_hex64, session_id ~ '^[0-9A-F]{32}$' AS sid_is_hex32,
+       scheme, expires IS NULL AS never_expires
+FROM idsess_create('bob', 'ticket bob');
+SELECT count(DISTINCT s.key) AS distinct_keys, count(DISTINCT s.session_id) AS distinct_sids
+FROM generate_series(1, 50) g, LATERAL idsess_create('carol', 'ticket carol') s;
+
+-- Get opens the ticket; unknown keys give no row.
+SELECT key, subject_id, ticket, ticket_bytes FROM idsess_get('k-alice-1');
+SELECT count(*) AS unknown FROM idsess_get('no-such-key');
+
+-- A duplicate key is a unique_violation that does not echo the key.
+SELECT idsess_create('mallory', 'x', key => 'k-alice-1');
+\echo :LAST_ERROR_SQLSTATE
+
+-- Update replaces the ticket and expiry and renews the session.
+SELECT pg_sleep(0.01);
+SELECT idsess_update('k-alice-1', ticket => 'ticket alice 2', expires => now() + interval '2 hours') AS updated;
+SELECT ticket, expires > created + interval '1 hour' AS extended, renewed > created AS renewed,
+       last_active = renewed AS active_at_renewal
+FROM idsess_get('k-alice-1');
+-- Fields not given stay as they were.
+SELECT idsess_update('k-alice-1', display_name => 'Alice P. Liddell') AS updated;
+SELECT ticket, display_name, expires > created + interval '1 hour' AS still_extended FROM idsess_get('k-alice-1');
+-- infinity means never expires.
+SELECT idsess_update('k-alice-1', expires => 'infinity') AS updated;
+SELECT expires FROM idsess_get('k-alice-1');
+-- A missing session says so, so the caller can recreate it.
+SELECT idsess_update('no-such-key', ticket => 'x') AS updated;
+
+-- Touch records activity on live sessions only.
+SELECT idsess_touch('k-alice-1') AS touched, idsess_touch('no-such-key') AS touched_unknown;
+
+-- Exact lookup by subject and/or sid (tickets opened), never by substring.
+SELECT key, session_id, ticket FROM idsess_get_sessions(subject_id => 'alice');
+SELECT key FROM idsess_get_sessions(session_id => 'sid-a1');
+SELECT key FROM idsess_get_sessions(subject_id => 'alice', session_id => 'sid-a1');
+SELECT count(*) AS mismatched FROM idsess_get_sessions(subject_id => 'alice', session_id => 'other');
+SELECT count(*) AS substring FROM idsess_get_sessions(subject_id => 'ali');
+SELECT count(*) AS carols FROM idsess_get_sessions(subject_id => 'carol');
+
+-- Expired sessions are invisible to get, touch and lookups until removed.
+SELECT key FROM idsess_create('dave', 'ticket dave', key => 'k-dave',
+                              created => now() - interval '2 hours', expires => now() - interval '1 hour');
+SELECT count(*) AS visible FROM idsess_get('k-dave');
+SELECT idsess_touch('k-dave') AS touched;
+SELECT count(*) AS visible FROM idsess_get_sessions(subject_id => 'dave');
+SELECT idsess_update('k-dave', expires => now() + interval '1 hour') AS renewed;
+SELECT key, ticket FROM idsess_get('k-dave');
+
+-- Delete by key, and exact delete by subject and/or sid.
+SELECT idsess_delete('k-dave') AS deleted, idsess_delete('k-dave') AS deleted_again;
+SELECT idsess_delete_sessions(subject_id => 'carol') AS carols_deleted;
+SELECT idsess_delete_sessions(subject_id => 'alice', session_id => 'other') AS none_deleted;
+SELECT idsess_delete_sessions(session_id => 'sid-a1') AS alice_deleted;
+SELECT subject_id, count(*) FROM idsess.sessions GROUP BY 1 ORDER BY 1;
+
+-- A session's clients and SAML sessions go with it.
+SELECT key FROM idsess_create('erin', 'ticket erin', key => 'k-erin');
+SELECT idsess_add_client('k-erin', 'web');
+SELECT jsonb_array_length(idsess_add_saml_session('k-erin', 'urn:sp', 'ix1', 'erin@example.com')) AS saml;
+SELECT idsess_delete('k-erin') AS deleted;
+SELECT (SELECT count(*) FROM idsess.session_clients) AS clients_left,
+       (SELECT count(*) FROM idsess.session_saml) AS saml_left;
+SELECT idsess_delete_sessions(subject_id => 'bob') AS bob_deleted;
