@@ -61,7 +61,7 @@ COMMENT ON TABLE idsess.sessions IS 'Server-side sessions; the ticket column hol
 CREATE TABLE idsess.session_clients (
 	session bigint NOT NULL,
 	client_id text NOT NULL,
-	added timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	added timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	PRIMARY KEY (session, client_id)
 );
 CREATE INDEX session_clients_client_idx ON idsess.session_clients (client_id, session);
@@ -73,7 +73,7 @@ CREATE TABLE idsess.session_saml (
 	session_index text NOT NULL,
 	name_id text NOT NULL,
 	name_id_format text,
-	added timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	added timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	PRIMARY KEY (session, entity_id, session_index)
 );
 CREATE INDEX session_saml_entity_idx ON idsess.session_saml (entity_id, session);

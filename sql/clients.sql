@@ -13,21 +13,27 @@ SELECT clients FROM idsess_get('k-frank');
 
 -- "Which sessions did client X join" is an index lookup.
 SET enable_seqscan = off;
+SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) SELECT session FROM idsess.session_clients WHERE client_id = 'payroll';
 RESET enable_seqscan;
+RESET enable_bitmapscan;
 
 -- SAML SP sessions: one per (entity_id, session_index); adding the same pair
 -- again replaces its NameID; remove by entity.
-SELECT idsess_add_saml_session('k-frank', 'https://sp-one.example', 'idx-1', 'frank@example.com');
-SELECT idsess_add_saml_session('k-frank', 'https://sp-two.example', 'idx-2', 'frank', 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent');
-SELECT idsess_add_saml_session('k-frank', 'https://sp-one.example', 'idx-1', 'frank.new@example.com');
-SELECT idsess_add_saml_session('k-frank', 'https://sp-one.example', 'idx-3', 'frank@example.com');
+SELECT jsonb_array_length(idsess_add_saml_session('k-frank', 'https://sp-one.example', 'idx-1', 'frank@example.com'));
+SELECT jsonb_array_length(idsess_add_saml_session('k-frank', 'https://sp-two.example', 'idx-2', 'frank',
+                                                  'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'));
+SELECT jsonb_array_length(idsess_add_saml_session('k-frank', 'https://sp-one.example', 'idx-1', 'frank.new@example.com'));
+SELECT jsonb_array_length(idsess_add_saml_session('k-frank', 'https://sp-one.example', 'idx-3', 'frank@example.com'));
 SELECT jsonb_pretty(idsess_saml_sessions('k-frank'));
 SELECT idsess_remove_saml_session('k-frank', 'https://sp-one.example') AS removed;
 SELECT idsess_remove_saml_session('k-frank', 'https://sp-none.example') AS removed;
-SELECT saml_sessions FROM idsess_get('k-frank');
+SELECT jsonb_pretty(saml_sessions) FROM idsess_get('k-frank');
 
--- Unknown and expired sessions are errors with their own SQLSTATEs.
+-- Unknown and expired sessions are errors with their own SQLSTATEs.  (In a
+-- transaction, so that the expiry worker does not remove the expired one.)
+\set ON_ERROR_ROLLBACK on
+BEGIN;
 SELECT idsess_add_client('k-nobody', 'spa');
 \echo :LAST_ERROR_SQLSTATE
 SELECT key FROM idsess_create('frank', 'old ticket', key => 'k-frank-old',
@@ -38,5 +44,7 @@ SELECT idsess_add_saml_session('k-frank-old', 'urn:sp', 'i', 'n');
 SELECT idsess_saml_sessions('k-nobody');
 SELECT idsess_remove_saml_session('k-frank-old', 'urn:sp');
 SELECT idsess_add_saml_session('k-frank', 'urn:sp', '', 'n');
+COMMIT;
+\set ON_ERROR_ROLLBACK off
 
 SELECT idsess_delete_sessions(subject_id => 'frank') AS cleaned;

@@ -92,7 +92,11 @@ SELECT idsess_clients('no-such-key');
 -- Statements that fail with a ticket as an argument are not logged with
 -- the statement text (errhidestmt): check the server log carries no ticket.
 SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 secret', key => 'k-limit');
-SELECT position('LOGMARKER-91c2' IN pg_read_file(pg_current_logfile())) AS ticket_in_log;
+-- (Control: an ordinary failing statement is logged with its text.)
+SELECT 'LOGCONTROL-77e0' || 1/0;
+SELECT pg_sleep(0.2);
+SELECT position('LOGMARKER-91c2' IN pg_read_file(pg_current_logfile())) AS ticket_in_log,
+       position('LOGCONTROL-77e0' IN pg_read_file(pg_current_logfile())) > 0 AS control_in_log;
 
 SELECT idsess_delete_sessions(subject_id => 'u') AS cleaned,
        idsess_delete_sessions(subject_id => repeat('é', 200)) AS cleaned_long;

@@ -86,11 +86,9 @@ SELECT key FROM idsess_create('user-old', 'x', key => 'k-q-old', created => now(
                               expires => now() - interval '1 hour');
 SELECT count(*) FROM idsess_query(subject_id => 'user-old');
 
--- The plans use the trigram and client indexes.
+-- Substring search is served by the trigram index.
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM idsess.sessions s WHERE lower(display_name) LIKE '%hopper 2%';
-EXPLAIN (COSTS OFF) SELECT session FROM idsess.session_clients WHERE client_id = 'payroll' AND session > 5
-ORDER BY session LIMIT 26;
 RESET enable_seqscan;
 
 SELECT idsess_delete(key) FROM idsess.sessions WHERE key LIKE 'k-q-%' \g /dev/null

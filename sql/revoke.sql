@@ -32,4 +32,4 @@ SELECT count(*) FROM idsess_revoke(subject_id => 'nobody');
 
 -- Every revocation is audited: who, the filter, the reason, how many.
 SELECT actor = session_user AS by_me, action, subject_id, session_id, client_ids, reason, sessions, clients
-FROM idsess.audit ORDER BY id;
+FROM idsess.audit WHERE session_id IS NULL OR session_id LIKE 'sid-%' ORDER BY id;

@@ -78,8 +78,14 @@ SELECT key FROM idsess_revoke(session_id => (SELECT session_id FROM idsess.sessi
 SET idsess.master_key_file = '/nonexistent/idsess.key';
 SELECT ticket FROM idsess_get('k-1mb-text');
 \echo :LAST_ERROR_SQLSTATE
-COPY (SELECT 'not a key') TO 'idsess_bad.key';
+-- COPY writes files readable by others, which a key file must not be.
+SELECT current_setting('data_directory') || '/idsess_bad.key' AS bad_key_path \gset
+COPY (SELECT 'not a key') TO :'bad_key_path';
 SET idsess.master_key_file = 'idsess_bad.key';
+SELECT ticket FROM idsess_get('k-1mb-text');
+\echo :LAST_ERROR_SQLSTATE
+-- A private file that holds no key (relative paths are in the data directory).
+SET idsess.master_key_file = 'PG_VERSION';
 SELECT ticket FROM idsess_get('k-1mb-text');
 \echo :LAST_ERROR_SQLSTATE
 \getenv other_key IDSESS_OTHER_KEY

@@ -15,7 +15,7 @@ SELECT key ~ '^[0-9A-F]{64}$' AS key_is_hex64, session_id ~ '^[0-9A-F]{32}$' AS 
        scheme, expires IS NULL AS never_expires
 FROM idsess_create('bob', 'ticket bob');
 SELECT count(DISTINCT s.key) AS distinct_keys, count(DISTINCT s.session_id) AS distinct_sids
-FROM generate_series(1, 50) g, LATERAL idsess_create('carol', 'ticket carol') s;
+FROM generate_series(1, 50) g, LATERAL idsess_create('carol', 'ticket carol ' || g) s;
 
 -- Get opens the ticket; unknown keys give no row.
 SELECT key, subject_id, ticket, ticket_bytes FROM idsess_get('k-alice-1');
@@ -52,6 +52,8 @@ SELECT count(*) AS substring FROM idsess_get_sessions(subject_id => 'ali');
 SELECT count(*) AS carols FROM idsess_get_sessions(subject_id => 'carol');
 
 -- Expired sessions are invisible to get, touch and lookups until removed.
+-- (In a transaction, so that the expiry worker does not remove it first.)
+BEGIN;
 SELECT key FROM idsess_create('dave', 'ticket dave', key => 'k-dave',
                               created => now() - interval '2 hours', expires => now() - interval '1 hour');
 SELECT count(*) AS visible FROM idsess_get('k-dave');
@@ -59,6 +61,7 @@ SELECT idsess_touch('k-dave') AS touched;
 SELECT count(*) AS visible FROM idsess_get_sessions(subject_id => 'dave');
 SELECT idsess_update('k-dave', expires => now() + interval '1 hour') AS renewed;
 SELECT key, ticket FROM idsess_get('k-dave');
+COMMIT;
 
 -- Delete by key, and exact delete by subject and/or sid.
 SELECT idsess_delete('k-dave') AS deleted, idsess_delete('k-dave') AS deleted_again;
