@@ -44,6 +44,7 @@ SELECT idsess_add_saml_session('k-frank-old', 'urn:sp', 'i', 'n');
 SELECT idsess_saml_sessions('k-nobody');
 SELECT idsess_remove_saml_session('k-frank-old', 'urn:sp');
 SELECT idsess_add_saml_session('k-frank', 'urn:sp', '', 'n');
+SELECT idsess_delete('k-frank-old') AS deleted;
 COMMIT;
 \set ON_ERROR_ROLLBACK off
 
