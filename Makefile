@@ -8,6 +8,7 @@ OBJS = \
 	src/crypto.o \
 	src/seal.o \
 	src/keyring.o \
+	src/keys.o \
 	src/spi.o \
 	src/validate.o \
 	src/store.o \
@@ -33,7 +34,7 @@ endif
 # The pg_regress suite (sql/, expected/) and the isolation specs (specs/)
 # run against a server that preloads idsess and has a master key: see
 # scripts/dev test, which sets that up.
-REGRESS = store seal inputs clients query revoke expire worker
+REGRESS = store seal inputs clients query revoke expire keys privileges worker
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
 ISOLATION = add_client take_expired revoke_add_client
 TAP_TESTS = 1

@@ -14,14 +14,14 @@ REVOKE ALL ON SCHEMA idsess FROM PUBLIC;
 CREATE TABLE idsess.keys (
 	id integer PRIMARY KEY CHECK (id > 0),
 	state text NOT NULL DEFAULT 'active'
-		CHECK (state IN ('active', 'inactive', 'destroyed')),
-	wrapped bytea CHECK ((state = 'destroyed') = (wrapped IS NULL)),
+		CHECK (state IN ('active', 'inactive', 'retired', 'destroyed')),
+	wrapped bytea CHECK ((state IN ('retired', 'destroyed')) = (wrapped IS NULL)),
 	created timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	deactivated timestamptz,
 	destroyed timestamptz
 );
 CREATE UNIQUE INDEX keys_one_active ON idsess.keys (state) WHERE state = 'active';
-COMMENT ON TABLE idsess.keys IS 'Data keys that seal tickets, each wrapped under the master key; one is active';
+COMMENT ON TABLE idsess.keys IS 'Data keys that seal tickets, each wrapped under the master key; one is active, inactive ones still open their tickets, retired and destroyed ones are gone';
 
 CREATE TABLE idsess.sessions (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -98,6 +98,7 @@ CREATE TABLE idsess.audit (
 	at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	actor name NOT NULL DEFAULT SESSION_USER,
 	action text NOT NULL,
+	key_id integer,
 	subject_id text,
 	session_id text,
 	client_ids text[],
@@ -342,6 +343,51 @@ COMMENT ON FUNCTION idsess_worker_status() IS 'The expiry workers as shared memo
 CREATE VIEW idsess.workers AS SELECT * FROM idsess_worker_status();
 COMMENT ON VIEW idsess.workers IS 'One row per expiry worker: pid, database, state, last run, removals, next due time, last error';
 
+-- Key operations: for the database owner or a superuser only.
+CREATE FUNCTION idsess_key_rotate()
+RETURNS integer
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_key_rotate';
+COMMENT ON FUNCTION idsess_key_rotate() IS 'Makes a new data key active and returns its id; older keys keep opening their tickets';
+
+CREATE FUNCTION idsess_reseal(count integer DEFAULT 1000)
+RETURNS integer
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_reseal';
+COMMENT ON FUNCTION idsess_reseal(integer) IS 'Re-seals up to count tickets under older keys with the active key; returns how many (0: none left)';
+
+CREATE FUNCTION idsess_key_retire(key_id integer)
+RETURNS void
+LANGUAGE C VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_key_retire';
+COMMENT ON FUNCTION idsess_key_retire(integer) IS 'Retires an inactive data key that no ticket uses any more (its wrapped key is erased)';
+
+CREATE FUNCTION idsess_key_destroy(key_id integer, confirm text)
+RETURNS bigint
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_key_destroy';
+COMMENT ON FUNCTION idsess_key_destroy(integer, text) IS
+'Crypto-shredding: erases an inactive data key so its tickets can never be opened; confirm must be ''destroy key N''; returns how many tickets it shredded';
+
+CREATE FUNCTION idsess_rewrap_keys(new_key_file text)
+RETURNS integer
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_rewrap_keys';
+COMMENT ON FUNCTION idsess_rewrap_keys(text) IS
+'Master key change: re-wraps every data key under the master key in new_key_file, in one transaction; then point idsess.master_key_file at it and reload';
+
+CREATE VIEW idsess.key_ring AS
+SELECT k.id, k.state, k.created, k.deactivated, k.destroyed AS ended,
+       (SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE s.key_id = k.id) AS tickets
+FROM idsess.keys k
+ORDER BY k.id;
+COMMENT ON VIEW idsess.key_ring IS 'The data keys: state, when made, deactivated and ended, and how many tickets each still seals';
+
 -- Privileges.  Nothing is executable by PUBLIC; three NOLOGIN roles carry
 -- the three jobs and are granted to login roles by the DBA.  Roles are
 -- cluster-wide, so a second database's CREATE EXTENSION reuses them.
@@ -377,7 +423,12 @@ REVOKE ALL ON FUNCTION
 	idsess_query(text, text, text, text, integer, text, boolean),
 	idsess_revoke(text, text, text[], text),
 	idsess_take_logouts(integer),
-	idsess_worker_status()
+	idsess_worker_status(),
+	idsess_key_rotate(),
+	idsess_reseal(integer),
+	idsess_key_retire(integer),
+	idsess_key_destroy(integer, text),
+	idsess_rewrap_keys(text)
 FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA idsess TO idsess_service, idsess_admin, idsess_reporting;
@@ -410,7 +461,7 @@ GRANT EXECUTE ON FUNCTION
 	idsess_revoke(text, text, text[], text),
 	idsess_worker_status()
 TO idsess_admin;
-GRANT SELECT ON idsess.audit, idsess.workers TO idsess_admin;
+GRANT SELECT ON idsess.audit, idsess.workers, idsess.key_ring TO idsess_admin;
 
 GRANT EXECUTE ON FUNCTION idsess_worker_status() TO idsess_reporting;
 GRANT SELECT ON idsess.workers TO idsess_reporting;

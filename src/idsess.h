@@ -28,6 +28,8 @@ extern char *idsess_databases;
 extern int	idsess_expire_batch_size;
 extern int	idsess_max_nap_ms;
 extern bool idsess_expired_trigger_logout;
+extern int	idsess_key_lifetime_min;
+extern int	idsess_reseal_batch_size;
 extern void idsess_define_settings(void);
 
 /* crypto.c: pgcrypto's primitives, called by their schema-qualified OIDs */
@@ -52,6 +54,14 @@ extern const IdsessKey *idsess_key_by_id(int32 id);
 extern void idsess_derive_key(int32 id, const uint8 *secret, IdsessKey *out);
 extern void idsess_keyring_init(void);
 extern bytea *idsess_new_wrapped_key(int32 id);
+extern void idsess_load_master_key(const char *path, IdsessKey *out);
+extern bytea *idsess_wrap_secret(const IdsessKey *master_key, int32 id, const uint8 *secret);
+extern bytea *idsess_unwrap_secret(int32 id, bytea *wrapped);
+extern void idsess_keyring_changed(void);
+
+/* keys.c */
+extern int	idsess_reseal_batch(int limit);
+extern bool idsess_rotate_if_old(void);
 
 /* seal.c */
 #define IDSESS_FORMAT_TEXT		't'

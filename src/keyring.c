@@ -95,26 +95,19 @@ hexval(char c)
 	return -1;
 }
 
-const IdsessKey *
-idsess_master_key(void)
+/*
+ * Reads a master key file (64 hex digits, owner-only) into *out.  Nothing
+ * read from the file ever reaches an error message.
+ */
+void
+idsess_load_master_key(const char *path, IdsessKey *out)
 {
-	const char *path = idsess_master_key_file;
 	int			fd;
 	struct stat st;
 	char		buf[130];
 	ssize_t		n;
 	int			len;
 	uint8		secret[IDSESS_KEY_BYTES];
-
-	if (master_loaded)
-		return &master;
-
-	if (path == NULL || path[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no idsess master key is configured"),
-				 errdetail("Sealing or opening a ticket needs the master key."),
-				 errhint("Set idsess.master_key_file to a file holding 64 hexadecimal digits (see the README, \"Configuring the master key\").")));
 
 	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
 	if (fd < 0)
@@ -171,20 +164,47 @@ idsess_master_key(void)
 		secret[i] = (uint8) (hi << 4 | lo);
 	}
 	explicit_bzero(buf, sizeof(buf));
-	idsess_derive_key(0, secret, &master);
+	idsess_derive_key(0, secret, out);
 	explicit_bzero(secret, sizeof(secret));
+}
+
+/* The configured master key, read once per backend and setting. */
+const IdsessKey *
+idsess_master_key(void)
+{
+	const char *path = idsess_master_key_file;
+
+	if (master_loaded)
+		return &master;
+	if (path == NULL || path[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no idsess master key is configured"),
+				 errdetail("Sealing or opening a ticket needs the master key."),
+				 errhint("Set idsess.master_key_file to a file holding 64 hexadecimal digits (see the README, \"Configuring the master key\").")));
+	idsess_load_master_key(path, &master);
 	master_loaded = true;
 	return &master;
 }
 
-/* Unwraps a data key sealed under the master key and caches its subkeys. */
-static const IdsessKey *
-cache_key(int32 id, bytea *wrapped)
+/* Wraps a data key's 32-byte secret under a master key. */
+bytea *
+idsess_wrap_secret(const IdsessKey *master_key, int32 id, const uint8 *secret)
+{
+	char		aad[32];
+
+	snprintf(aad, sizeof(aad), "key:%d", id);
+	return idsess_seal(master_key, IDSESS_FORMAT_KEY, aad, strlen(aad),
+					   (const char *) secret, IDSESS_KEY_BYTES);
+}
+
+/* Unwraps a data key under the configured master key: its 32-byte secret. */
+bytea *
+idsess_unwrap_secret(int32 id, bytea *wrapped)
 {
 	char		aad[32];
 	char		format;
 	bytea	   *secret;
-	IdsessKey	k;
 
 	snprintf(aad, sizeof(aad), "key:%d", id);
 	if (idsess_sealed_key_id(wrapped) != 0)
@@ -196,6 +216,16 @@ cache_key(int32 id, bytea *wrapped)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("data key %d is malformed", id)));
+	return secret;
+}
+
+/* Unwraps a data key sealed under the master key and caches its subkeys. */
+static const IdsessKey *
+cache_key(int32 id, bytea *wrapped)
+{
+	bytea	   *secret = idsess_unwrap_secret(id, wrapped);
+	IdsessKey	k;
+
 	idsess_derive_key(id, (uint8 *) VARDATA_ANY(secret), &k);
 	explicit_bzero(VARDATA_ANY(secret), IDSESS_KEY_BYTES);
 	pfree(secret);
@@ -236,10 +266,10 @@ idsess_key_by_id(int32 id)
 				 errmsg("ticket is sealed under data key %d, which is not in the key ring", id),
 				 errhint("The key ring (idsess.keys) may have been restored from another database or edited by hand.")));
 	state = TextDatumGetCString(idsess_spi_get(0, 1, &isnull));
-	if (strcmp(state, "destroyed") == 0)
+	if (strcmp(state, "destroyed") == 0 || strcmp(state, "retired") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("ticket is sealed under data key %d, which was destroyed", id),
+				 errmsg("ticket is sealed under data key %d, which was %s", id, state),
 				 errhint("Tickets under a destroyed key can never be opened again; delete the session.")));
 	wrapped = DatumGetByteaPP(idsess_spi_copy(0, 2, &isnull));
 	SPI_finish();
@@ -271,15 +301,20 @@ bytea *
 idsess_new_wrapped_key(int32 id)
 {
 	uint8		secret[IDSESS_KEY_BYTES];
-	char		aad[32];
 	bytea	   *wrapped;
 
-	snprintf(aad, sizeof(aad), "key:%d", id);
 	idsess_random(secret, sizeof(secret));
-	wrapped = idsess_seal(idsess_master_key(), IDSESS_FORMAT_KEY, aad, strlen(aad),
-						  (const char *) secret, sizeof(secret));
+	wrapped = idsess_wrap_secret(idsess_master_key(), id, secret);
 	explicit_bzero(secret, sizeof(secret));
 	return wrapped;
+}
+
+/* Makes every backend (this one at once) forget its cached keys. */
+void
+idsess_keyring_changed(void)
+{
+	remember_keys_relid();
+	CacheInvalidateRelcacheByRelid(keys_relid);
 }
 
 /*
@@ -330,8 +365,7 @@ idsess_active_key(void)
 		args[1] = PointerGetDatum(idsess_new_wrapped_key(id));
 		idsess_spi_run(&q_insert_key, args, NULL, false, 0);
 		SPI_finish();
-		remember_keys_relid();
-		CacheInvalidateRelcacheByRelid(keys_relid);
+		idsess_keyring_changed();
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -19,6 +19,8 @@ char	   *idsess_databases = NULL;
 int			idsess_expire_batch_size = 1000;
 int			idsess_max_nap_ms = 10000;
 bool		idsess_expired_trigger_logout = false;
+int			idsess_key_lifetime_min = 90 * 24 * 60;
+int			idsess_reseal_batch_size = 0;
 
 static void
 master_key_file_assign(const char *newval pg_attribute_unused(),
@@ -93,6 +95,24 @@ idsess_define_settings(void)
 							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("idsess.key_lifetime",
+							"Age after which the expiry worker makes a new data key active; 0 never rotates.",
+							"Older keys keep opening the tickets sealed under them.",
+							&idsess_key_lifetime_min,
+							90 * 24 * 60, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("idsess.reseal_batch_size",
+							"Tickets under older keys the expiry worker re-seals with the active key per round; 0 turns it off.",
+							NULL,
+							&idsess_reseal_batch_size,
+							0, 0, 100000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("idsess");
 }

@@ -279,6 +279,33 @@ set_state(IdsessWorkerState state)
 }
 
 /*
+ * Key upkeep, each in its own transaction: rotate the data key when it is
+ * older than idsess.key_lifetime, and re-seal one batch of tickets under
+ * older keys when idsess.reseal_batch_size allows.
+ */
+static void
+key_upkeep(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	(void) idsess_rotate_if_old();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	if (idsess_reseal_batch_size > 0)
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "idsess: re-sealing tickets under older keys");
+		(void) idsess_reseal_batch(idsess_reseal_batch_size);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+}
+
+/*
  * One round: remove every due session, batch by batch, and find when the
  * next one falls due.  Returns how long to sleep, in milliseconds.
  */
@@ -325,6 +352,9 @@ expire_round(bool *announced_missing)
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 	}
+
+	if (idsess_master_key_file && idsess_master_key_file[0] != '\0')
+		key_upkeep();
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();

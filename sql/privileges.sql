@@ -1,0 +1,72 @@
+-- Least privilege: each role can do exactly its job, a plain user nothing.
+\set SHOW_CONTEXT never
+CREATE ROLE idsess_t_service LOGIN IN ROLE idsess_service;
+CREATE ROLE idsess_t_admin LOGIN IN ROLE idsess_admin;
+CREATE ROLE idsess_t_reporting LOGIN IN ROLE idsess_reporting;
+CREATE ROLE idsess_t_plain LOGIN;
+
+-- Nothing is executable by PUBLIC and no table is readable but by its owner.
+SELECT p.proname FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'idsess')
+  AND has_function_privilege('public', p.oid, 'EXECUTE') ORDER BY 1;
+SELECT c.relname,
+       (SELECT string_agg(a.grantee::regrole::text || ':' || a.privilege_type, ', ' ORDER BY 1)
+        FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner) AS granted_to_others
+FROM pg_class c WHERE c.relnamespace = 'idsess'::regnamespace AND c.relkind IN ('r', 'v')
+ORDER BY 1;
+
+-- The identity server: every store operation, tickets included.
+SET ROLE idsess_t_service;
+SELECT key FROM idsess_create('pat', 'pat ticket', key => 'k-p1');
+SELECT key FROM idsess_create('pat', 'pat ticket 2', key => 'k-p2');
+SELECT ticket FROM idsess_get('k-p1');
+SELECT idsess_update('k-p1', ticket => 'pat ticket 1b'), idsess_touch('k-p1'), idsess_add_client('k-p1', 'spa');
+SELECT count(*) FROM idsess_get_sessions(subject_id => 'pat');
+SELECT count(*) FROM idsess_query(subject_id => 'pat');
+SELECT count(*) FROM idsess_take_expired(1);
+SELECT count(*) FROM idsess_take_logouts(1);
+SELECT count(*) FROM idsess.sessions;
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_key_rotate();
+SELECT count(*) FROM idsess.audit;
+RESET ROLE;
+
+-- The admin: search, revoke and audit; never a ticket.
+SET ROLE idsess_t_admin;
+SELECT subject_id, clients FROM idsess_query(subject_id => 'pat') ORDER BY key;
+SELECT idsess_clients('k-p1');
+SELECT ticket FROM idsess_get('k-p1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM idsess_get_sessions(subject_id => 'pat');
+SELECT idsess_create('pat', 'x');
+SELECT idsess_update('k-p1', ticket => 'x');
+SELECT ticket FROM idsess.sessions;
+SELECT count(*) FROM idsess.key_ring;
+SELECT count(*) >= 0 AS can_read_audit FROM idsess.audit;
+SELECT count(*) >= 0 AS can_read_workers FROM idsess.workers;
+SELECT idsess_key_destroy(1, 'destroy key 1');
+SELECT key, clients FROM idsess_revoke(session_id => (SELECT session_id FROM idsess_query(subject_id => 'pat') WHERE key = 'k-p2'));
+SELECT idsess_delete('k-p1');
+RESET ROLE;
+
+-- Reporting: aggregates and metadata only.
+SET ROLE idsess_t_reporting;
+SELECT count(*) >= 0 AS can_read_workers FROM idsess.workers;
+SELECT count(*) FROM idsess_query(subject_id => 'pat');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_get('k-p1');
+SELECT count(*) FROM idsess.audit;
+RESET ROLE;
+
+-- A plain user: nothing at all.
+SET ROLE idsess_t_plain;
+SELECT idsess_create('pat', 'x');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_get('k-p1');
+SELECT count(*) FROM idsess_query(subject_id => 'pat');
+SELECT * FROM idsess_revoke(subject_id => 'pat');
+SELECT count(*) FROM idsess.workers;
+SELECT count(*) FROM idsess.sessions;
+RESET ROLE;
+
+DROP ROLE idsess_t_service, idsess_t_admin, idsess_t_reporting, idsess_t_plain;

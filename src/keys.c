@@ -1,0 +1,335 @@
+/*-------------------------------------------------------------------------
+ *
+ * keys.c
+ *		Key operations: rotate the data key, re-seal tickets under the
+ *		active key, retire or destroy an old key, re-wrap the key ring under
+ *		a new master key; and the automatic rotation the worker runs.
+ *
+ * Every operation is recorded in idsess.audit and makes every backend drop
+ * its cached keys (keyring.c).  None of these functions is granted to the
+ * extension's roles: key management is for the database owner or a
+ * superuser.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "idsess.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(idsess_key_rotate);
+PG_FUNCTION_INFO_V1(idsess_reseal);
+PG_FUNCTION_INFO_V1(idsess_key_retire);
+PG_FUNCTION_INFO_V1(idsess_key_destroy);
+PG_FUNCTION_INFO_V1(idsess_rewrap_keys);
+
+static IdsessQuery q_audit_key = {
+	.sql = "INSERT INTO idsess.audit (action, key_id, sessions) VALUES ($1, $2, $3)",
+	.nargs = 3, .argtypes = {TEXTOID, INT4OID, INT4OID}
+};
+
+static void
+audit_key(const char *action, int32 key_id, int64 tickets, bool has_tickets)
+{
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+
+	args[0] = CStringGetTextDatum(action);
+	args[1] = Int32GetDatum(key_id);
+	args[2] = Int32GetDatum((int32) tickets);
+	nulls[2] = has_tickets ? ' ' : 'n';
+	idsess_spi_run(&q_audit_key, args, nulls, false, 0);
+}
+
+static IdsessQuery q_lock_keys = {
+	.sql = "LOCK TABLE idsess.keys IN SHARE ROW EXCLUSIVE MODE", .nargs = 0
+};
+static IdsessQuery q_next_id = {
+	.sql = "SELECT COALESCE(pg_catalog.max(id), 0) + 1 FROM idsess.keys", .nargs = 0
+};
+static IdsessQuery q_deactivate = {
+	.sql = "UPDATE idsess.keys SET state = 'inactive', deactivated = pg_catalog.now() "
+	"WHERE state = 'active'", .nargs = 0
+};
+static IdsessQuery q_add_active = {
+	.sql = "INSERT INTO idsess.keys (id, state, wrapped) VALUES ($1, 'active', $2)",
+	.nargs = 2, .argtypes = {INT4OID, BYTEAOID}
+};
+
+/* Makes a new data key active; the previous one keeps opening its tickets. */
+static int32
+rotate(void)
+{
+	bool		isnull;
+	int32		id;
+	Datum		args[2];
+
+	/* Serializes rotations; seals and opens go on (they only read). */
+	idsess_spi_run(&q_lock_keys, NULL, NULL, false, 0);
+	idsess_spi_run(&q_next_id, NULL, NULL, false, 1);
+	id = DatumGetInt32(idsess_spi_get(0, 1, &isnull));
+	args[0] = Int32GetDatum(id);
+	args[1] = PointerGetDatum(idsess_new_wrapped_key(id));
+	idsess_spi_run(&q_deactivate, NULL, NULL, false, 0);
+	idsess_spi_run(&q_add_active, args, NULL, false, 0);
+	audit_key("key rotate", id, 0, false);
+	idsess_keyring_changed();
+	return id;
+}
+
+Datum
+idsess_key_rotate(PG_FUNCTION_ARGS)
+{
+	int32		id;
+
+	idsess_spi_connect();
+	id = rotate();
+	SPI_finish();
+	PG_RETURN_INT32(id);
+}
+
+static IdsessQuery q_active_age = {
+	.sql = "SELECT pg_catalog.now() - created >= $1 FROM idsess.keys WHERE state = 'active'",
+	.nargs = 1, .argtypes = {INTERVALOID}
+};
+
+/*
+ * Rotates when the active key is older than idsess.key_lifetime.  Run by the
+ * worker in its own transaction.  Returns whether it rotated.
+ */
+bool
+idsess_rotate_if_old(void)
+{
+	Interval   *lifetime;
+	Datum		arg;
+	bool		old = false;
+	bool		isnull;
+
+	if (idsess_key_lifetime_min <= 0)
+		return false;
+	lifetime = palloc0(sizeof(Interval));
+	lifetime->time = (int64) idsess_key_lifetime_min * USECS_PER_MINUTE;
+	arg = PointerGetDatum(lifetime);
+	idsess_spi_connect();
+	if (idsess_spi_run(&q_active_age, &arg, NULL, false, 1) > 0)
+		old = DatumGetBool(idsess_spi_get(0, 1, &isnull));
+	if (old)
+	{
+		int32		id = rotate();
+
+		ereport(LOG,
+				(errmsg("idsess rotated its data key: key %d is now active", id),
+				 errdetail("The previous key was older than idsess.key_lifetime.")));
+	}
+	SPI_finish();
+	return old;
+}
+
+static IdsessQuery q_stale_tickets = {
+	.sql = "SELECT s.id, s.key, s.ticket FROM idsess.sessions s "
+	"WHERE s.key_id <> $1 AND s.key_id IN (SELECT k.id FROM idsess.keys k WHERE k.state = 'inactive') "
+	"ORDER BY s.key_id, s.id LIMIT $2 FOR UPDATE OF s SKIP LOCKED",
+	.nargs = 2, .argtypes = {INT4OID, INT4OID}
+};
+static IdsessQuery q_reseal_one = {
+	.sql = "UPDATE idsess.sessions SET ticket = $2, key_id = $3 WHERE id = $1",
+	.nargs = 3, .argtypes = {INT8OID, BYTEAOID, INT4OID}
+};
+
+/*
+ * Re-seals up to `limit` tickets sealed under inactive keys with the active
+ * key.  Returns how many; 0 when none are left.
+ */
+int
+idsess_reseal_batch(int limit)
+{
+	const IdsessKey *active = idsess_active_key();
+	Datum		args[3];
+	SPITupleTable *rows;
+	int			n;
+	bool		isnull;
+
+	idsess_spi_connect();
+	args[0] = Int32GetDatum(active->id);
+	args[1] = Int32GetDatum(limit);
+	n = idsess_spi_run(&q_stale_tickets, args, NULL, false, 0);
+	rows = SPI_tuptable;
+	for (int i = 0; i < n; i++)
+	{
+		int64		id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+		text	   *key = DatumGetTextPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
+		bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
+		char		format;
+		bytea	   *plain;
+		Datum		upd[3];
+
+		CHECK_FOR_INTERRUPTS();
+		plain = idsess_unseal(sealed, &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		upd[0] = Int64GetDatum(id);
+		upd[1] = PointerGetDatum(idsess_seal(active, format, VARDATA_ANY(key),
+											 VARSIZE_ANY_EXHDR(key),
+											 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
+		upd[2] = Int32GetDatum(active->id);
+		explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+		idsess_spi_run(&q_reseal_one, upd, NULL, false, 0);
+	}
+	SPI_finish();
+	return n;
+}
+
+Datum
+idsess_reseal(PG_FUNCTION_ARGS)
+{
+	int			limit = idsess_arg_count(fcinfo, 0, 1000, 100000);
+
+	PG_RETURN_INT32(idsess_reseal_batch(limit));
+}
+
+static IdsessQuery q_key_state = {
+	.sql = "SELECT state, (SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE s.key_id = k.id) "
+	"FROM idsess.keys k WHERE k.id = $1 FOR UPDATE",
+	.nargs = 1, .argtypes = {INT4OID}
+};
+static IdsessQuery q_end_key = {
+	.sql = "UPDATE idsess.keys SET state = $2, wrapped = NULL, destroyed = pg_catalog.now() WHERE id = $1",
+	.nargs = 2, .argtypes = {INT4OID, TEXTOID}
+};
+
+/* Locks key `id`; returns its state and how many tickets it still seals. */
+static char *
+lock_key(int32 id, int64 *tickets)
+{
+	Datum		arg = Int32GetDatum(id);
+	bool		isnull;
+	char	   *state;
+
+	if (idsess_spi_run(&q_key_state, &arg, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("data key %d does not exist", id),
+				 errhint("SELECT * FROM idsess.key_ring lists the keys.")));
+	state = TextDatumGetCString(idsess_spi_get(0, 1, &isnull));
+	*tickets = DatumGetInt64(idsess_spi_get(0, 2, &isnull));
+	if (strcmp(state, "active") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("data key %d is the active key", id),
+				 errhint("Run SELECT idsess_key_rotate() first.")));
+	if (strcmp(state, "inactive") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("data key %d is already %s", id, state)));
+	return state;
+}
+
+/* Retires an inactive key that no ticket uses any more. */
+Datum
+idsess_key_retire(PG_FUNCTION_ARGS)
+{
+	int32		id = PG_GETARG_INT32(0);
+	int64		tickets;
+	Datum		args[2];
+
+	idsess_spi_connect();
+	(void) lock_key(id, &tickets);
+	if (tickets > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("data key %d still seals " INT64_FORMAT " tickets", id, tickets),
+				 errhint("Run SELECT idsess_reseal() until it returns 0, then retire the key.")));
+	args[0] = Int32GetDatum(id);
+	args[1] = CStringGetTextDatum("retired");
+	idsess_spi_run(&q_end_key, args, NULL, false, 0);
+	audit_key("key retire", id, 0, true);
+	idsess_keyring_changed();
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * Destroys an inactive key on purpose: every ticket still sealed under it
+ * can never be opened again (crypto-shredding).  The caller must spell out
+ * "destroy key N".  Returns how many tickets were shredded.
+ */
+Datum
+idsess_key_destroy(PG_FUNCTION_ARGS)
+{
+	int32		id = PG_GETARG_INT32(0);
+	char		expected[64];
+	int64		tickets;
+	Datum		args[2];
+
+	snprintf(expected, sizeof(expected), "destroy key %d", id);
+	if (PG_ARGISNULL(1) || strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), expected) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("destroying a key needs confirmation"),
+				 errdetail("Every ticket sealed under the key becomes unopenable, for ever."),
+				 errhint("Pass confirm => '%s'.", expected)));
+	idsess_spi_connect();
+	(void) lock_key(id, &tickets);
+	args[0] = Int32GetDatum(id);
+	args[1] = CStringGetTextDatum("destroyed");
+	idsess_spi_run(&q_end_key, args, NULL, false, 0);
+	audit_key("key destroy", id, tickets, true);
+	idsess_keyring_changed();
+	SPI_finish();
+	PG_RETURN_INT64(tickets);
+}
+
+static IdsessQuery q_wrapped_keys = {
+	.sql = "SELECT id, wrapped FROM idsess.keys WHERE wrapped IS NOT NULL ORDER BY id FOR UPDATE",
+	.nargs = 0
+};
+static IdsessQuery q_rewrap_one = {
+	.sql = "UPDATE idsess.keys SET wrapped = $2 WHERE id = $1",
+	.nargs = 2, .argtypes = {INT4OID, BYTEAOID}
+};
+
+/*
+ * Re-wraps every data key under the master key in new_key_file, in one
+ * transaction, without touching tickets.  Afterwards idsess.master_key_file
+ * must name the new file (then reload).
+ */
+Datum
+idsess_rewrap_keys(PG_FUNCTION_ARGS)
+{
+	char	   *path;
+	IdsessKey	new_master;
+	SPITupleTable *rows;
+	int			n;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("new_key_file must not be null")));
+	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	idsess_load_master_key(path, &new_master);
+	(void) idsess_master_key();
+
+	idsess_spi_connect();
+	idsess_spi_run(&q_lock_keys, NULL, NULL, false, 0);
+	n = idsess_spi_run(&q_wrapped_keys, NULL, NULL, false, 0);
+	rows = SPI_tuptable;
+	for (int i = 0; i < n; i++)
+	{
+		int32		id = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+		bytea	   *wrapped = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
+		bytea	   *secret = idsess_unwrap_secret(id, wrapped);
+		Datum		args[2];
+
+		args[0] = Int32GetDatum(id);
+		args[1] = PointerGetDatum(idsess_wrap_secret(&new_master, id,
+													 (uint8 *) VARDATA_ANY(secret)));
+		explicit_bzero(VARDATA_ANY(secret), IDSESS_KEY_BYTES);
+		idsess_spi_run(&q_rewrap_one, args, NULL, false, 0);
+	}
+	explicit_bzero(&new_master, sizeof(new_master));
+	audit_key("master key change", 0, n, true);
+	idsess_keyring_changed();
+	SPI_finish();
+	PG_RETURN_INT32(n);
+}
