@@ -108,6 +108,19 @@ CREATE TABLE idsess.audit (
 );
 COMMENT ON TABLE idsess.audit IS 'Audit trail of revocations and key operations: who (session user), when, the filter, the reason, how many sessions and clients';
 
+-- Session events per hour, flushed from shared-memory counters by the worker.
+CREATE TABLE idsess.stats_hourly (
+	hour timestamptz PRIMARY KEY,
+	created bigint NOT NULL DEFAULT 0,
+	expired bigint NOT NULL DEFAULT 0,
+	idle bigint NOT NULL DEFAULT 0,
+	revoked bigint NOT NULL DEFAULT 0,
+	deleted bigint NOT NULL DEFAULT 0,
+	limited bigint NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE idsess.stats_hourly IS 'Sessions created, expired, ended by inactivity, revoked, deleted and ended by the session limit, per hour; kept for idsess.stats_retention';
+
+SELECT pg_catalog.pg_extension_config_dump('idsess.stats_hourly', '');
 SELECT pg_catalog.pg_extension_config_dump('idsess.audit', '');
 SELECT pg_catalog.pg_extension_config_dump('idsess.keys', '');
 SELECT pg_catalog.pg_extension_config_dump('idsess.sessions', '');
@@ -134,6 +147,25 @@ CREATE TYPE idsess.session AS (
 	ticket_bytes bytea
 );
 COMMENT ON TYPE idsess.session IS 'A session as the store functions return it; ticket (text) or ticket_bytes (bytea) is set only by functions that open tickets';
+
+CREATE TYPE idsess.created AS (
+	key text,
+	scheme text,
+	subject_id text,
+	session_id text,
+	display_name text,
+	created timestamptz,
+	renewed timestamptz,
+	expires timestamptz,
+	last_active timestamptz,
+	idle_timeout interval,
+	clients text[],
+	saml_sessions jsonb,
+	ticket text,
+	ticket_bytes bytea,
+	ended_sessions jsonb
+);
+COMMENT ON TYPE idsess.created IS 'What idsess_create() returns: the new session (no ticket) and the sessions the session limit ended to make room, owed a back-channel logout';
 
 CREATE TYPE idsess.query_row AS (
 	key text,
@@ -188,13 +220,14 @@ CREATE FUNCTION idsess_create(
 	display_name text DEFAULT NULL,
 	expires timestamptz DEFAULT NULL,
 	idle_timeout interval DEFAULT NULL,
-	created timestamptz DEFAULT NULL)
-RETURNS idsess.session
+	created timestamptz DEFAULT NULL,
+	max_sessions integer DEFAULT NULL)
+RETURNS idsess.created
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'idsess_create';
-COMMENT ON FUNCTION idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz) IS
-'Creates a session and seals its ticket (give ticket or ticket_bytes); key and session_id are generated when NULL; expires NULL or infinity never expires';
+COMMENT ON FUNCTION idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer) IS
+'Creates a session and seals its ticket (give ticket or ticket_bytes); key and session_id are generated when NULL; expires NULL or infinity never expires; max_sessions overrides idsess.max_sessions_per_subject';
 
 CREATE FUNCTION idsess_get(key text)
 RETURNS SETOF idsess.session
@@ -388,6 +421,175 @@ FROM idsess.keys k
 ORDER BY k.id;
 COMMENT ON VIEW idsess.key_ring IS 'The data keys: state, when made, deactivated and ended, and how many tickets each still seals';
 
+-- Views for psql: live sessions without tickets, narrow enough for an
+-- 80-column terminal.  Filter them with WHERE; subject_id and client_id
+-- filters use indexes.
+CREATE FUNCTION idsess.short_list(items text[])
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN pg_catalog.cardinality(items) <= 2 THEN pg_catalog.array_to_string(items, ',')
+	ELSE pg_catalog.array_to_string(items[1:2], ',') || ' +' || (pg_catalog.cardinality(items) - 2) END;
+COMMENT ON FUNCTION idsess.short_list(text[]) IS 'A list for an 80-column terminal: the first two items, then +N';
+
+CREATE FUNCTION idsess.short_id(id text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN pg_catalog.length(id) <= 12 THEN id ELSE pg_catalog.left(id, 10) || '..' END;
+COMMENT ON FUNCTION idsess.short_id(text) IS 'An identifier cut to 12 characters for an 80-column terminal';
+
+CREATE VIEW idsess.active_sessions AS
+SELECT s.subject_id, s.display_name,
+       idsess.short_id(s.session_id) AS sid,
+       idsess.short_list(ARRAY(SELECT c.client_id FROM idsess.session_clients c
+                               WHERE c.session = s.id ORDER BY c.added, c.client_id)) AS clients,
+       pg_catalog.date_trunc('second', pg_catalog.now() - s.last_active) AS idle,
+       pg_catalog.date_trunc('second', s.expires - pg_catalog.now()) AS expires_in
+FROM idsess.sessions s
+WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now());
+COMMENT ON VIEW idsess.active_sessions IS 'Live sessions without tickets: subject, display name, sid (cut short), clients (first two, +N), idle time, time left; idsess_query() gives full ids';
+
+CREATE VIEW idsess.client_sessions AS
+SELECT c.client_id, s.subject_id, s.display_name,
+       idsess.short_id(s.session_id) AS sid,
+       pg_catalog.date_trunc('second', pg_catalog.now() - s.last_active) AS idle,
+       pg_catalog.date_trunc('second', s.expires - pg_catalog.now()) AS expires_in
+FROM idsess.session_clients c
+JOIN idsess.sessions s ON s.id = c.session
+WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now());
+COMMENT ON VIEW idsess.client_sessions IS 'One row per live session and client that joined it: filter with WHERE client_id = ... ("who is signed in to payroll")';
+
+CREATE VIEW idsess.subjects AS
+SELECT s.subject_id, pg_catalog.max(s.display_name) AS display_name,
+       pg_catalog.count(*) AS sessions,
+       pg_catalog.date_trunc('second', pg_catalog.now() - pg_catalog.max(s.last_active)) AS idle,
+       pg_catalog.date_trunc('second', pg_catalog.min(s.expires) - pg_catalog.now()) AS next_expiry_in
+FROM idsess.sessions s
+WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+GROUP BY s.subject_id;
+COMMENT ON VIEW idsess.subjects IS 'One row per signed-in subject: display name, live sessions, time since last activity, time to the first expiry';
+
+-- Reports.  History comes from idsess.stats_hourly, never from scanning
+-- every session ever created.
+CREATE FUNCTION idsess_report_active(
+	OUT active_sessions bigint, OUT subjects bigint, OUT with_idle_timeout bigint,
+	OUT never_expire bigint, OUT expiring_within_1h bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT s.subject_id),
+	       pg_catalog.count(*) FILTER (WHERE s.idle_timeout IS NOT NULL),
+	       pg_catalog.count(*) FILTER (WHERE s.expires IS NULL),
+	       pg_catalog.count(*) FILTER (WHERE s.expires <= pg_catalog.now() + interval '1 hour')
+	FROM idsess.sessions s
+	WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now());
+END;
+COMMENT ON FUNCTION idsess_report_active() IS 'Live sessions now: how many, distinct subjects, with an idle timeout, never expiring, expiring within the hour';
+
+CREATE FUNCTION idsess_report_clients()
+RETURNS TABLE (client_id text, sessions bigint, subjects bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT c.client_id, pg_catalog.count(*), pg_catalog.count(DISTINCT s.subject_id)
+	FROM idsess.session_clients c JOIN idsess.sessions s ON s.id = c.session
+	WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	GROUP BY c.client_id ORDER BY 2 DESC, 1;
+END;
+COMMENT ON FUNCTION idsess_report_clients() IS 'Live sessions and distinct subjects per client application';
+
+CREATE FUNCTION idsess_report_schemes()
+RETURNS TABLE (scheme text, sessions bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT s.scheme, pg_catalog.count(*) FROM idsess.sessions s
+	WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	GROUP BY s.scheme ORDER BY 2 DESC, 1;
+END;
+COMMENT ON FUNCTION idsess_report_schemes() IS 'Live sessions per authentication scheme';
+
+CREATE FUNCTION idsess_report_history(
+	since timestamptz DEFAULT pg_catalog.now() - interval '1 day',
+	until timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (hour timestamptz, created bigint, expired bigint, idle bigint,
+               revoked bigint, deleted bigint, limited bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT g.hour, COALESCE(h.created, 0), COALESCE(h.expired, 0), COALESCE(h.idle, 0),
+	       COALESCE(h.revoked, 0), COALESCE(h.deleted, 0), COALESCE(h.limited, 0)
+	FROM pg_catalog.generate_series(pg_catalog.date_trunc('hour', since),
+	                                pg_catalog.date_trunc('hour', until), interval '1 hour') AS g(hour)
+	LEFT JOIN idsess.stats_hourly h ON h.hour = g.hour
+	ORDER BY g.hour;
+END;
+COMMENT ON FUNCTION idsess_report_history(timestamptz, timestamptz) IS
+'Per hour between since and until: sessions created, expired, ended by inactivity, revoked, deleted and ended by the session limit (needs idsess preloaded)';
+
+CREATE FUNCTION idsess_report_expiring(minutes integer DEFAULT 15)
+RETURNS TABLE (subject_id text, display_name text, sid text, clients text, expires_in interval)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT s.subject_id, s.display_name, idsess.short_id(s.session_id),
+	       idsess.short_list(ARRAY(SELECT c.client_id FROM idsess.session_clients c
+	                               WHERE c.session = s.id ORDER BY c.added, c.client_id)),
+	       pg_catalog.date_trunc('second', s.due - pg_catalog.now())
+	FROM idsess.sessions s
+	WHERE s.due > pg_catalog.now() AND s.due <= pg_catalog.now() + minutes * interval '1 minute'
+	  AND (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	ORDER BY s.due;
+END;
+COMMENT ON FUNCTION idsess_report_expiring(integer) IS 'Live sessions that expire (or go idle, unless touched) within the next N minutes, soonest first';
+
+CREATE FUNCTION idsess_report_age()
+RETURNS TABLE (age text, sessions bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT b.label, pg_catalog.count(s.id)
+	FROM (VALUES (1, 'under 5 minutes', interval '0', interval '5 minutes'),
+	             (2, '5 to 60 minutes', interval '5 minutes', interval '1 hour'),
+	             (3, '1 to 8 hours', interval '1 hour', interval '8 hours'),
+	             (4, '8 to 24 hours', interval '8 hours', interval '1 day'),
+	             (5, '1 to 7 days', interval '1 day', interval '7 days'),
+	             (6, '7 days or more', interval '7 days', interval '100 years')) AS b(n, label, lo, hi)
+	LEFT JOIN idsess.sessions s
+	  ON pg_catalog.now() - s.created >= b.lo AND pg_catalog.now() - s.created < b.hi
+	 AND (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	GROUP BY b.n, b.label ORDER BY b.n;
+END;
+COMMENT ON FUNCTION idsess_report_age() IS 'Live sessions by age (time since sign-in), in six buckets';
+
+CREATE FUNCTION idsess_report_concurrency()
+RETURNS TABLE (sessions_per_subject text, subjects bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT CASE WHEN n >= 10 THEN '10 or more' ELSE n::text END, pg_catalog.count(*)
+	FROM (SELECT pg_catalog.count(*) AS n FROM idsess.sessions s WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now()) GROUP BY s.subject_id) per_subject
+	GROUP BY 1 ORDER BY pg_catalog.min(n);
+END;
+COMMENT ON FUNCTION idsess_report_concurrency() IS 'How many subjects have 1, 2, ... concurrent live sessions';
+
+CREATE FUNCTION idsess_report_top_subjects(top integer DEFAULT 10)
+RETURNS TABLE (subject_id text, display_name text, sessions bigint, clients text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT t.subject_id, t.display_name, t.sessions,
+	       idsess.short_list(ARRAY(SELECT DISTINCT c.client_id FROM idsess.session_clients c
+	                               JOIN idsess.sessions s2 ON s2.id = c.session
+	                               WHERE s2.subject_id = t.subject_id ORDER BY 1))
+	FROM (SELECT s.subject_id, pg_catalog.max(s.display_name) AS display_name, pg_catalog.count(*) AS sessions
+	      FROM idsess.sessions s WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	      GROUP BY s.subject_id ORDER BY 3 DESC, 1 LIMIT top) t
+	ORDER BY t.sessions DESC, t.subject_id;
+END;
+COMMENT ON FUNCTION idsess_report_top_subjects(integer) IS 'The subjects with the most concurrent live sessions, and the clients they use';
+
 -- Privileges.  Nothing is executable by PUBLIC; three NOLOGIN roles carry
 -- the three jobs and are granted to login roles by the DBA.  Roles are
 -- cluster-wide, so a second database's CREATE EXTENSION reuses them.
@@ -407,7 +609,7 @@ COMMENT ON ROLE idsess_admin IS 'idsess: search, revoke and report on sessions; 
 COMMENT ON ROLE idsess_reporting IS 'idsess: aggregates and session metadata only; no tickets, no changes';
 
 REVOKE ALL ON FUNCTION
-	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz),
+	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer),
 	idsess_get(text),
 	idsess_update(text, text, bytea, timestamptz, timestamptz, text),
 	idsess_touch(text),
@@ -428,13 +630,21 @@ REVOKE ALL ON FUNCTION
 	idsess_reseal(integer),
 	idsess_key_retire(integer),
 	idsess_key_destroy(integer, text),
-	idsess_rewrap_keys(text)
+	idsess_rewrap_keys(text),
+	idsess_report_active(),
+	idsess_report_clients(),
+	idsess_report_schemes(),
+	idsess_report_history(timestamptz, timestamptz),
+	idsess_report_expiring(integer),
+	idsess_report_age(),
+	idsess_report_concurrency(),
+	idsess_report_top_subjects(integer)
 FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA idsess TO idsess_service, idsess_admin, idsess_reporting;
 
 GRANT EXECUTE ON FUNCTION
-	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz),
+	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer),
 	idsess_get(text),
 	idsess_update(text, text, bytea, timestamptz, timestamptz, text),
 	idsess_touch(text),
@@ -463,5 +673,21 @@ GRANT EXECUTE ON FUNCTION
 TO idsess_admin;
 GRANT SELECT ON idsess.audit, idsess.workers, idsess.key_ring TO idsess_admin;
 
-GRANT EXECUTE ON FUNCTION idsess_worker_status() TO idsess_reporting;
+-- The views call these helpers with the caller's privileges.
+REVOKE ALL ON FUNCTION idsess.short_list(text[]), idsess.short_id(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION idsess.short_list(text[]), idsess.short_id(text)
+	TO idsess_service, idsess_admin, idsess_reporting;
+GRANT SELECT ON idsess.active_sessions, idsess.client_sessions, idsess.subjects TO idsess_admin;
+
+GRANT EXECUTE ON FUNCTION
+	idsess_worker_status(),
+	idsess_report_active(),
+	idsess_report_clients(),
+	idsess_report_schemes(),
+	idsess_report_history(timestamptz, timestamptz),
+	idsess_report_expiring(integer),
+	idsess_report_age(),
+	idsess_report_concurrency(),
+	idsess_report_top_subjects(integer)
+TO idsess_reporting, idsess_admin;
 GRANT SELECT ON idsess.workers TO idsess_reporting;

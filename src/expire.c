@@ -83,6 +83,8 @@ idsess_expire_batch(int limit, bool to_outbox, Tuplestorestate *out, TupleDesc o
 		causes[i] = idsess_spi_get(i, 2, &isnull);
 		subjects[i] = idsess_spi_get(i, 5, &isnull);
 		sids[i] = idsess_spi_get(i, 6, &isnull);
+		idsess_count(strcmp(TextDatumGetCString(causes[i]), "idle") == 0 ?
+					 IDSESS_EV_IDLE : IDSESS_EV_EXPIRED, 1);
 	}
 	idsess_delete_children(idsess_int8_array(ids, n),
 						   idsess_text_array(causes, n),

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "port/atomics.h"
 #include "storage/spin.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -30,6 +31,12 @@ extern int	idsess_max_nap_ms;
 extern bool idsess_expired_trigger_logout;
 extern int	idsess_key_lifetime_min;
 extern int	idsess_reseal_batch_size;
+extern int	idsess_stats_retention_min;
+extern int	idsess_max_sessions_per_subject;
+extern int	idsess_session_limit_action;
+
+#define IDSESS_LIMIT_REFUSE			0
+#define IDSESS_LIMIT_END_OLDEST		1
 extern void idsess_define_settings(void);
 
 /* crypto.c: pgcrypto's primitives, called by their schema-qualified OIDs */
@@ -133,6 +140,9 @@ extern int	idsess_run_exact(IdsessQuery *by_subject, IdsessQuery *by_sid,
 extern Datum idsess_int8_array(int64 *vals, int n);
 extern Datum idsess_text_array(Datum *vals, int n);
 
+/* limit.c */
+extern Datum idsess_apply_session_limit(text *subject, int limit);
+
 /* expire.c */
 typedef struct IdsessExpired
 {
@@ -173,14 +183,39 @@ typedef struct IdsessSlot
 	char		last_error[256];
 } IdsessSlot;
 
+/* Session events counted per database for the hourly history (stats.c). */
+typedef enum IdsessEvent
+{
+	IDSESS_EV_CREATED,
+	IDSESS_EV_EXPIRED,
+	IDSESS_EV_IDLE,
+	IDSESS_EV_REVOKED,
+	IDSESS_EV_DELETED,
+	IDSESS_EV_LIMITED,
+	IDSESS_NUM_EVENTS
+} IdsessEvent;
+
+typedef struct IdsessCounters
+{
+	Oid			dboid;			/* InvalidOid: free */
+	pg_atomic_uint64 n[IDSESS_NUM_EVENTS];
+} IdsessCounters;
+
 typedef struct IdsessShared
 {
 	IdsessSlot	slots[IDSESS_MAX_WORKERS];
+	slock_t		counters_lock;
+	IdsessCounters counters[IDSESS_MAX_WORKERS];
 } IdsessShared;
 
 extern IdsessShared *idsess_shared;
 extern void idsess_shmem_init(void);
 extern void idsess_nudge_worker(TimestampTz due);
+
+/* stats.c */
+extern void idsess_count(IdsessEvent ev, int64 n);
+extern void idsess_stats_at_xact_end(bool commit);
+extern void idsess_stats_flush(void);
 
 /* worker.c */
 extern void idsess_register_launcher(void);

@@ -160,5 +160,6 @@ idsess_revoke(PG_FUNCTION_ARGS)
 	}
 	audit_revoke(subject, sid, filter, reason, n, nclients);
 	SPI_finish();
+	idsess_count(IDSESS_EV_REVOKED, n);
 	return (Datum) 0;
 }

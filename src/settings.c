@@ -21,6 +21,15 @@ int			idsess_max_nap_ms = 10000;
 bool		idsess_expired_trigger_logout = false;
 int			idsess_key_lifetime_min = 90 * 24 * 60;
 int			idsess_reseal_batch_size = 0;
+int			idsess_stats_retention_min = 30 * 24 * 60;
+int			idsess_max_sessions_per_subject = 0;
+int			idsess_session_limit_action = IDSESS_LIMIT_REFUSE;
+
+static const struct config_enum_entry limit_actions[] = {
+	{"refuse", IDSESS_LIMIT_REFUSE, false},
+	{"end_oldest", IDSESS_LIMIT_END_OLDEST, false},
+	{NULL, 0, false}
+};
 
 static void
 master_key_file_assign(const char *newval pg_attribute_unused(),
@@ -113,6 +122,34 @@ idsess_define_settings(void)
 							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("idsess.stats_retention",
+							"How long the hourly session history (idsess.stats_hourly) is kept.",
+							NULL,
+							&idsess_stats_retention_min,
+							30 * 24 * 60, 60, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("idsess.max_sessions_per_subject",
+							"Most concurrent sessions one subject may have; 0 means no limit.",
+							"idsess_create() can override it per call with max_sessions.",
+							&idsess_max_sessions_per_subject,
+							0, 0, INT_MAX,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("idsess.session_limit_action",
+							 "What idsess_create() does beyond the session limit: refuse, or end_oldest.",
+							 NULL,
+							 &idsess_session_limit_action,
+							 IDSESS_LIMIT_REFUSE,
+							 limit_actions,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("idsess");
 }

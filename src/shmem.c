@@ -54,12 +54,20 @@ idsess_shmem_startup(void)
 	{
 		memset(idsess_shared, 0, sizeof(IdsessShared));
 		for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
+		{
 			SpinLockInit(&idsess_shared->slots[i].mutex);
+			for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
+				pg_atomic_init_u64(&idsess_shared->counters[i].n[e], 0);
+		}
+		SpinLockInit(&idsess_shared->counters_lock);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Wakes this database's worker at commit if a session falls due early. */
+/*
+ * At commit: publishes this transaction's session counts and wakes this
+ * database's worker if a session falls due before it meant to look.
+ */
 static void
 idsess_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 {
@@ -68,6 +76,7 @@ idsess_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
 		return;
+	idsess_stats_at_xact_end(event == XACT_EVENT_COMMIT);
 	pending_due = 0;
 	if (due == 0 || event != XACT_EVENT_COMMIT || idsess_shared == NULL)
 		return;

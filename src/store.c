@@ -34,7 +34,8 @@ PG_FUNCTION_INFO_V1(idsess_take_expired);
 enum
 {
 	A_KEY, A_SCHEME, A_SUBJECT, A_SID, A_DISPLAY, A_CREATED, A_RENEWED,
-	A_EXPIRES, A_LAST_ACTIVE, A_IDLE, A_CLIENTS, A_SAML, A_TICKET, A_TICKET_BYTES
+	A_EXPIRES, A_LAST_ACTIVE, A_IDLE, A_CLIENTS, A_SAML, A_TICKET, A_TICKET_BYTES,
+	A_ENDED						/* idsess.created only */
 };
 
 Datum
@@ -185,10 +186,22 @@ idsess_create(PG_FUNCTION_ARGS)
 	Datum		args[10];
 	char		nulls[10];
 	TupleDesc	tupdesc;
-	Datum		values[IDSESS_SESSION_NATTS];
-	bool		isnull[IDSESS_SESSION_NATTS];
+	Datum		values[IDSESS_SESSION_NATTS + 1];
+	bool		isnull[IDSESS_SESSION_NATTS + 1];
+	int			limit = idsess_max_sessions_per_subject;
+	Datum		ended;
 
 	ticket = ticket_arg(fcinfo, 1, 2, true, &format);
+	if (!PG_ARGISNULL(10))
+	{
+		limit = PG_GETARG_INT32(10);
+		if (limit < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_sessions must not be negative"),
+					 errhint("Give 0 for no limit."),
+					 errhidestmt(true)));
+	}
 
 	if (!PG_ARGISNULL(9))
 	{
@@ -256,6 +269,8 @@ idsess_create(PG_FUNCTION_ARGS)
 	nulls[7] = idle ? ' ' : 'n';
 
 	idsess_spi_connect();
+	ended = limit > 0 ? idsess_apply_session_limit(subject, limit) :
+		DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 	if (idsess_spi_run(&q_insert, args, nulls, false, 1) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
@@ -263,6 +278,7 @@ idsess_create(PG_FUNCTION_ARGS)
 				 errhint("Session keys must be unique; omit key to have one generated."),
 				 errhidestmt(true)));
 	SPI_finish();
+	idsess_count(IDSESS_EV_CREATED, 1);
 
 	if (has_expires || idle)
 		idsess_nudge_worker(has_expires ? expires :
@@ -287,6 +303,8 @@ idsess_create(PG_FUNCTION_ARGS)
 	isnull[A_EXPIRES] = !has_expires;
 	isnull[A_IDLE] = idle == NULL;
 	isnull[A_CLIENTS] = isnull[A_SAML] = false;
+	values[A_ENDED] = ended;
+	isnull[A_ENDED] = false;
 	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));
 }
@@ -530,6 +548,7 @@ idsess_delete(PG_FUNCTION_ARGS)
 	if (n > 0)
 		delete_children_of_result(n);
 	SPI_finish();
+	idsess_count(IDSESS_EV_DELETED, n);
 	PG_RETURN_BOOL(n > 0);
 }
 
@@ -611,6 +630,7 @@ idsess_delete_sessions(PG_FUNCTION_ARGS)
 	if (n > 0)
 		delete_children_of_result(n);
 	SPI_finish();
+	idsess_count(IDSESS_EV_DELETED, n);
 	PG_RETURN_INT64(n);
 }
 

@@ -360,6 +360,7 @@ expire_round(bool *announced_missing)
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	found = idsess_next_due(&due);
+	idsess_stats_flush();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);

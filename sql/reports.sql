@@ -1,0 +1,105 @@
+-- Views and reports for admins and reporting, the hourly history kept by the
+-- worker, and the concurrent session limit.  Earlier tests left no live
+-- sessions, so the figures here are exact.
+\set SHOW_CONTEXT never
+CREATE FUNCTION pg_temp.wait_until(q text, seconds float8 DEFAULT 10) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+	ok boolean;
+	deadline timestamptz := clock_timestamp() + seconds * interval '1 second';
+BEGIN
+	LOOP
+		EXECUTE q INTO ok;
+		IF ok THEN RETURN true; END IF;
+		IF clock_timestamp() > deadline THEN RETURN false; END IF;
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END $$;
+CREATE TEMP VIEW history_totals AS
+SELECT sum(created) AS created, sum(expired) AS expired, sum(idle) AS idle, sum(revoked) AS revoked,
+       sum(deleted) AS deleted, sum(limited) AS limited
+FROM idsess_report_history(now() - interval '1 day', now() + interval '1 hour');
+-- Let the worker flush what earlier tests counted (it does every round).
+SELECT pg_sleep(1.5);
+CREATE TEMP TABLE before AS SELECT * FROM history_totals;
+
+SELECT count(*) AS live_sessions_left_by_earlier_tests FROM idsess.active_sessions;
+
+-- Known sessions: three people, four clients, varied ages and expiries.
+SELECT count(*) FROM (VALUES
+  ('rep-ann', 'Ann Arbor', 'k-ann-1', 'SID-ANN-1', interval '2 minutes', interval '8 hours', '{spa,payroll}'::text[]),
+  ('rep-ann', 'Ann Arbor', 'k-ann-2', 'SID-ANN-2', interval '30 minutes', interval '10 minutes', '{mobile}'),
+  ('rep-ann', 'Ann Arbor', 'k-ann-3', 'SID-ANN-3', interval '3 hours', interval '8 hours', '{spa,crm,payroll,mobile}'),
+  ('rep-bob', 'Bob Bristol', 'k-bob-1', 'SID-BOB-1-0123456789ABCDEF', interval '2 days', interval '2 days', '{spa}'),
+  ('rep-bob', 'Bob Bristol', 'k-bob-2', 'SID-BOB-2', interval '10 hours', interval '5 minutes', '{}'),
+  ('rep-cat', 'Cat Cardiff', 'k-cat-1', 'SID-CAT-1', interval '8 days', NULL, '{payroll}')
+) AS v(sub, name, k, sid, age, left_, cl),
+LATERAL idsess_create(sub, 'ticket', key => k, session_id => sid, display_name => name,
+                      created => now() - age, expires => now() + left_, scheme => CASE WHEN sub = 'rep-cat' THEN 'saml' ELSE 'idsrv' END),
+LATERAL (SELECT idsess_add_client(k, c) FROM unnest(cl) c) j;
+
+-- psql views.
+SELECT subject_id, display_name, sid, clients,
+       date_trunc('minute', expires_in + interval '30 seconds') AS expires_in_rounded
+FROM idsess.active_sessions ORDER BY sid;
+SELECT subject_id, sid FROM idsess.active_sessions WHERE subject_id = 'rep-bob' ORDER BY sid;
+SELECT subject_id, display_name, sid FROM idsess.client_sessions WHERE client_id = 'payroll' ORDER BY sid;
+SELECT subject_id, display_name, sessions FROM idsess.subjects ORDER BY subject_id;
+-- The views explain themselves in \dv+.
+SELECT c.relname, obj_description(c.oid, 'pg_class') IS NOT NULL AS commented
+FROM pg_class c WHERE c.relnamespace = 'idsess'::regnamespace AND c.relkind IN ('r', 'v') ORDER BY 1;
+SELECT count(*) AS uncommented_functions FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'idsess') AND d.deptype = 'e'
+  AND obj_description(p.oid, 'pg_proc') IS NULL;
+
+-- Reports.
+SELECT * FROM idsess_report_active();
+SELECT * FROM idsess_report_clients();
+SELECT * FROM idsess_report_schemes();
+SELECT subject_id, display_name, sid, clients FROM idsess_report_expiring(15);
+SELECT * FROM idsess_report_age();
+SELECT * FROM idsess_report_concurrency();
+SELECT * FROM idsess_report_top_subjects(2);
+
+-- The concurrent session limit: refuse (the default) ...
+SELECT key FROM idsess_create('rep-ann', 'x', max_sessions => 3);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS ann_sessions FROM idsess.active_sessions WHERE subject_id = 'rep-ann';
+SELECT key, ended_sessions FROM idsess_create('rep-ann', 'x', key => 'k-ann-4', max_sessions => 4);
+SELECT idsess_create('rep-ann', 'x', max_sessions => -1);
+-- ... or end the oldest sessions and return them for back-channel logout.
+ALTER SYSTEM SET idsess.session_limit_action = 'end_oldest';
+ALTER SYSTEM SET idsess.max_sessions_per_subject = 3;
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.3);
+SELECT key, jsonb_pretty(ended_sessions) FROM idsess_create('rep-ann', 'x', key => 'k-ann-5');
+SELECT sid FROM idsess.active_sessions WHERE subject_id = 'rep-ann' ORDER BY sid;
+SELECT key, ended_sessions FROM idsess_create('rep-cat', 'x', key => 'k-cat-2');
+SELECT key, ended_sessions FROM idsess_create('rep-cat', 'x', key => 'k-cat-3', max_sessions => 0);
+ALTER SYSTEM RESET idsess.session_limit_action;
+ALTER SYSTEM RESET idsess.max_sessions_per_subject;
+SELECT pg_reload_conf();
+
+-- The history: what happened since the first snapshot, flushed by the worker.
+SELECT count(*) FROM idsess_revoke(subject_id => 'rep-bob');
+SELECT idsess_delete('k-cat-2') AS deleted;
+SELECT key FROM idsess_create('rep-dan', 'x', key => 'k-dan-1', created => now() - interval '1 hour',
+                              expires => now() - interval '1 minute');
+SELECT key FROM idsess_create('rep-dan', 'x', key => 'k-dan-2', created => now() - interval '1 hour',
+                              idle_timeout => '10 minutes');
+SELECT pg_temp.wait_until($$SELECT h.expired - b.expired = 1 AND h.idle - b.idle = 1
+                            FROM history_totals h, before b$$) AS flushed;
+SELECT h.created - b.created AS created, h.expired - b.expired AS expired, h.idle - b.idle AS idle,
+       h.revoked - b.revoked AS revoked, h.deleted - b.deleted AS deleted, h.limited - b.limited AS limited
+FROM history_totals h, before b;
+SELECT count(*) AS hours, min(hour) = date_trunc('hour', now() - interval '1 day') AS from_a_day_ago
+FROM idsess_report_history();
+
+-- Reports on a million sessions use indexes: the first page of a view is an
+-- index-driven plan, not a sort of everything.
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT * FROM idsess.client_sessions WHERE client_id = 'payroll' LIMIT 20;
+EXPLAIN (COSTS OFF) SELECT * FROM idsess.active_sessions WHERE subject_id = 'rep-ann';
+RESET enable_seqscan;
+
+SELECT idsess_delete_sessions(subject_id => s) FROM unnest('{rep-ann,rep-bob,rep-cat,rep-dan}'::text[]) s;

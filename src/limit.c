@@ -1,0 +1,128 @@
+/*-------------------------------------------------------------------------
+ *
+ * limit.c
+ *		The concurrent session limit per subject, applied by idsess_create().
+ *
+ * Beyond the limit (idsess.max_sessions_per_subject, or the call's
+ * max_sessions) a sign-in is refused, or the subject's oldest live sessions
+ * are ended to make room (idsess.session_limit_action) and returned to the
+ * caller, who owes them a back-channel logout.  Sign-ins of one subject are
+ * serialized by a transaction-level advisory lock while a limit applies, so
+ * two concurrent sign-ins cannot both pass the count.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "idsess.h"
+
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+/* The first key of idsess's advisory locks: "idsess" in a 32-bit tag. */
+#define IDSESS_ADVISORY_CLASS	0x1D5E5500
+
+static IdsessQuery q_lock_subject = {
+	.sql = "SELECT pg_catalog.pg_advisory_xact_lock($1, pg_catalog.hashtext($2))",
+	.nargs = 2, .argtypes = {INT4OID, TEXTOID}
+};
+static IdsessQuery q_live_of_subject = {
+	.sql = "SELECT s.id FROM idsess.sessions s WHERE s.subject_id = $1 AND " IDSESS_LIVE
+	" ORDER BY s.created, s.id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_end_sessions = {
+	.sql = "DELETE FROM idsess.sessions WHERE id = ANY ($1) "
+	"RETURNING id, key, subject_id, session_id",
+	.nargs = 1, .argtypes = {INT8ARRAYOID}
+};
+
+static void
+append_text_array_json(StringInfo buf, Datum arr)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, TextDatumGetCString(elems[i]));
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/*
+ * Applies the limit for a new session of `subject`; the caller is connected
+ * to SPI.  Returns the ended sessions as a jsonb array (empty when none).
+ */
+Datum
+idsess_apply_session_limit(text *subject, int limit)
+{
+	Datum		args[2];
+	int			live;
+	int			excess;
+	int64	   *ids;
+	SPITupleTable *gone;
+	StringInfoData buf;
+	bool		isnull;
+	int			n;
+
+	args[0] = Int32GetDatum(IDSESS_ADVISORY_CLASS);
+	args[1] = PointerGetDatum(subject);
+	idsess_spi_run(&q_lock_subject, args, NULL, false, 0);
+	live = idsess_spi_run(&q_live_of_subject, &args[1], NULL, false, 0);
+	excess = live - limit + 1;
+	if (excess <= 0)
+		return DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+
+	if (idsess_session_limit_action == IDSESS_LIMIT_REFUSE)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("subject has too many sessions"),
+				 errdetail("The subject has %d live sessions; the limit is %d.", live, limit),
+				 errhint("End one of them first, or set idsess.session_limit_action to end_oldest."),
+				 errhidestmt(true)));
+
+	ids = palloc(sizeof(int64) * excess);
+	for (int i = 0; i < excess; i++)
+		ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
+	args[0] = idsess_int8_array(ids, excess);
+	n = idsess_spi_run(&q_end_sessions, args, NULL, false, 0);
+	gone = SPI_tuptable;
+	for (int i = 0; i < n; i++)
+		ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
+	idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
+						   (Datum) 0, (Datum) 0, false);
+	idsess_count(IDSESS_EV_LIMITED, n);
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		const char *names[3] = {"key", "subject_id", "session_id"};
+
+		appendStringInfoString(&buf, i > 0 ? ", {" : "{");
+		for (int c = 0; c < 3; c++)
+		{
+			escape_json(&buf, names[c]);
+			appendStringInfoString(&buf, ": ");
+			escape_json(&buf, TextDatumGetCString(SPI_getbinval(gone->vals[i], gone->tupdesc,
+																c + 2, &isnull)));
+			appendStringInfoString(&buf, ", ");
+		}
+		appendStringInfoString(&buf, "\"clients\": ");
+		append_text_array_json(&buf, idsess_spi_get(i, 1, &isnull));
+		appendStringInfoString(&buf, ", \"saml_sessions\": ");
+		appendStringInfoString(&buf, JsonbToCString(NULL, &DatumGetJsonbP(idsess_spi_get(i, 2, &isnull))->root, 0));
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
