@@ -74,20 +74,7 @@ SELECT key, ticket FROM idsess_get_sessions(subject_id => 'rot') ORDER BY key;
 UPDATE idsess.keys SET created = now() - interval '91 days' WHERE state = 'active';
 ALTER SYSTEM SET idsess.reseal_batch_size = 100;
 SELECT pg_reload_conf();
-CREATE FUNCTION pg_temp.wait_until(q text, seconds float8 DEFAULT 10) RETURNS boolean
-LANGUAGE plpgsql AS $$
-DECLARE
-	ok boolean;
-	deadline timestamptz := clock_timestamp() + seconds * interval '1 second';
-BEGIN
-	LOOP
-		EXECUTE q INTO ok;
-		IF ok THEN RETURN true; END IF;
-		IF clock_timestamp() > deadline THEN RETURN false; END IF;
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
-SELECT pg_temp.wait_until($$SELECT EXISTS (SELECT FROM idsess.key_ring WHERE id = 4 AND state = 'active')
+SELECT idsess_test.wait_until($$SELECT EXISTS (SELECT FROM idsess.key_ring WHERE id = 4 AND state = 'active')
                            AND NOT EXISTS (SELECT FROM idsess.key_ring WHERE id = 3 AND tickets > 0)$$)
        AS rotated_and_resealed;
 SELECT id, state, tickets FROM idsess.key_ring;

@@ -2,19 +2,6 @@
 -- worker, and the concurrent session limit.  Earlier tests left no live
 -- sessions, so the figures here are exact.
 \set SHOW_CONTEXT never
-CREATE FUNCTION pg_temp.wait_until(q text, seconds float8 DEFAULT 10) RETURNS boolean
-LANGUAGE plpgsql AS $$
-DECLARE
-	ok boolean;
-	deadline timestamptz := clock_timestamp() + seconds * interval '1 second';
-BEGIN
-	LOOP
-		EXECUTE q INTO ok;
-		IF ok THEN RETURN true; END IF;
-		IF clock_timestamp() > deadline THEN RETURN false; END IF;
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
 CREATE TEMP VIEW history_totals AS
 SELECT sum(created) AS created, sum(expired) AS expired, sum(idle) AS idle, sum(revoked) AS revoked,
        sum(deleted) AS deleted, sum(limited) AS limited
@@ -65,14 +52,14 @@ SELECT * FROM idsess_report_top_subjects(2);
 SELECT key FROM idsess_create('rep-ann', 'x', max_sessions => 3);
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS ann_sessions FROM idsess.active_sessions WHERE subject_id = 'rep-ann';
-SELECT key, ended_sessions FROM idsess_create('rep-ann', 'x', key => 'k-ann-4', max_sessions => 4);
+SELECT key, ended_sessions FROM idsess_create('rep-ann', 'x', key => 'k-ann-4', session_id => 'SID-ANN-4', max_sessions => 4);
 SELECT idsess_create('rep-ann', 'x', max_sessions => -1);
 -- ... or end the oldest sessions and return them for back-channel logout.
 ALTER SYSTEM SET idsess.session_limit_action = 'end_oldest';
 ALTER SYSTEM SET idsess.max_sessions_per_subject = 3;
 SELECT pg_reload_conf();
 SELECT pg_sleep(0.3);
-SELECT key, jsonb_pretty(ended_sessions) FROM idsess_create('rep-ann', 'x', key => 'k-ann-5');
+SELECT key, jsonb_pretty(ended_sessions) FROM idsess_create('rep-ann', 'x', key => 'k-ann-5', session_id => 'SID-ANN-5');
 SELECT sid FROM idsess.active_sessions WHERE subject_id = 'rep-ann' ORDER BY sid;
 SELECT key, ended_sessions FROM idsess_create('rep-cat', 'x', key => 'k-cat-2');
 SELECT key, ended_sessions FROM idsess_create('rep-cat', 'x', key => 'k-cat-3', max_sessions => 0);
@@ -87,7 +74,7 @@ SELECT key FROM idsess_create('rep-dan', 'x', key => 'k-dan-1', created => now()
                               expires => now() - interval '1 minute');
 SELECT key FROM idsess_create('rep-dan', 'x', key => 'k-dan-2', created => now() - interval '1 hour',
                               idle_timeout => '10 minutes');
-SELECT pg_temp.wait_until($$SELECT h.expired - b.expired = 1 AND h.idle - b.idle = 1
+SELECT idsess_test.wait_until($$SELECT h.expired - b.expired = 1 AND h.idle - b.idle = 1
                             FROM history_totals h, before b$$) AS flushed;
 SELECT h.created - b.created AS created, h.expired - b.expired AS expired, h.idle - b.idle AS idle,
        h.revoked - b.revoked AS revoked, h.deleted - b.deleted AS deleted, h.limited - b.limited AS limited

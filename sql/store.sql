@@ -1,6 +1,5 @@
 -- The store contract: create, get, update (renew), touch, delete, exact
 -- lookup and delete by subject and/or sid.
-CREATE EXTENSION idsess CASCADE;
 \set SHOW_CONTEXT never
 
 -- Create with a key and sid the identity server supplies.

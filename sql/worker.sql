@@ -4,22 +4,8 @@
 -- and the worker comes back when terminated.
 \set SHOW_CONTEXT never
 
--- Polls a boolean query for up to `seconds`; returns whether it became true.
-CREATE FUNCTION pg_temp.wait_until(q text, seconds float8 DEFAULT 10) RETURNS boolean
-LANGUAGE plpgsql AS $$
-DECLARE
-	ok boolean;
-	deadline timestamptz := clock_timestamp() + seconds * interval '1 second';
-BEGIN
-	LOOP
-		EXECUTE q INTO ok;
-		IF ok THEN RETURN true; END IF;
-		IF clock_timestamp() > deadline THEN RETURN false; END IF;
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
 
-SELECT pg_temp.wait_until($$SELECT EXISTS (SELECT FROM idsess.workers
+SELECT idsess_test.wait_until($$SELECT EXISTS (SELECT FROM idsess.workers
                             WHERE database = current_database() AND state = 'sleeping')$$) AS worker_ready;
 SELECT database, state, last_error FROM idsess.workers;
 SELECT count(*) AS worker_processes FROM pg_stat_activity WHERE backend_type = 'idsess expiry worker';
@@ -37,7 +23,7 @@ SELECT pg_sleep(1);
 SELECT idsess_touch('k-w-busy') AS touched;
 SELECT pg_sleep(1.2);
 SELECT idsess_touch('k-w-busy') AS touched_past_its_first_deadline;
-SELECT pg_temp.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE key IN ('k-w-soon', 'k-w-idle'))$$, 3)
+SELECT idsess_test.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE key IN ('k-w-soon', 'k-w-idle'))$$, 3)
        AS gone;
 SELECT key FROM idsess.sessions WHERE subject_id = 'kim' ORDER BY key;
 -- The worker's work shows in its status.
@@ -56,7 +42,7 @@ SELECT key FROM idsess_create('kim', 'bcl', key => 'k-w-bcl', session_id => 'sid
                               expires => clock_timestamp() + interval '1 second');
 SELECT idsess_add_client('k-w-bcl', 'spa'), idsess_add_client('k-w-bcl', 'payroll');
 SELECT jsonb_array_length(idsess_add_saml_session('k-w-bcl', 'urn:sp:wiki', 'w1', 'kim'));
-SELECT pg_temp.wait_until($$SELECT EXISTS (SELECT FROM idsess.logout_outbox)$$, 5) AS queued;
+SELECT idsess_test.wait_until($$SELECT EXISTS (SELECT FROM idsess.logout_outbox)$$, 5) AS queued;
 BEGIN;
 SELECT cause, subject_id, session_id, clients, saml_sessions FROM idsess_take_logouts(10);
 -- Taken rows come back if the taker rolls back.
@@ -74,16 +60,16 @@ BEGIN;
 SELECT count(*) FROM generate_series(1, 50) i,
   LATERAL idsess_create('lee', 'x', created => now() - interval '1 hour', expires => now() - interval '1 minute');
 COMMIT;
-SELECT pg_temp.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE subject_id = 'lee')$$, 5) AS backlog_gone;
+SELECT idsess_test.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE subject_id = 'lee')$$, 5) AS backlog_gone;
 ALTER SYSTEM RESET idsess.expire_batch_size;
 SELECT pg_reload_conf();
 
 -- Terminated, the worker is started again by the launcher.
 SELECT pid AS old_pid FROM idsess.workers WHERE database = current_database() \gset
 SELECT pg_terminate_backend(:old_pid);
-SELECT pg_temp.wait_until(format($$SELECT EXISTS (SELECT FROM idsess.workers WHERE database = current_database()
+SELECT idsess_test.wait_until(format($$SELECT EXISTS (SELECT FROM idsess.workers WHERE database = current_database()
                                   AND pid <> %s AND state = 'sleeping')$$, :old_pid), 15) AS worker_back;
 SELECT key FROM idsess_create('kim', 'after restart', key => 'k-w-after', expires => clock_timestamp() + interval '1 second');
-SELECT pg_temp.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE key = 'k-w-after')$$, 4) AS still_expiring;
+SELECT idsess_test.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE key = 'k-w-after')$$, 4) AS still_expiring;
 
 SELECT idsess_delete_sessions(subject_id => 'kim') AS cleaned;
