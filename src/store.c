@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * store.c
- *		The session store contract: create, get, update (renew), touch,
- *		delete, exact lookup and delete by subject and/or sid.
+ *		The session store contract: create, update (renew), touch, delete,
+ *		exact lookup and delete by subject and/or sid (get is in lookup.c).
  *
  * Each function checks its arguments, runs fixed SQL against the tables in
  * schema idsess through prepared SPI plans, and seals or opens tickets with
@@ -22,7 +22,6 @@
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(idsess_create);
-PG_FUNCTION_INFO_V1(idsess_get);
 PG_FUNCTION_INFO_V1(idsess_update);
 PG_FUNCTION_INFO_V1(idsess_touch);
 PG_FUNCTION_INFO_V1(idsess_delete);
@@ -323,27 +322,6 @@ emit_sessions(FunctionCallInfo fcinfo, int nrows, bool open_ticket)
 		idsess_session_values(i, open_ticket, values, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-}
-
-static IdsessQuery q_get = {
-	.sql = "SELECT " IDSESS_SESSION_COLS " FROM idsess.sessions s "
-	"WHERE s.key = $1 AND " IDSESS_LIVE,
-	.nargs = 1, .argtypes = {TEXTOID}
-};
-
-Datum
-idsess_get(PG_FUNCTION_ARGS)
-{
-	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
-	Datum		arg = PointerGetDatum(key);
-	int			n;
-
-	InitMaterializedSRF(fcinfo, 0);
-	idsess_spi_connect();
-	n = idsess_spi_run(&q_get, &arg, NULL, true, 1);
-	emit_sessions(fcinfo, n, true);
-	SPI_finish();
-	return (Datum) 0;
 }
 
 static IdsessQuery q_lock_for_update = {

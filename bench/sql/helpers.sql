@@ -1,0 +1,113 @@
+-- bench/sql/helpers.sql: schema "bench" with the data generators every
+-- store's loader and pgbench script share, so that session number i has
+-- the same key, subject, sid and display name in idsess and in the
+-- baselines.  Loaded once per benchmark cluster (psql -f).
+--
+-- Session i (1..N) belongs to subject i/4 (about four sessions per user).
+-- Subjects are "tenant|number": 50% acme, 30% globex, 20% initech, so that
+-- "acme|" is a broad search (half of all sessions: deep pages exist).
+-- Display names are "First Last" from 97 x 101 names, so a full name such as
+-- 'Grace Hopper' is a selective search (about one session in 2,450).
+
+CREATE SCHEMA bench;
+
+-- A Duende-style session key: 64 uppercase hex digits, random-looking but
+-- reproducible from i.  SQL functions this simple are inlined by the planner.
+CREATE FUNCTION bench.key_of(i bigint) RETURNS text
+IMMUTABLE PARALLEL SAFE LANGUAGE sql
+AS $$ SELECT upper(encode(sha256(convert_to('k' || i, 'UTF8')), 'hex')) $$;
+
+-- A Duende-style sid: 32 uppercase hex digits.
+CREATE FUNCTION bench.sid_of(i bigint) RETURNS text
+IMMUTABLE PARALLEL SAFE LANGUAGE sql
+AS $$ SELECT upper(md5('s' || i)) $$;
+
+-- Spring Session's two UUIDs.
+CREATE FUNCTION bench.uuid_of(i bigint, kind text) RETURNS text
+IMMUTABLE PARALLEL SAFE LANGUAGE sql
+AS $$ SELECT md5(kind || i)::uuid::text $$;
+
+CREATE FUNCTION bench.subject_of(s bigint) RETURNS text
+IMMUTABLE PARALLEL SAFE LANGUAGE sql
+AS $$ SELECT CASE WHEN s % 10 < 5 THEN 'acme' WHEN s % 10 < 8 THEN 'globex' ELSE 'initech' END
+             || '|' || lpad(s::text, 9, '0') $$;
+
+CREATE FUNCTION bench.name_of(s bigint) RETURNS text
+IMMUTABLE PARALLEL SAFE LANGUAGE sql
+AS $$ SELECT (ARRAY['Ada','Alan','Alice','Amelia','Anna','Arthur','Barbara','Ben','Bertrand','Blaise',
+  'Carl','Carol','Charles','Claude','Daniel','David','Donald','Dorothy','Edsger','Edith',
+  'Elena','Emmy','Eric','Ernst','Esther','Felix','Frances','Frank','Fred','George',
+  'Grace','Hannah','Hedy','Henri','Hugo','Ida','Irene','Isaac','Jack','James',
+  'Jane','Jean','Joan','John','Julia','Karen','Katherine','Ken','Klaus','Lara',
+  'Leonhard','Lise','Louis','Lucy','Margaret','Maria','Marie','Mark','Martha','Mary',
+  'Max','Michael','Nancy','Niels','Noam','Olga','Oscar','Paul','Peter','Radia',
+  'Richard','Rita','Robert','Rosa','Ruth','Sam','Sarah','Sophie','Stephen','Susan',
+  'Ted','Thomas','Tim','Ursula','Vera','Victor','Walter','Werner','Xavier','Yann',
+  'Yvonne','Zoe','Linus','Bjarne','Guido','Larry','Whitfield'])[1 + s % 97]
+  || ' ' ||
+  (ARRAY['Hopper','Lovelace','Turing','Noether','Curie','Meitner','Franklin','Goodall','Hamilton','Johnson',
+  'Knuth','Dijkstra','Liskov','Perlman','Shannon','Babbage','Boole','Church','Codd','Gray',
+  'Hoare','Kay','Lamport','McCarthy','Milner','Naur','Pascal','Ritchie','Thompson','Wirth',
+  'Backus','Bell','Berners','Cerf','Conway','Diffie','Engelbart','Floyd','Goldwasser','Hellman',
+  'Karp','Kernighan','Kleinrock','Lampson','Minsky','Moore','Newell','Pnueli','Rabin','Reddy',
+  'Rivest','Sutherland','Tarjan','Torvalds','Ullman','Valiant','Wilkes','Yao','Zuse','Allen',
+  'Bachman','Blum','Brooks','Cook','Corbato','Dahl','Estrin','Feigenbaum','Hartmanis','Hennessy',
+  'Hinton','Iverson','Kahan','Lecun','Patterson','Rissanen','Scott','Shamir','Simon','Stearns',
+  'Stonebraker','Wing','Yang','Adleman','Bengio','Catmull','Hanrahan','Hellerstein','Kahn','Lee',
+  'Leighton','Nygaard','Pearl','Sifakis','Clarke','Emerson','Gosling','Stroustrup','Rossum','Wall',
+  'Diaz'])[1 + (s / 97) % 101] $$;
+
+-- Client applications.  Every session has the portal; about half also have
+-- one of twenty others (payroll: about 2.5% of sessions).
+CREATE FUNCTION bench.client_of(i bigint) RETURNS text
+IMMUTABLE PARALLEL SAFE LANGUAGE sql
+AS $$ SELECT CASE WHEN hashint8(i) % 2 = 0 THEN
+  (ARRAY['payroll','mail','wiki','crm','erp','hr','tickets','chat','drive','calendar',
+         'billing','analytics','cms','git','ci','monitoring','vpn','expenses','learning','travel'])
+  [1 + abs(hashint8(i * 7919)) % 20] END $$;
+
+-- Pre-encrypted tickets for the baselines: Duende stores what the
+-- application's Data Protection produced, base64 text of about the size of
+-- idsess's sealed ticket.  A pool of distinct random values (no compression
+-- possible, like real ciphertext); session i uses value i % 1000.
+CREATE TABLE bench.data_pool (n int PRIMARY KEY, data text NOT NULL);
+
+CREATE FUNCTION bench.fill_data_pool(sealed_bytes int) RETURNS void
+LANGUAGE sql AS $$
+  TRUNCATE bench.data_pool;
+  INSERT INTO bench.data_pool
+  SELECT n, translate(rtrim(encode(
+           (SELECT string_agg(gen_random_bytes(least(1024, sealed_bytes - o)), ''::bytea)
+              FROM generate_series(0, sealed_bytes - 1, 1024) o),
+           'base64'), '='), E'+/\n', '-_')
+  FROM generate_series(0, 999) n;
+$$;
+
+-- Sessions whose expiry lag is measured (bench/run lag_test): when each
+-- session was due and when it was first seen gone.
+CREATE TABLE bench.lag (
+  key text PRIMARY KEY,
+  expires timestamptz NOT NULL,
+  gone timestamptz
+);
+
+-- Watches bench.lag until every session is gone or `seconds` pass,
+-- looking every `interval_s` seconds; store is 'idsess', 'duende' or 'spring'.
+CREATE PROCEDURE bench.watch_lag(store text, seconds float8, interval_s float8 DEFAULT 0.05)
+LANGUAGE plpgsql AS $$
+DECLARE
+  deadline timestamptz := clock_timestamp() + make_interval(secs => seconds);
+  left_ bigint;
+BEGIN
+  LOOP
+    IF store = 'idsess' THEN
+      UPDATE bench.lag l SET gone = clock_timestamp()
+       WHERE gone IS NULL AND expires <= clock_timestamp()
+         AND NOT EXISTS (SELECT FROM idsess.sessions s WHERE s.key = l.key);
+    END IF;
+    SELECT count(*) INTO left_ FROM bench.lag WHERE gone IS NULL;
+    COMMIT;
+    EXIT WHEN left_ = 0 OR clock_timestamp() > deadline;
+    PERFORM pg_sleep(interval_s);
+  END LOOP;
+END $$;

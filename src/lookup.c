@@ -1,0 +1,284 @@
+/*-------------------------------------------------------------------------
+ *
+ * lookup.c
+ *		idsess_get(): one session by key, read straight from the indexes
+ *		without the executor.
+ *
+ * Opening the session of every incoming request is the store's hottest
+ * path, so it does not go through SPI: an index scan on the unique key, the
+ * live test in C, then index scans for the session's clients and SAML SP
+ * sessions by their (session, ...) primary keys.  It returns exactly what
+ * the SQL in store.c would.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "idsess.h"
+
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/varlena.h"
+
+PG_FUNCTION_INFO_V1(idsess_get);
+
+/* Attribute numbers of idsess.sessions, as created by idsess--1.0.sql. */
+enum
+{
+	S_ID = 1, S_KEY, S_SCHEME, S_SUBJECT, S_SID, S_DISPLAY, S_CREATED, S_RENEWED,
+	S_EXPIRES, S_IDLE, S_LAST_ACTIVE, S_DUE, S_KEY_ID, S_TICKET, S_NATTS = S_TICKET
+};
+
+static Oid
+idsess_relid(Oid nsp, const char *name)
+{
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation idsess.%s is missing; reinstall the extension", name);
+	return relid;
+}
+
+/*
+ * Scans index `idxname` of table `tabname` for rows whose first key column
+ * equals `value` (compared with `proc` under the index's collation) and
+ * calls `each` for every visible row.
+ */
+static void
+scan_prefix(Oid nsp, const char *tabname, const char *idxname, RegProcedure proc,
+			Datum value, void (*each) (TupleTableSlot *slot, void *arg), void *arg)
+{
+	Relation	rel = table_open(idsess_relid(nsp, tabname), AccessShareLock);
+	Relation	idx = index_open(idsess_relid(nsp, idxname), AccessShareLock);
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   idx->rd_indcollation[0], proc, value);
+	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		slot_getallattrs(slot);
+		each(slot, arg);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+}
+
+typedef struct SessionRow
+{
+	bool		found;
+	Datum		values[S_NATTS];
+	bool		nulls[S_NATTS];
+} SessionRow;
+
+static void
+copy_session(TupleTableSlot *slot, void *arg)
+{
+	SessionRow *row = (SessionRow *) arg;
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+
+	for (int i = 0; i < S_NATTS; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		row->nulls[i] = slot->tts_isnull[i];
+		row->values[i] = row->nulls[i] ? (Datum) 0 :
+			datumCopy(slot->tts_values[i], att->attbyval, att->attlen);
+	}
+	row->found = true;
+}
+
+/* One client or SAML SP session, with what it is ordered by. */
+typedef struct Child
+{
+	TimestampTz added;
+	char	   *sort1;
+	char	   *sort2;
+	Datum		values[4];
+	bool		nulls[4];
+} Child;
+
+typedef struct Children
+{
+	int			n;
+	int			cap;
+	Child	   *items;
+	int			natts;			/* attributes after `session`, before `added` */
+} Children;
+
+static void
+collect_child(TupleTableSlot *slot, void *arg)
+{
+	Children   *c = (Children *) arg;
+	Child	   *item;
+
+	if (c->n == c->cap)
+	{
+		c->cap = c->cap ? c->cap * 2 : 8;
+		c->items = c->items ? repalloc(c->items, sizeof(Child) * c->cap) :
+			palloc(sizeof(Child) * c->cap);
+	}
+	item = &c->items[c->n++];
+	for (int i = 0; i < c->natts; i++)
+	{
+		item->nulls[i] = slot->tts_isnull[i + 1];
+		item->values[i] = item->nulls[i] ? (Datum) 0 :
+			PointerGetDatum(PG_DETOAST_DATUM_COPY(slot->tts_values[i + 1]));
+	}
+	item->added = DatumGetTimestampTz(slot->tts_values[c->natts + 1]);
+	item->sort1 = TextDatumGetCString(item->values[0]);
+	item->sort2 = c->natts > 1 ? TextDatumGetCString(item->values[1]) : "";
+}
+
+static int
+child_cmp(const void *a, const void *b)
+{
+	const Child *x = (const Child *) a;
+	const Child *y = (const Child *) b;
+	int			r;
+
+	if (x->added != y->added)
+		return x->added < y->added ? -1 : 1;
+	r = varstr_cmp(x->sort1, strlen(x->sort1), y->sort1, strlen(y->sort1), DEFAULT_COLLATION_OID);
+	if (r == 0)
+		r = varstr_cmp(x->sort2, strlen(x->sort2), y->sort2, strlen(y->sort2), DEFAULT_COLLATION_OID);
+	return r;
+}
+
+static Datum
+client_array(Children *c)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (c->n > 0 ? c->n : 1));
+
+	for (int i = 0; i < c->n; i++)
+		elems[i] = c->items[i].values[0];
+	return idsess_text_array(elems, c->n);
+}
+
+static Datum
+saml_jsonb(Children *c)
+{
+	static const char *const names[4] = {"entity_id", "session_index", "name_id", "name_id_format"};
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (int i = 0; i < c->n; i++)
+	{
+		appendStringInfoString(&buf, i > 0 ? ", {" : "{");
+		for (int a = 0; a < 4; a++)
+		{
+			if (a > 0)
+				appendStringInfoString(&buf, ", ");
+			escape_json(&buf, names[a]);
+			appendStringInfoString(&buf, ": ");
+			if (c->items[i].nulls[a])
+				appendStringInfoString(&buf, "null");
+			else
+				escape_json(&buf, TextDatumGetCString(c->items[i].values[a]));
+		}
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+/* Whether the session is live now: not expired, not idle too long. */
+static bool
+is_live(SessionRow *row)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	if (!row->nulls[S_EXPIRES - 1] && DatumGetTimestampTz(row->values[S_EXPIRES - 1]) <= now)
+		return false;
+	if (!row->nulls[S_IDLE - 1])
+	{
+		Datum		deadline = DirectFunctionCall2(timestamptz_pl_interval,
+												   row->values[S_LAST_ACTIVE - 1],
+												   row->values[S_IDLE - 1]);
+
+		if (DatumGetTimestampTz(deadline) <= now)
+			return false;
+	}
+	return true;
+}
+
+Datum
+idsess_get(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	ReturnSetInfo *rsinfo;
+	Oid			nsp;
+	SessionRow	row;
+	Children	clients = {0};
+	Children	saml = {0};
+	Datum		values[IDSESS_SESSION_NATTS];
+	bool		nulls[IDSESS_SESSION_NATTS];
+	static const int from_row[] = {S_KEY, S_SCHEME, S_SUBJECT, S_SID, S_DISPLAY, S_CREATED,
+	S_RENEWED, S_EXPIRES, S_LAST_ACTIVE, S_IDLE};
+	char		format;
+	bytea	   *plain;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	nsp = get_namespace_oid("idsess", false);
+
+	memset(&row, 0, sizeof(row));
+	scan_prefix(nsp, "sessions", "sessions_key_key", F_TEXTEQ, PointerGetDatum(key),
+				copy_session, &row);
+	if (!row.found || !is_live(&row))
+		return (Datum) 0;
+
+	clients.natts = 1;
+	scan_prefix(nsp, "session_clients", "session_clients_pkey", F_INT8EQ,
+				row.values[S_ID - 1], collect_child, &clients);
+	saml.natts = 4;
+	scan_prefix(nsp, "session_saml", "session_saml_pkey", F_INT8EQ,
+				row.values[S_ID - 1], collect_child, &saml);
+	if (clients.n > 1)
+		qsort(clients.items, clients.n, sizeof(Child), child_cmp);
+	if (saml.n > 1)
+		qsort(saml.items, saml.n, sizeof(Child), child_cmp);
+
+	for (int i = 0; i < (int) lengthof(from_row); i++)
+	{
+		values[i] = row.values[from_row[i] - 1];
+		nulls[i] = row.nulls[from_row[i] - 1];
+	}
+	values[10] = client_array(&clients);
+	values[11] = saml_jsonb(&saml);
+	nulls[10] = nulls[11] = false;
+
+	plain = idsess_unseal(DatumGetByteaPP(row.values[S_TICKET - 1]), &format,
+						  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+	nulls[12] = format != IDSESS_FORMAT_TEXT;
+	nulls[13] = format != IDSESS_FORMAT_BYTES;
+	if (nulls[12] && nulls[13])
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("sealed ticket has an unknown format")));
+	values[12] = values[13] = PointerGetDatum(plain);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
