@@ -71,10 +71,10 @@ idsess_define_settings(void)
 
 	DefineCustomStringVariable("idsess.databases",
 							   "Databases whose expired sessions the background workers remove, comma-separated.",
-							   "Takes effect at server start; needs idsess in shared_preload_libraries.",
+							   "Needs idsess in shared_preload_libraries; the launcher follows changes on reload.",
 							   &idsess_databases,
 							   "postgres",
-							   PGC_POSTMASTER,
+							   PGC_SIGHUP,
 							   GUC_LIST_INPUT,
 							   NULL, NULL, NULL);
 

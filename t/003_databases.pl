@@ -1,0 +1,76 @@
+# The launcher serves every database named in idsess.databases: one expiry
+# worker each, a worker for a database created later, a quiet wait (logged
+# once) until CREATE EXTENSION, and a stopped worker when a database leaves
+# the setting.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('databases');
+$node->init;
+my $keyfile = $node->basedir . '/idsess.key';
+open(my $fh, '>', $keyfile) or die "could not write $keyfile: $!";
+print $fh join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
+close($fh);
+chmod(0600, $keyfile);
+$node->append_conf('postgresql.conf', qq(
+shared_preload_libraries = 'idsess'
+idsess.master_key_file = '$keyfile'
+idsess.databases = 'one, two, later'
+idsess.max_nap = '200ms'
+));
+$node->start;
+
+$node->safe_psql('postgres', 'CREATE DATABASE one');
+$node->safe_psql('postgres', 'CREATE DATABASE two');
+$node->safe_psql($_, 'CREATE EXTENSION idsess CASCADE') for qw(one two);
+
+my $workers = q{SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_stat_activity
+	WHERE backend_type = 'idsess expiry worker'};
+ok($node->poll_query_until('postgres', $workers, 'one,two'),
+	'one expiry worker for each named database that exists');
+
+# Both databases expire their own sessions.
+for my $db (qw(one two))
+{
+	$node->safe_psql($db, qq{SELECT idsess_create('u', 't', key => 'k-$db',
+		expires => clock_timestamp() + interval '300 milliseconds')});
+}
+for my $db (qw(one two))
+{
+	ok($node->poll_query_until($db, q{SELECT count(*) = 0 FROM idsess.sessions}),
+		"sessions expire in database $db");
+}
+
+# A database created later gets a worker, which waits for the extension,
+# says so once, and serves it once it is created.
+my $log_offset = -s $node->logfile;
+$node->safe_psql('postgres', 'CREATE DATABASE later');
+ok($node->poll_query_until('postgres', $workers, 'later,one,two'),
+	'a database created later gets its worker');
+ok($node->poll_query_until('one',
+		q{SELECT state = 'waiting for CREATE EXTENSION idsess' FROM idsess.workers
+		  WHERE database = 'later'}),
+	'its worker waits for CREATE EXTENSION');
+sleep(1);
+my $log = slurp_file($node->logfile, $log_offset);
+my $count = () = $log =~ /waiting for CREATE EXTENSION idsess in database "later"/g;
+is($count, 1, 'the wait for the extension is logged once');
+$node->safe_psql('later', 'CREATE EXTENSION idsess CASCADE');
+$node->safe_psql('later', q{SELECT idsess_create('u', 't', key => 'k-later',
+	expires => clock_timestamp() + interval '300 milliseconds')});
+ok($node->poll_query_until('later', q{SELECT count(*) = 0 FROM idsess.sessions}),
+	'the later database is served once the extension exists');
+is($node->safe_psql('later', q{SELECT state FROM idsess.workers WHERE database = 'later'}),
+	'sleeping', 'its worker reports sleeping');
+
+# A database removed from the setting loses its worker on reload.
+$node->append_conf('postgresql.conf', "idsess.databases = 'one'\n");
+$node->reload;
+ok($node->poll_query_until('postgres', $workers, 'one'),
+	'workers of databases no longer named stop on reload');
+
+$node->stop;
+done_testing();
