@@ -478,26 +478,28 @@ CREATE FUNCTION idsess_report_active(
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT s.subject_id),
-	       pg_catalog.count(*) FILTER (WHERE s.idle_timeout IS NOT NULL),
-	       pg_catalog.count(*) FILTER (WHERE s.expires IS NULL),
-	       pg_catalog.count(*) FILTER (WHERE s.expires <= pg_catalog.now() + interval '1 hour')
-	FROM idsess.sessions s
-	WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now());
+	SELECT COALESCE(pg_catalog.sum(t.n), 0)::bigint, pg_catalog.count(*),
+	       COALESCE(pg_catalog.sum(t.idle), 0)::bigint, COALESCE(pg_catalog.sum(t.never), 0)::bigint,
+	       COALESCE(pg_catalog.sum(t.soon), 0)::bigint
+	FROM (SELECT s.subject_id, pg_catalog.count(*) AS n,
+	             pg_catalog.count(*) FILTER (WHERE s.idle_timeout IS NOT NULL) AS idle,
+	             pg_catalog.count(*) FILTER (WHERE s.expires IS NULL) AS never,
+	             pg_catalog.count(*) FILTER (WHERE s.expires <= pg_catalog.now() + interval '1 hour') AS soon
+	      FROM idsess.sessions s
+	      WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	      GROUP BY s.subject_id) t;
 END;
 COMMENT ON FUNCTION idsess_report_active() IS 'Live sessions now: how many, distinct subjects, with an idle timeout, never expiring, expiring within the hour';
 
 CREATE FUNCTION idsess_report_clients()
-RETURNS TABLE (client_id text, sessions bigint, subjects bigint)
+RETURNS TABLE (client_id text, sessions bigint)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	SELECT c.client_id, pg_catalog.count(*), pg_catalog.count(DISTINCT s.subject_id)
-	FROM idsess.session_clients c JOIN idsess.sessions s ON s.id = c.session
-	WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	SELECT c.client_id, pg_catalog.count(*) FROM idsess.session_clients c
 	GROUP BY c.client_id ORDER BY 2 DESC, 1;
 END;
-COMMENT ON FUNCTION idsess_report_clients() IS 'Live sessions and distinct subjects per client application';
+COMMENT ON FUNCTION idsess_report_clients() IS 'Sessions per client application, from the client index alone (expired sessions count until the worker removes them, about a second)';
 
 CREATE FUNCTION idsess_report_schemes()
 RETURNS TABLE (scheme text, sessions bigint)
@@ -549,17 +551,17 @@ RETURNS TABLE (age text, sessions bigint)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	SELECT b.label, pg_catalog.count(s.id)
-	FROM (VALUES (1, 'under 5 minutes', interval '0', interval '5 minutes'),
-	             (2, '5 to 60 minutes', interval '5 minutes', interval '1 hour'),
-	             (3, '1 to 8 hours', interval '1 hour', interval '8 hours'),
-	             (4, '8 to 24 hours', interval '8 hours', interval '1 day'),
-	             (5, '1 to 7 days', interval '1 day', interval '7 days'),
-	             (6, '7 days or more', interval '7 days', interval '100 years')) AS b(n, label, lo, hi)
-	LEFT JOIN idsess.sessions s
-	  ON pg_catalog.now() - s.created >= b.lo AND pg_catalog.now() - s.created < b.hi
-	 AND (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
-	GROUP BY b.n, b.label ORDER BY b.n;
+	SELECT b.label, COALESCE(t.n, 0)
+	FROM (VALUES (1, 'under 5 minutes'), (2, '5 to 60 minutes'), (3, '1 to 8 hours'),
+	             (4, '8 to 24 hours'), (5, '1 to 7 days'), (6, '7 days or more')) AS b(bucket, label)
+	LEFT JOIN (SELECT CASE WHEN pg_catalog.now() - s.created < interval '5 minutes' THEN 1
+	                       WHEN pg_catalog.now() - s.created < interval '1 hour' THEN 2
+	                       WHEN pg_catalog.now() - s.created < interval '8 hours' THEN 3
+	                       WHEN pg_catalog.now() - s.created < interval '1 day' THEN 4
+	                       WHEN pg_catalog.now() - s.created < interval '7 days' THEN 5
+	                       ELSE 6 END AS bucket, pg_catalog.count(*) AS n
+	           FROM idsess.sessions s WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now()) GROUP BY 1) t ON t.bucket = b.bucket
+	ORDER BY b.bucket;
 END;
 COMMENT ON FUNCTION idsess_report_age() IS 'Live sessions by age (time since sign-in), in six buckets';
 
@@ -569,26 +571,27 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT CASE WHEN n >= 10 THEN '10 or more' ELSE n::text END, pg_catalog.count(*)
-	FROM (SELECT pg_catalog.count(*) AS n FROM idsess.sessions s WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now()) GROUP BY s.subject_id) per_subject
+	FROM (SELECT pg_catalog.count(*) AS n FROM idsess.sessions s GROUP BY s.subject_id) per_subject
 	GROUP BY 1 ORDER BY pg_catalog.min(n);
 END;
-COMMENT ON FUNCTION idsess_report_concurrency() IS 'How many subjects have 1, 2, ... concurrent live sessions';
+COMMENT ON FUNCTION idsess_report_concurrency() IS 'How many subjects have 1, 2, ... concurrent sessions, from the subject index alone (expired sessions count until the worker removes them)';
 
 CREATE FUNCTION idsess_report_top_subjects(top integer DEFAULT 10)
 RETURNS TABLE (subject_id text, display_name text, sessions bigint, clients text)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	SELECT t.subject_id, t.display_name, t.sessions,
+	SELECT t.subject_id,
+	       (SELECT pg_catalog.max(s.display_name) FROM idsess.sessions s WHERE s.subject_id = t.subject_id),
+	       t.sessions,
 	       idsess.short_list(ARRAY(SELECT DISTINCT c.client_id FROM idsess.session_clients c
-	                               JOIN idsess.sessions s2 ON s2.id = c.session
-	                               WHERE s2.subject_id = t.subject_id ORDER BY 1))
-	FROM (SELECT s.subject_id, pg_catalog.max(s.display_name) AS display_name, pg_catalog.count(*) AS sessions
-	      FROM idsess.sessions s WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
-	      GROUP BY s.subject_id ORDER BY 3 DESC, 1 LIMIT top) t
+	                               JOIN idsess.sessions s ON s.id = c.session
+	                               WHERE s.subject_id = t.subject_id ORDER BY 1))
+	FROM (SELECT s.subject_id, pg_catalog.count(*) AS sessions FROM idsess.sessions s
+	      GROUP BY s.subject_id ORDER BY 2 DESC, 1 LIMIT top) t
 	ORDER BY t.sessions DESC, t.subject_id;
 END;
-COMMENT ON FUNCTION idsess_report_top_subjects(integer) IS 'The subjects with the most concurrent live sessions, and the clients they use';
+COMMENT ON FUNCTION idsess_report_top_subjects(integer) IS 'The subjects with the most concurrent sessions and the clients they use, from the subject index (expired sessions count until the worker removes them)';
 
 -- Privileges.  Nothing is executable by PUBLIC; three NOLOGIN roles carry
 -- the three jobs and are granted to login roles by the DBA.  Roles are

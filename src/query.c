@@ -11,7 +11,10 @@
  * page 10,000 costs what page 1 costs.
  *
  * The total count is computed once, for the first page of a search, and
- * travels in the results token; later pages do not count again.  The token
+ * travels in the results token; later pages do not count again.  With only
+ * a client filter it comes from the client index alone, so it includes
+ * sessions that expired but that the worker has not removed yet (about a
+ * second's worth).  The token
  * also carries the page number, the page's first and last id and a hash of
  * the filters, so that a token cannot be replayed against another search.
  *
@@ -83,6 +86,14 @@ static IdsessQuery q_count = {
 static IdsessQuery q_count_client = {
 	.sql = "SELECT pg_catalog.count(*) FROM idsess.session_clients k JOIN idsess.sessions s ON s.id = k.session"
 	" WHERE k.client_id = $6 AND " TEXT_FILTERS
+	" AND $4::pg_catalog.int8 IS NULL AND $5::pg_catalog.int4 IS NULL",
+	QUERY_ARGS
+};
+
+/* With only a client filter, the client index alone gives the count. */
+static IdsessQuery q_count_client_only = {
+	.sql = "SELECT pg_catalog.count(*) FROM idsess.session_clients k WHERE k.client_id = $6"
+	" AND $1::pg_catalog.text IS NULL AND $2::pg_catalog.text IS NULL AND $3::pg_catalog.text IS NULL"
 	" AND $4::pg_catalog.int8 IS NULL AND $5::pg_catalog.int4 IS NULL",
 	QUERY_ARGS
 };
@@ -269,7 +280,11 @@ idsess_query(PG_FUNCTION_ARGS)
 	{
 		bool		isnull;
 
-		run_query(filters[3] ? &q_count_client : &q_count, patterns, filters[3], false, 0, 0);
+		IdsessQuery *q = &q_count;
+
+		if (filters[3])
+			q = (filters[0] || filters[1] || filters[2]) ? &q_count_client : &q_count_client_only;
+		run_query(q, patterns, filters[3], false, 0, 0);
 		out.total = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 	}
 

@@ -111,3 +111,45 @@ BEGIN
     PERFORM pg_sleep(interval_s);
   END LOOP;
 END $$;
+
+-- Walks the broad search ('acme|') page by page through its results tokens,
+-- as an admin UI does, up to page `last`; keeps the tokens of page 1 and of
+-- page `last` in bench.tokens and returns how long the walk took (seconds).
+CREATE TABLE bench.tokens (page int PRIMARY KEY, token text NOT NULL);
+
+CREATE FUNCTION bench.walk_pages(last int) RETURNS float8
+LANGUAGE plpgsql AS $$
+DECLARE
+  tok text;
+  t0 timestamptz := clock_timestamp();
+BEGIN
+  DELETE FROM bench.tokens;
+  FOR p IN 1..last LOOP
+    SELECT results_token INTO tok
+      FROM idsess_query(subject_id => 'acme|', count => 25, results_token => tok) LIMIT 1;
+    IF tok IS NULL THEN
+      RAISE EXCEPTION 'page % of the broad search is empty', p;
+    END IF;
+    IF p = 1 OR p = last THEN
+      INSERT INTO bench.tokens VALUES (p, tok) ON CONFLICT (page) DO NOTHING;
+    END IF;
+  END LOOP;
+  RETURN extract(epoch FROM clock_timestamp() - t0);
+END $$;
+
+-- Bytes on disk of the given tables: each table (heap with its free space
+-- and visibility maps), its TOAST table (with the TOAST index) and each index.
+CREATE FUNCTION bench.relation_sizes(tables regclass[])
+RETURNS TABLE (relation text, kind text, bytes bigint)
+LANGUAGE sql AS $$
+  SELECT c.relname::text, 'table',
+         pg_table_size(c.oid) - CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE pg_total_relation_size(c.reltoastrelid) END
+    FROM unnest(tables) t JOIN pg_class c ON c.oid = t
+  UNION ALL
+  SELECT c.relname::text, 'toast', pg_total_relation_size(c.reltoastrelid)
+    FROM unnest(tables) t JOIN pg_class c ON c.oid = t WHERE c.reltoastrelid <> 0
+  UNION ALL
+  SELECT ic.relname::text, 'index', pg_relation_size(i.indexrelid)
+    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+   WHERE i.indrelid = ANY (tables)
+$$;

@@ -1,0 +1,134 @@
+# A primary and a streaming standby, both preloading idsess with the same
+# master key and settings: the expiry worker (and its launcher) runs only on
+# the primary; sessions, and the worker's removals, replicate; the standby
+# opens replicated tickets read-only and removes nothing, even sessions that
+# are past due; and once promoted, the standby starts its own worker, which
+# removes the sessions that fell due meanwhile.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+# One master key file, outside both data directories, named by both nodes.
+my $keyfile = PostgreSQL::Test::Utils::tempdir() . '/idsess.key';
+open(my $fh, '>', $keyfile) or die "could not write $keyfile: $!";
+print $fh join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
+close($fh);
+chmod(0600, $keyfile);
+
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->append_conf('postgresql.conf', qq(
+shared_preload_libraries = 'idsess'
+idsess.master_key_file = '$keyfile'
+idsess.databases = 'postgres'
+idsess.max_nap = '200ms'
+));
+$primary->start;
+
+# The standby's postgresql.conf comes with the backup: same key, same
+# settings.
+$primary->backup('backup');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'backup', has_streaming => 1);
+$standby->start;
+
+my $workers = q{SELECT count(*) FROM pg_stat_activity
+	WHERE backend_type = 'idsess expiry worker' AND datname = 'postgres'};
+my $launchers = q{SELECT count(*) FROM pg_stat_activity
+	WHERE backend_type = 'idsess launcher'};
+
+$primary->safe_psql('postgres', 'CREATE EXTENSION idsess CASCADE');
+
+# The first idsess_create makes the data key on the primary.
+$primary->safe_psql('postgres', q{
+	SELECT idsess_create('alice', 'ticket-forever', key => 'k-forever');
+	SELECT idsess_create('bob', 'ticket-soon', key => 'k-soon',
+		expires => clock_timestamp() + interval '3 seconds');
+});
+$primary->wait_for_catchup($standby);
+
+is($standby->safe_psql('postgres',
+		q{SELECT string_agg(key, ',' ORDER BY key) FROM idsess.sessions}),
+	'k-forever,k-soon', 'the standby has both sessions');
+is($standby->safe_psql('postgres', q{SELECT ticket FROM idsess_get('k-forever')}),
+	'ticket-forever', 'the standby opens a replicated ticket');
+is($standby->safe_psql('postgres', q{SELECT count(*) FROM idsess.keys}),
+	'1', 'the data key made on the primary replicated');
+
+# The launcher and the worker start only once recovery has finished.
+ok($primary->poll_query_until('postgres', $workers, '1'),
+	'the primary runs an expiry worker');
+is($primary->safe_psql('postgres', $launchers), '1', 'the primary runs the launcher');
+is($standby->safe_psql('postgres', $workers), '0', 'the standby runs no expiry worker');
+is($standby->safe_psql('postgres', $launchers), '0', 'the standby runs no launcher');
+is($standby->safe_psql('postgres', q{SELECT count(*) FROM idsess.workers}),
+	'0', 'the standby reports no workers');
+
+# The primary's worker removes the expiring session; the removal replicates.
+ok($primary->poll_query_until('postgres',
+		q{SELECT count(*) = 0 FROM idsess.sessions WHERE key = 'k-soon'}),
+	'the primary\'s worker removes the expired session');
+ok($standby->poll_query_until('postgres',
+		q{SELECT count(*) = 0 FROM idsess.sessions WHERE key = 'k-soon'}),
+	'the removal replicates to the standby');
+ok($primary->safe_psql('postgres',
+		q{SELECT total_removed >= 1 FROM idsess.workers WHERE database = 'postgres'}) eq 't',
+	'the primary\'s worker counts the removal');
+is($standby->safe_psql('postgres', q{SELECT key FROM idsess.sessions}),
+	'k-forever', 'the session that never expires stays on the standby');
+
+# A session that falls due after the primary is gone.  The primary's worker
+# is stopped first (by taking the database out of idsess.databases) so that
+# only the standby can ever remove it.
+$primary->append_conf('postgresql.conf', "idsess.databases = ''\n");
+$primary->reload;
+ok($primary->poll_query_until('postgres', $workers, '0'),
+	'the primary\'s worker stops when its database leaves the setting');
+$primary->safe_psql('postgres', q{
+	SELECT idsess_create('carol', 'ticket-later', key => 'k-later',
+		expires => clock_timestamp() + interval '1 second')});
+$primary->wait_for_catchup($standby);
+$primary->stop;
+
+# Past due, the session is no longer served, but the standby keeps the row.
+ok($standby->poll_query_until('postgres',
+		q{SELECT count(*) = 0 FROM idsess_get('k-later')}),
+	'the standby no longer serves the session once it is past due');
+is($standby->safe_psql('postgres',
+		q{SELECT string_agg(key, ',' ORDER BY key) FROM idsess.sessions}),
+	'k-forever,k-later', 'the standby does not remove the session past due');
+is($standby->safe_psql('postgres', $workers), '0',
+	'the standby still runs no expiry worker');
+
+# Promoted, the standby starts its launcher and worker, which removes it.
+$standby->promote;
+ok($standby->poll_query_until('postgres', $workers, '1'),
+	'the promoted standby starts an expiry worker');
+is($standby->safe_psql('postgres', $launchers), '1',
+	'the promoted standby runs the launcher');
+ok($standby->poll_query_until('postgres',
+		q{SELECT count(*) = 0 FROM idsess.sessions WHERE key = 'k-later'}),
+	'the promoted standby\'s worker removes the session past due');
+is($standby->safe_psql('postgres', q{SELECT key FROM idsess.sessions}),
+	'k-forever', 'the session that never expires survives promotion');
+is($standby->safe_psql('postgres', q{SELECT ticket FROM idsess_get('k-forever')}),
+	'ticket-forever', 'the promoted node still opens the ticket');
+is($standby->safe_psql('postgres',
+		q{SELECT total_removed FROM idsess.workers WHERE database = 'postgres'}),
+	'1', 'the promoted node\'s worker reports its removal');
+
+# The promoted node is writable: new sessions are sealed under the
+# replicated data key and expire there.
+$standby->safe_psql('postgres', q{
+	SELECT idsess_create('dave', 'ticket-new', key => 'k-new',
+		expires => clock_timestamp() + interval '300 milliseconds')});
+is($standby->safe_psql('postgres', q{SELECT count(*) FROM idsess.keys}),
+	'1', 'the promoted node reuses the replicated data key');
+ok($standby->poll_query_until('postgres',
+		q{SELECT count(*) = 0 FROM idsess.sessions WHERE key = 'k-new'}),
+	'sessions created on the promoted node expire there');
+
+$standby->stop;
+done_testing();
