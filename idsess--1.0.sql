@@ -611,38 +611,22 @@ COMMENT ON ROLE idsess_service IS 'idsess: the identity server''s role; every st
 COMMENT ON ROLE idsess_admin IS 'idsess: search, revoke and report on sessions; never opens a ticket';
 COMMENT ON ROLE idsess_reporting IS 'idsess: aggregates and session metadata only; no tickets, no changes';
 
-REVOKE ALL ON FUNCTION
-	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer),
-	idsess_get(text),
-	idsess_update(text, text, bytea, timestamptz, timestamptz, text),
-	idsess_touch(text),
-	idsess_delete(text),
-	idsess_get_sessions(text, text),
-	idsess_delete_sessions(text, text),
-	idsess_take_expired(integer),
-	idsess_add_client(text, text),
-	idsess_clients(text),
-	idsess_add_saml_session(text, text, text, text, text),
-	idsess_saml_sessions(text),
-	idsess_remove_saml_session(text, text),
-	idsess_query(text, text, text, text, integer, text, boolean),
-	idsess_revoke(text, text, text[], text),
-	idsess_take_logouts(integer),
-	idsess_worker_status(),
-	idsess_key_rotate(),
-	idsess_reseal(integer),
-	idsess_key_retire(integer),
-	idsess_key_destroy(integer, text),
-	idsess_rewrap_keys(text),
-	idsess_report_active(),
-	idsess_report_clients(),
-	idsess_report_schemes(),
-	idsess_report_history(timestamptz, timestamptz),
-	idsess_report_expiring(integer),
-	idsess_report_age(),
-	idsess_report_concurrency(),
-	idsess_report_top_subjects(integer)
-FROM PUBLIC;
+-- Every function of the extension, whatever its schema, loses PUBLIC's
+-- default EXECUTE; the grants below give each role its part.
+DO $revoke$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOR f IN
+		SELECT d.objid::regprocedure FROM pg_catalog.pg_depend d
+		WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+		  AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'idsess')
+		  AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+	END LOOP;
+END
+$revoke$;
 
 GRANT USAGE ON SCHEMA idsess TO idsess_service, idsess_admin, idsess_reporting;
 
@@ -677,7 +661,6 @@ TO idsess_admin;
 GRANT SELECT ON idsess.audit, idsess.workers, idsess.key_ring TO idsess_admin;
 
 -- The views call these helpers with the caller's privileges.
-REVOKE ALL ON FUNCTION idsess.short_list(text[]), idsess.short_id(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION idsess.short_list(text[]), idsess.short_id(text)
 	TO idsess_service, idsess_admin, idsess_reporting;
 GRANT SELECT ON idsess.active_sessions, idsess.client_sessions, idsess.subjects TO idsess_admin;
