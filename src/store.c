@@ -648,7 +648,8 @@ idsess_lock_live_session(text *key)
 	if (idsess_spi_run(&q_lock_live, &arg, NULL, false, 1) > 0)
 		return DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 
-	if (idsess_spi_run(&q_find_any, &arg, NULL, true, 1) > 0)
+	/* A fresh snapshot: a revoke we waited for must not look like expiry. */
+	if (idsess_spi_run(&q_find_any, &arg, NULL, false, 1) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("session has expired"),
