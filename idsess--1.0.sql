@@ -127,6 +127,10 @@ SELECT pg_catalog.pg_extension_config_dump('idsess.sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('idsess.session_clients', '');
 SELECT pg_catalog.pg_extension_config_dump('idsess.session_saml', '');
 SELECT pg_catalog.pg_extension_config_dump('idsess.logout_outbox', '');
+-- The identity sequences too, or a restored store would reuse ids.
+SELECT pg_catalog.pg_extension_config_dump('idsess.sessions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('idsess.audit_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('idsess.logout_outbox_id_seq', '');
 
 REVOKE ALL ON ALL TABLES IN SCHEMA idsess FROM PUBLIC;
 

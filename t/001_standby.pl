@@ -41,19 +41,24 @@ my $launchers = q{SELECT count(*) FROM pg_stat_activity
 
 $primary->safe_psql('postgres', 'CREATE EXTENSION idsess CASCADE');
 
-# The first idsess_create makes the data key on the primary.
+# The first idsess_create makes the data key on the primary.  The second
+# session expires, but not before the standby has been looked at: it is
+# brought forward below, so that a slow machine cannot race the primary's
+# worker.
 $primary->safe_psql('postgres', q{
 	SELECT idsess_create('alice', 'ticket-forever', key => 'k-forever');
 	SELECT idsess_create('bob', 'ticket-soon', key => 'k-soon',
-		expires => clock_timestamp() + interval '3 seconds');
+		expires => clock_timestamp() + interval '1 hour');
 });
 $primary->wait_for_catchup($standby);
 
 is($standby->safe_psql('postgres',
 		q{SELECT string_agg(key, ',' ORDER BY key) FROM idsess.sessions}),
 	'k-forever,k-soon', 'the standby has both sessions');
-is($standby->safe_psql('postgres', q{SELECT ticket FROM idsess_get('k-forever')}),
-	'ticket-forever', 'the standby opens a replicated ticket');
+is($standby->safe_psql('postgres',
+		q{SELECT (SELECT ticket FROM idsess_get('k-forever')) || ',' ||
+		         (SELECT ticket FROM idsess_get('k-soon'))}),
+	'ticket-forever,ticket-soon', 'the standby opens the replicated tickets');
 is($standby->safe_psql('postgres', q{SELECT count(*) FROM idsess.keys}),
 	'1', 'the data key made on the primary replicated');
 
@@ -66,7 +71,11 @@ is($standby->safe_psql('postgres', $launchers), '0', 'the standby runs no launch
 is($standby->safe_psql('postgres', q{SELECT count(*) FROM idsess.workers}),
 	'0', 'the standby reports no workers');
 
-# The primary's worker removes the expiring session; the removal replicates.
+# The expiring session falls due in a second; the primary's worker removes
+# it and the removal replicates.
+is($primary->safe_psql('postgres', q{
+	SELECT idsess_update('k-soon', expires => clock_timestamp() + interval '1 second')}),
+	't', 'the expiring session is brought forward on the primary');
 ok($primary->poll_query_until('postgres',
 		q{SELECT count(*) = 0 FROM idsess.sessions WHERE key = 'k-soon'}),
 	'the primary\'s worker removes the expired session');
