@@ -418,6 +418,14 @@ idsess_worker_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
+		/*
+		 * Until the round has looked for the next due time, any session
+		 * committed meanwhile must set the latch, so that it is not missed.
+		 */
+		SpinLockAcquire(&my_slot->mutex);
+		my_slot->wake_at = PG_INT64_MAX;
+		SpinLockRelease(&my_slot->mutex);
+
 		PG_TRY();
 		{
 			nap = expire_round((bool *) &announced_missing);
