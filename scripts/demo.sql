@@ -3,6 +3,9 @@
 -- for hours, some idle-limited, some about to expire (for the worker), a few
 -- with SAML service providers.
 \set ON_ERROR_STOP on
+-- One transaction, so that the worker cannot remove the sessions that are
+-- about to expire before their clients join.
+BEGIN;
 SELECT setseed(0.42);
 
 CREATE TEMP TABLE people AS
@@ -49,3 +52,4 @@ SELECT count(*) AS client_joins FROM (
 SELECT count(*) AS saml_sessions FROM (
   SELECT idsess_add_saml_session('demo-' || n, 'https://wiki.example.com/saml', 'idx-' || n, sub)
   FROM demo_sessions WHERE n % 9 = 0) s;
+COMMIT;

@@ -1,27 +1,23 @@
--- scripts/report.sql: the demo's at-a-glance report on active sessions.
+-- scripts/report.sql: the demo's at-a-glance report, built on idsess's
+-- report functions and views.
 \pset footer off
 \echo
 \echo '== idsess: active sessions =========================================='
-SELECT count(*) AS active_sessions,
-       count(DISTINCT subject_id) AS people_signed_in,
-       count(*) FILTER (WHERE expires IS NULL) AS never_expire,
-       count(*) FILTER (WHERE idle_timeout IS NOT NULL) AS with_idle_timeout
-FROM idsess.sessions s
-WHERE (s.expires IS NULL OR s.expires > now())
-  AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > now());
+SELECT * FROM idsess_report_active();
 
 \echo '== sessions per client application =================================='
-SELECT c.client_id AS client, count(*) AS sessions, count(DISTINCT s.subject_id) AS people
-FROM idsess.session_clients c JOIN idsess.sessions s ON s.id = c.session
-GROUP BY 1 ORDER BY 2 DESC, 1;
+SELECT * FROM idsess_report_clients();
 
-\echo '== expiring within the next 15 minutes ==============================='
-SELECT date_trunc('minute', expires) + interval '1 minute' AS by_minute, count(*) AS sessions
-FROM idsess.sessions
-WHERE expires > now() AND expires <= now() + interval '15 minutes'
-GROUP BY 1 ORDER BY 1 LIMIT 8;
+\echo '== expiring within the next 15 minutes, by minute ==================='
+SELECT to_char(date_trunc('minute', now() + expires_in), 'HH24:MI') AS minute, count(*) AS sessions
+FROM idsess_report_expiring(15) GROUP BY 1 ORDER BY 1 LIMIT 8;
 
-\echo '== what the expiry worker did ========================================'
+\echo '== what happened in the last hour ===================================='
+SELECT sum(created) AS created, sum(expired) AS expired, sum(idle) AS ended_idle,
+       sum(revoked) AS revoked, sum(deleted) AS deleted
+FROM idsess_report_history(now() - interval '1 hour');
+
+\echo '== the expiry worker ================================================='
 SELECT database, state, total_removed AS removed_so_far, last_run::time(0) AS last_run,
        (next_due - now())::interval(0) AS next_due_in, coalesce(last_error, '-') AS last_error
 FROM idsess.workers;
