@@ -50,7 +50,7 @@ CREATE TABLE idsess.sessions (
 ALTER TABLE idsess.sessions ALTER COLUMN ticket SET STORAGE EXTERNAL;
 CREATE INDEX sessions_subject_idx ON idsess.sessions (subject_id);
 CREATE INDEX sessions_sid_idx ON idsess.sessions (session_id);
-CREATE INDEX sessions_due_idx ON idsess.sessions (due) WHERE due IS NOT NULL;
+CREATE INDEX sessions_due_idx ON idsess.sessions (due, id) WHERE due IS NOT NULL;
 CREATE INDEX sessions_key_id_idx ON idsess.sessions (key_id);
 CREATE INDEX sessions_search_idx ON idsess.sessions USING gin (
 	pg_catalog.lower(subject_id) gin_trgm_ops,

@@ -4,14 +4,14 @@
  *		Removing expired and idle sessions, one batch per call: shared by
  *		idsess_take_expired() and the background worker.
  *
- * A batch takes at most `limit` due rows in due order with FOR UPDATE SKIP
- * LOCKED, so concurrent callers never take the same session, never wait on
- * each other and never lock more than one batch.  The expiry test is part
- * of the locking subquery, so PostgreSQL rechecks it against the newest row
- * version under the lock: a session renewed or touched at the last instant
- * is not removed.  Idle-timeout sessions that were touched since their due
- * time are given their next due time instead (touch does not move `due`,
- * to stay a HOT update).
+ * A batch locks at most `limit` due rows in (due, id) order with FOR UPDATE
+ * SKIP LOCKED, so concurrent callers never take the same session, never wait
+ * on each other and never lock more than one batch.  The due test is
+ * rechecked by PostgreSQL against the newest row version under the lock,
+ * and whether a locked row is dead is computed from that version: a session
+ * renewed or touched at the last instant is not removed.  Idle-timeout
+ * sessions that were touched since their due time are given their next due
+ * time instead (touch does not move `due`, to stay a HOT update).
  *
  *-------------------------------------------------------------------------
  */
@@ -22,71 +22,136 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+
+/*
+ * Locks the next batch of due sessions, in (due, id) order from the cursor,
+ * and says which are dead (expired, or idle too long) under the lock.  It
+ * must walk the (due, id) index and stop at the limit: planned with stale
+ * statistics during a large backlog, a bitmap scan and sort of every due
+ * row would make each batch read the whole backlog, so those plans are
+ * turned off while it is planned and run.
+ */
+#define DUE_BATCH \
+	"SELECT s.id, NOT (" IDSESS_LIVE ") AS dead, s.due FROM idsess.sessions s " \
+	"WHERE s.due <= pg_catalog.now() "
+static IdsessQuery q_lock_due = {
+	.sql = DUE_BATCH "ORDER BY s.due, s.id LIMIT $1 FOR UPDATE SKIP LOCKED",
+	.nargs = 1, .argtypes = {INT4OID}
+};
+static IdsessQuery q_lock_due_after = {
+	.sql = DUE_BATCH "AND (s.due, s.id) > ($2, $3) "
+	"ORDER BY s.due, s.id LIMIT $1 FOR UPDATE SKIP LOCKED",
+	.nargs = 3, .argtypes = {INT4OID, TIMESTAMPTZOID, INT8OID}
+};
 
 static IdsessQuery q_reschedule = {
-	.sql = "UPDATE idsess.sessions x "
-	"SET due = LEAST(x.expires, x.last_active + x.idle_timeout) "
-	"WHERE x.id IN (SELECT s.id FROM idsess.sessions s "
-	"WHERE s.due <= pg_catalog.now() AND " IDSESS_LIVE
-	" ORDER BY s.due LIMIT $1 FOR UPDATE SKIP LOCKED)",
-	.nargs = 1, .argtypes = {INT4OID}
+	.sql = "UPDATE idsess.sessions SET due = LEAST(expires, last_active + idle_timeout) "
+	"WHERE id = ANY ($1)",
+	.nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 
 static IdsessQuery q_remove = {
-	.sql = "DELETE FROM idsess.sessions x "
-	"WHERE x.id IN (SELECT s.id FROM idsess.sessions s "
-	"WHERE s.due <= pg_catalog.now() AND NOT (" IDSESS_LIVE ")"
-	" ORDER BY s.due LIMIT $1 FOR UPDATE SKIP LOCKED) "
+	.sql = "DELETE FROM idsess.sessions x WHERE x.id = ANY ($1) "
 	"RETURNING x.id, CASE WHEN x.expires <= pg_catalog.now() THEN 'expired' ELSE 'idle' END, "
 	"x.key, x.scheme, x.subject_id, x.session_id, x.display_name, x.created, "
 	"x.renewed, x.expires, x.last_active, x.idle_timeout",
-	.nargs = 1, .argtypes = {INT4OID}
+	.nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 
 /*
- * Removes up to `limit` expired or idle sessions with their clients and SAML
- * SP sessions.  With to_outbox, each gets a back-channel logout row in
- * idsess.logout_outbox.  With `out`, each is also added to it as an
- * idsess.session (no ticket).
+ * Removes up to `limit` due sessions that are expired or idle, with their
+ * clients and SAML SP sessions, and gives touched idle-timeout sessions
+ * among them their next due time.  With to_outbox, each removed session gets
+ * a back-channel logout row in idsess.logout_outbox.  With `out`, each is
+ * also added to it as an idsess.session (no ticket).
+ *
+ * With a cursor, the batch starts after the cursor's (due, id) and the
+ * cursor moves to the batch's last row, so a caller going through a backlog
+ * batch by batch never scans the rows earlier batches deleted (their index
+ * entries stay until vacuum).  Without one, it starts at the beginning.
  */
 IdsessExpired
-idsess_expire_batch(int limit, bool to_outbox, Tuplestorestate *out, TupleDesc outdesc)
+idsess_expire_batch(int limit, bool to_outbox, Tuplestorestate *out, TupleDesc outdesc,
+					IdsessDueCursor *cursor)
 {
-	IdsessExpired result = {0, 0};
-	Datum		arg = Int32GetDatum(limit);
+	IdsessExpired result = {0, 0, 0};
+	Datum		args[3];
 	SPITupleTable *removed;
 	int			n;
-	int64	   *ids;
+	int			ndead = 0;
+	int			nlive = 0;
+	int64	   *dead;
+	int64	   *live;
 	Datum	   *causes;
 	Datum	   *subjects;
 	Datum	   *sids;
 	bool		isnull;
+	int			save_nestlevel;
 
 	idsess_spi_connect();
-	result.rescheduled = idsess_spi_run(&q_reschedule, &arg, NULL, false, 0);
-	n = idsess_spi_run(&q_remove, &arg, NULL, false, 0);
-	result.removed = n;
+	args[0] = Int32GetDatum(limit);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_sort", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (cursor && cursor->valid)
+	{
+		args[1] = TimestampTzGetDatum(cursor->due);
+		args[2] = Int64GetDatum(cursor->id);
+		n = idsess_spi_run(&q_lock_due_after, args, NULL, false, 0);
+	}
+	else
+		n = idsess_spi_run(&q_lock_due, args, NULL, false, 0);
+	AtEOXact_GUC(true, save_nestlevel);
+	result.locked = n;
 	if (n == 0)
 	{
 		SPI_finish();
 		return result;
 	}
-
-	removed = SPI_tuptable;
-	ids = palloc(sizeof(int64) * n);
-	causes = palloc(sizeof(Datum) * n);
-	subjects = palloc(sizeof(Datum) * n);
-	sids = palloc(sizeof(Datum) * n);
+	if (cursor)
+	{
+		cursor->valid = true;
+		cursor->id = DatumGetInt64(idsess_spi_get(n - 1, 1, &isnull));
+		cursor->due = DatumGetTimestampTz(idsess_spi_get(n - 1, 3, &isnull));
+	}
+	dead = palloc(sizeof(int64) * n);
+	live = palloc(sizeof(int64) * n);
 	for (int i = 0; i < n; i++)
 	{
-		ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
+		int64		id = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
+
+		if (DatumGetBool(idsess_spi_get(i, 2, &isnull)))
+			dead[ndead++] = id;
+		else
+			live[nlive++] = id;
+	}
+	if (nlive > 0)
+		result.rescheduled = idsess_spi_run_arg(&q_reschedule, idsess_int8_array(live, nlive));
+	if (ndead == 0)
+	{
+		SPI_finish();
+		return result;
+	}
+
+	n = idsess_spi_run_arg(&q_remove, idsess_int8_array(dead, ndead));
+	result.removed = n;
+	removed = SPI_tuptable;
+	causes = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	subjects = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	sids = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	for (int i = 0; i < n; i++)
+	{
+		dead[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
 		causes[i] = idsess_spi_get(i, 2, &isnull);
 		subjects[i] = idsess_spi_get(i, 5, &isnull);
 		sids[i] = idsess_spi_get(i, 6, &isnull);
 		idsess_count(strcmp(TextDatumGetCString(causes[i]), "idle") == 0 ?
 					 IDSESS_EV_IDLE : IDSESS_EV_EXPIRED, 1);
 	}
-	idsess_delete_children(idsess_int8_array(ids, n),
+	idsess_delete_children(idsess_int8_array(dead, n),
 						   idsess_text_array(causes, n),
 						   idsess_text_array(subjects, n),
 						   idsess_text_array(sids, n),

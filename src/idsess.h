@@ -95,6 +95,7 @@ typedef struct IdsessQuery
 extern void idsess_spi_connect(void);
 extern int	idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
 						   bool read_only, long count);
+extern int	idsess_spi_run_arg(IdsessQuery *q, Datum arg);
 extern Datum idsess_spi_get(int row, int col, bool *isnull);
 extern Datum idsess_spi_copy(int row, int col, bool *isnull);
 
@@ -146,11 +147,22 @@ extern Datum idsess_apply_session_limit(text *subject, int limit);
 /* expire.c */
 typedef struct IdsessExpired
 {
-	int64		removed;		/* sessions removed */
-	int64		rescheduled;	/* idle sessions found active, re-queued */
+	int64		locked;			/* due sessions the batch took */
+	int64		removed;		/* of those, removed */
+	int64		rescheduled;	/* of those, idle sessions found active, re-queued */
 } IdsessExpired;
+
+/* Where a walk through the due sessions has got to. */
+typedef struct IdsessDueCursor
+{
+	bool		valid;
+	TimestampTz due;
+	int64		id;
+} IdsessDueCursor;
+
 extern IdsessExpired idsess_expire_batch(int limit, bool to_outbox,
-										 Tuplestorestate *out, TupleDesc outdesc);
+										 Tuplestorestate *out, TupleDesc outdesc,
+										 IdsessDueCursor *cursor);
 extern bool idsess_next_due(TimestampTz *due);
 
 /* shmem.c */

@@ -49,6 +49,13 @@ idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
 	return (int) SPI_processed;
 }
 
+/* Runs a one-argument query that is not read-only. */
+int
+idsess_spi_run_arg(IdsessQuery *q, Datum arg)
+{
+	return idsess_spi_run(q, &arg, NULL, false, 0);
+}
+
 /* Column col (1-based) of result row; valid until SPI_finish. */
 Datum
 idsess_spi_get(int row, int col, bool *isnull)

@@ -620,7 +620,7 @@ idsess_take_expired(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	idsess_expire_batch(count, false, rsinfo->setResult, rsinfo->setDesc);
+	idsess_expire_batch(count, false, rsinfo->setResult, rsinfo->setDesc, NULL);
 	return (Datum) 0;
 }
 

@@ -316,6 +316,7 @@ expire_round(bool *announced_missing)
 	TimestampTz due = 0;
 	bool		found = false;
 	long		nap = idsess_max_nap_ms;
+	IdsessDueCursor cursor = {false, 0, 0};
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -340,12 +341,12 @@ expire_round(bool *announced_missing)
 	{
 		IdsessExpired r = idsess_expire_batch(idsess_expire_batch_size,
 											  idsess_expired_trigger_logout,
-											  NULL, NULL);
+											  NULL, NULL, &cursor);
 
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		removed += r.removed;
-		if (r.removed + r.rescheduled < idsess_expire_batch_size)
+		if (r.locked < idsess_expire_batch_size)
 			break;
 		CHECK_FOR_INTERRUPTS();
 		SetCurrentStatementStartTimestamp();
