@@ -12,20 +12,23 @@
 CREATE SCHEMA bench;
 
 -- A Duende-style session key: 64 uppercase hex digits, random-looking but
--- reproducible from i.  SQL functions this simple are inlined by the planner.
+-- reproducible from i.  These SQL functions use only immutable functions
+-- (i::text, not 'k' || i, which is only stable), so that the planner inlines
+-- them even in a prepared statement's generic plan; otherwise each call
+-- would parse and plan its body again and add to every measured statement.
 CREATE FUNCTION bench.key_of(i bigint) RETURNS text
 IMMUTABLE PARALLEL SAFE LANGUAGE sql
-AS $$ SELECT upper(encode(sha256(convert_to('k' || i, 'UTF8')), 'hex')) $$;
+AS $$ SELECT upper(encode(sha256(('k' || i::text)::bytea), 'hex')) $$;
 
 -- A Duende-style sid: 32 uppercase hex digits.
 CREATE FUNCTION bench.sid_of(i bigint) RETURNS text
 IMMUTABLE PARALLEL SAFE LANGUAGE sql
-AS $$ SELECT upper(md5('s' || i)) $$;
+AS $$ SELECT upper(md5('s' || i::text)) $$;
 
 -- Spring Session's two UUIDs.
 CREATE FUNCTION bench.uuid_of(i bigint, kind text) RETURNS text
 IMMUTABLE PARALLEL SAFE LANGUAGE sql
-AS $$ SELECT md5(kind || i)::uuid::text $$;
+AS $$ SELECT md5(kind || i::text)::uuid::text $$;
 
 CREATE FUNCTION bench.subject_of(s bigint) RETURNS text
 IMMUTABLE PARALLEL SAFE LANGUAGE sql
