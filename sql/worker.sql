@@ -56,11 +56,17 @@ SELECT pg_reload_conf();
 ALTER SYSTEM SET idsess.expire_batch_size = 7;
 SELECT pg_reload_conf();
 SELECT pg_sleep(0.5);
+SELECT n_tup_del AS deleted_before FROM pg_stat_all_tables WHERE relid = 'idsess.sessions'::regclass \gset
 BEGIN;
 SELECT count(*) FROM generate_series(1, 50) i,
-  LATERAL idsess_create('lee', 'x', created => now() - interval '1 hour', expires => now() - interval '1 minute');
+  LATERAL idsess_create('lee', 'backlog ' || i, created => now() - interval '1 hour', expires => now() - interval '1 minute');
 COMMIT;
 SELECT idsess_test.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE subject_id = 'lee')$$, 5) AS backlog_gone;
+-- The worker reports its deletions, so autovacuum knows of the dead rows.
+SET stats_fetch_consistency = none;
+SELECT idsess_test.wait_until(format($$SELECT n_tup_del >= %s + 50
+  FROM pg_stat_all_tables WHERE relid = 'idsess.sessions'::regclass$$, :deleted_before), 5) AS deletions_reported;
+RESET stats_fetch_consistency;
 ALTER SYSTEM RESET idsess.expire_batch_size;
 SELECT pg_reload_conf();
 

@@ -345,6 +345,8 @@ expire_round(bool *announced_missing)
 
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		/* Autovacuum learns of the dead rows only from reported stats. */
+		(void) pgstat_report_stat(false);
 		removed += r.removed;
 		if (r.locked < idsess_expire_batch_size)
 			break;
@@ -364,6 +366,7 @@ expire_round(bool *announced_missing)
 	idsess_stats_flush();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	(void) pgstat_report_stat(true);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	if (found)
