@@ -13,10 +13,8 @@ SELECT clients FROM idsess_get('k-frank');
 
 -- "Which sessions did client X join" is an index lookup.
 SET enable_seqscan = off;
-SET enable_bitmapscan = off;
-EXPLAIN (COSTS OFF) SELECT session FROM idsess.session_clients WHERE client_id = 'payroll';
+SELECT idsess_test.scans($$SELECT session FROM idsess.session_clients WHERE client_id = 'payroll'$$);
 RESET enable_seqscan;
-RESET enable_bitmapscan;
 
 -- SAML SP sessions: one per (entity_id, session_index); adding the same pair
 -- again replaces its NameID; remove by entity.

@@ -1,5 +1,5 @@
--- Installs idsess (with pgcrypto and pg_trgm) and a polling helper the
--- tests that wait for the background worker share.
+-- Installs idsess (with pgcrypto and pg_trgm), a polling helper the tests
+-- that wait for the background worker share, and a plan helper.
 CREATE EXTENSION idsess CASCADE;
 CREATE SCHEMA idsess_test;
 -- Polls a boolean query for up to `seconds`; returns whether it became true.
@@ -14,6 +14,30 @@ BEGIN
 		IF ok THEN RETURN true; END IF;
 		IF clock_timestamp() > deadline THEN RETURN false; END IF;
 		PERFORM pg_sleep(0.05);
+	END LOOP;
+END $$;
+-- The relations a query's plan scans, each as "index <name>" or "seq scan
+-- <table>": what serves the query, whatever plan shape (plain or bitmap
+-- index scan) the statistics of the moment lead to.
+CREATE FUNCTION idsess_test.scans(q text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+	m text[];
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		m := regexp_match(line, '(?:Index Only Scan|Index Scan)(?: Backward)? using (\S+) on');
+		IF m IS NULL THEN
+			m := regexp_match(line, 'Bitmap Index Scan on (\S+)');
+		END IF;
+		IF m IS NOT NULL THEN
+			RETURN NEXT 'index ' || m[1];
+		ELSE
+			m := regexp_match(line, 'Seq Scan on (\S+)');
+			IF m IS NOT NULL THEN
+				RETURN NEXT 'seq scan ' || m[1];
+			END IF;
+		END IF;
 	END LOOP;
 END $$;
 SELECT extversion FROM pg_extension WHERE extname = 'idsess';

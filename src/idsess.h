@@ -27,6 +27,7 @@ extern int	idsess_max_ticket_kb;
 extern int	idsess_idle_timeout_s;
 extern char *idsess_databases;
 extern int	idsess_expire_batch_size;
+extern int	idsess_expire_batch_delay_ms;
 extern int	idsess_max_nap_ms;
 extern bool idsess_expired_trigger_logout;
 extern int	idsess_key_lifetime_min;

@@ -17,6 +17,7 @@ int			idsess_max_ticket_kb = 4096;
 int			idsess_idle_timeout_s = 0;
 char	   *idsess_databases = NULL;
 int			idsess_expire_batch_size = 1000;
+int			idsess_expire_batch_delay_ms = 0;
 int			idsess_max_nap_ms = 10000;
 bool		idsess_expired_trigger_logout = false;
 int			idsess_key_lifetime_min = 90 * 24 * 60;
@@ -85,6 +86,15 @@ idsess_define_settings(void)
 							1000, 1, 100000,
 							PGC_SIGHUP,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("idsess.expire_batch_delay",
+							"Pause of the expiry worker between batches while it works through a backlog.",
+							"Zero removes a backlog as fast as possible; a pause leaves the application more CPU and WAL bandwidth meanwhile.",
+							&idsess_expire_batch_delay_ms,
+							0, 0, 10000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("idsess.max_nap",

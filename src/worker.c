@@ -306,6 +306,36 @@ key_upkeep(void)
 }
 
 /*
+ * The pause of idsess.expire_batch_delay between two batches of a backlog.
+ * Sessions committed meanwhile set the latch, but they need not cut it
+ * short: the round looks for the next due time after its last batch.
+ */
+static void
+pause_between_batches(void)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												  idsess_expire_batch_delay_ms);
+
+	for (;;)
+	{
+		long		left;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		if (left <= 0 || idsess_expire_batch_delay_ms <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
  * One round: remove every due session, batch by batch, and find when the
  * next one falls due.  Returns how long to sleep, in milliseconds.
  */
@@ -350,6 +380,8 @@ expire_round(bool *announced_missing)
 		removed += r.removed;
 		if (r.locked < idsess_expire_batch_size)
 			break;
+		if (idsess_expire_batch_delay_ms > 0)
+			pause_between_batches();
 		CHECK_FOR_INTERRUPTS();
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
