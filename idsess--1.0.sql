@@ -482,18 +482,18 @@ CREATE FUNCTION idsess_report_active(
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	SELECT COALESCE(pg_catalog.sum(t.n), 0)::bigint, pg_catalog.count(*),
-	       COALESCE(pg_catalog.sum(t.idle), 0)::bigint, COALESCE(pg_catalog.sum(t.never), 0)::bigint,
-	       COALESCE(pg_catalog.sum(t.soon), 0)::bigint
-	FROM (SELECT s.subject_id, pg_catalog.count(*) AS n,
+	-- Subjects come from the subject index alone (an index-only scan, no
+	-- grouping of every session by subject).
+	SELECT COALESCE(t.n, 0), (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT d.subject_id FROM idsess.sessions d) u),
+	       COALESCE(t.idle, 0), COALESCE(t.never, 0), COALESCE(t.soon, 0)
+	FROM (SELECT pg_catalog.count(*) AS n,
 	             pg_catalog.count(*) FILTER (WHERE s.idle_timeout IS NOT NULL) AS idle,
 	             pg_catalog.count(*) FILTER (WHERE s.expires IS NULL) AS never,
 	             pg_catalog.count(*) FILTER (WHERE s.expires <= pg_catalog.now() + interval '1 hour') AS soon
 	      FROM idsess.sessions s
-	      WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
-	      GROUP BY s.subject_id) t;
+	      WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())) t;
 END;
-COMMENT ON FUNCTION idsess_report_active() IS 'Live sessions now: how many, distinct subjects, with an idle timeout, never expiring, expiring within the hour';
+COMMENT ON FUNCTION idsess_report_active() IS 'Live sessions now: how many, distinct subjects (from the subject index: expired sessions count until the worker removes them, about a second), with an idle timeout, never expiring, expiring within the hour';
 
 CREATE FUNCTION idsess_report_clients()
 RETURNS TABLE (client_id text, sessions bigint)
