@@ -9,22 +9,17 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use IdsessTest;
 
 # One master key file, outside both data directories, named by both nodes.
 my $keyfile = PostgreSQL::Test::Utils::tempdir() . '/idsess.key';
-open(my $fh, '>', $keyfile) or die "could not write $keyfile: $!";
-print $fh join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
-close($fh);
-chmod(0600, $keyfile);
+write_master_key($keyfile);
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', qq(
-shared_preload_libraries = 'idsess'
-idsess.master_key_file = '$keyfile'
-idsess.databases = 'postgres'
-idsess.max_nap = '200ms'
-));
+$primary->append_conf('postgresql.conf', idsess_conf($keyfile, 'postgres'));
 $primary->start;
 
 # The standby's postgresql.conf comes with the backup: same key, same

@@ -11,24 +11,18 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use IdsessTest;
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir();
 my $keyfile = "$tempdir/idsess.key";
-my $master_hex = join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
-open(my $fh, '>', $keyfile) or die "could not write $keyfile: $!";
-print $fh $master_hex;
-close($fh);
-chmod(0600, $keyfile);
+my $master_hex = write_master_key($keyfile);
 
 my $node = PostgreSQL::Test::Cluster->new('dump');
 $node->init;
-$node->append_conf('postgresql.conf', qq(
-shared_preload_libraries = 'idsess'
-idsess.master_key_file = '$keyfile'
-idsess.databases = 'src'
-idsess.max_nap = '200ms'
-idsess.expired_sessions_trigger_logout = on
-));
+$node->append_conf('postgresql.conf',
+	idsess_conf($keyfile, 'src', "idsess.expired_sessions_trigger_logout = on\n"));
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE DATABASE src');

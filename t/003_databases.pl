@@ -7,20 +7,15 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use IdsessTest;
 
 my $node = PostgreSQL::Test::Cluster->new('databases');
 $node->init;
 my $keyfile = $node->basedir . '/idsess.key';
-open(my $fh, '>', $keyfile) or die "could not write $keyfile: $!";
-print $fh join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
-close($fh);
-chmod(0600, $keyfile);
-$node->append_conf('postgresql.conf', qq(
-shared_preload_libraries = 'idsess'
-idsess.master_key_file = '$keyfile'
-idsess.databases = 'one, two, later'
-idsess.max_nap = '200ms'
-));
+write_master_key($keyfile);
+$node->append_conf('postgresql.conf', idsess_conf($keyfile, 'one, two, later'));
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE DATABASE one');

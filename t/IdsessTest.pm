@@ -1,0 +1,37 @@
+# t/IdsessTest.pm: what the idsess TAP tests share: a master key file and
+# the postgresql.conf lines of a node that preloads idsess with it.
+package IdsessTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+
+our @EXPORT = qw(write_master_key idsess_conf);
+
+# Writes a fresh random master key (64 hex digits, mode 0600) to $path and
+# returns it, for tests that look for it where it must not be.
+sub write_master_key
+{
+	my ($path) = @_;
+	my $hex = join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
+	open(my $fh, '>', $path) or die "could not write $path: $!";
+	print $fh $hex;
+	close($fh);
+	chmod(0600, $path) or die "could not chmod $path: $!";
+	return $hex;
+}
+
+# idsess preloaded with $keyfile, serving $databases and waking at least
+# every 200 ms; $extra lines are appended.
+sub idsess_conf
+{
+	my ($keyfile, $databases, $extra) = @_;
+	return qq(
+shared_preload_libraries = 'idsess'
+idsess.master_key_file = '$keyfile'
+idsess.databases = '$databases'
+idsess.max_nap = '200ms'
+) . ($extra // '');
+}
+
+1;
