@@ -21,7 +21,7 @@ OBJS = \
 	src/expire.o \
 	src/shmem.o \
 	src/worker.o
-DATA = idsess--1.0.sql
+DATA = idsess--1.0.sql idsess--1.0--1.1.sql
 PGFILEDESC = "idsess - server-side session store for identity servers"
 
 PG_CONFIG ?= pg_config
