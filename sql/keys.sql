@@ -85,3 +85,21 @@ SELECT key, ticket FROM idsess_get_sessions(subject_id => 'rot') ORDER BY key;
 -- Every key operation is audited.
 SELECT action, key_id, sessions FROM idsess.audit WHERE action <> 'revoke' ORDER BY id;
 SELECT idsess_delete_sessions(subject_id => 'rot') AS cleaned;
+
+-- More keys in use than a backend caches (64): one re-seal opens tickets
+-- under 70 keys and seals them all under the one active key.
+DO $$
+BEGIN
+	FOR i IN 1..70 LOOP
+		PERFORM idsess_create('many', 'ticket ' || i, key => 'k-m' || i);
+		PERFORM idsess_key_rotate();
+	END LOOP;
+END $$;
+SELECT count(DISTINCT key_id) AS keys_in_use FROM idsess.sessions WHERE subject_id = 'many';
+SELECT idsess_reseal() AS resealed;
+SELECT count(DISTINCT key_id) AS keys_in_use,
+       bool_and(key_id = (SELECT id FROM idsess.keys WHERE state = 'active')) AS under_active
+FROM idsess.sessions WHERE subject_id = 'many';
+SELECT count(*) FILTER (WHERE ticket = 'ticket ' || substr(key, 4)) AS opened
+FROM idsess_get_sessions(subject_id => 'many');
+SELECT idsess_delete_sessions(subject_id => 'many') AS cleaned;

@@ -51,6 +51,11 @@ SELECT ticket FROM idsess_get('k-text-2');
 UPDATE idsess.sessions SET ticket = substr(ticket, 1, 20) WHERE key = 'k-text-2';
 SELECT ticket FROM idsess_get('k-text-2');
 \echo :LAST_ERROR_SQLSTATE
+-- A header naming key 0 (the master key, which never seals a ticket) is a
+-- forged ticket, not a wrong master key.
+UPDATE idsess.sessions SET ticket = overlay(ticket PLACING '\x00000000'::bytea FROM 5) WHERE key = 'k-1mb-bytes';
+SELECT ticket_bytes FROM idsess_get('k-1mb-bytes');
+\echo :LAST_ERROR_SQLSTATE
 -- A key id that is not in the key ring.
 UPDATE idsess.sessions SET ticket = overlay(ticket PLACING '\x00000063'::bytea FROM 5) WHERE key = 'k-empty-text';
 SELECT ticket FROM idsess_get('k-empty-text');

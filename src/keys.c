@@ -145,37 +145,48 @@ static IdsessQuery q_reseal_one = {
 int
 idsess_reseal_batch(int limit)
 {
-	const IdsessKey *active = idsess_active_key();
-	Datum		args[3];
-	SPITupleTable *rows;
-	int			n;
-	bool		isnull;
+	IdsessKey	active;
+	int			n = 0;
 
-	idsess_spi_connect();
-	args[0] = Int32GetDatum(active->id);
-	args[1] = Int32GetDatum(limit);
-	n = idsess_spi_run(&q_stale_tickets, args, NULL, false, 0);
-	rows = SPI_tuptable;
-	for (int i = 0; i < n; i++)
+	/* One copy of the active key for the whole batch, wiped on every path. */
+	idsess_active_key(&active);
+	PG_TRY();
 	{
-		int64		id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
-		text	   *key = DatumGetTextPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
-		bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
-		char		format;
-		bytea	   *plain;
-		Datum		upd[3];
+		Datum		args[2];
+		SPITupleTable *rows;
+		bool		isnull;
 
-		CHECK_FOR_INTERRUPTS();
-		plain = idsess_unseal(sealed, &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-		upd[0] = Int64GetDatum(id);
-		upd[1] = PointerGetDatum(idsess_seal(active, format, VARDATA_ANY(key),
-											 VARSIZE_ANY_EXHDR(key),
-											 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
-		upd[2] = Int32GetDatum(active->id);
-		explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
-		idsess_spi_run(&q_reseal_one, upd, NULL, false, 0);
+		idsess_spi_connect();
+		args[0] = Int32GetDatum(active.id);
+		args[1] = Int32GetDatum(limit);
+		n = idsess_spi_run(&q_stale_tickets, args, NULL, false, 0);
+		rows = SPI_tuptable;
+		for (int i = 0; i < n; i++)
+		{
+			int64		id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+			text	   *key = DatumGetTextPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
+			bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
+			char		format;
+			bytea	   *plain;
+			Datum		upd[3];
+
+			CHECK_FOR_INTERRUPTS();
+			plain = idsess_unseal(sealed, &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+			upd[0] = Int64GetDatum(id);
+			upd[1] = PointerGetDatum(idsess_seal(&active, format, VARDATA_ANY(key),
+												 VARSIZE_ANY_EXHDR(key),
+												 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
+			upd[2] = Int32GetDatum(active.id);
+			explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+			idsess_spi_run(&q_reseal_one, upd, NULL, false, 0);
+		}
+		SPI_finish();
 	}
-	SPI_finish();
+	PG_FINALLY();
+	{
+		explicit_bzero(&active, sizeof(active));
+	}
+	PG_END_TRY();
 	return n;
 }
 
@@ -288,6 +299,25 @@ static IdsessQuery q_rewrap_one = {
 	.nargs = 2, .argtypes = {INT4OID, BYTEAOID}
 };
 
+/* Data key `id`, unwrapped with the current master key, wrapped under another. */
+static bytea *
+rewrap(int32 id, bytea *wrapped, const IdsessKey *new_master)
+{
+	bytea	   *secret = idsess_unwrap_secret(id, wrapped);
+	bytea	   *result = NULL;
+
+	PG_TRY();
+	{
+		result = idsess_wrap_secret(new_master, id, (uint8 *) VARDATA_ANY(secret));
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(VARDATA_ANY(secret), IDSESS_KEY_BYTES);
+	}
+	PG_END_TRY();
+	return result;
+}
+
 /*
  * Re-wraps every data key under the master key in new_key_file, in one
  * transaction, without touching tickets.  Afterwards idsess.master_key_file
@@ -298,8 +328,9 @@ idsess_rewrap_keys(PG_FUNCTION_ARGS)
 {
 	char	   *path;
 	IdsessKey	new_master;
+	IdsessKey	current;
 	SPITupleTable *rows;
-	int			n;
+	int			n = 0;
 	bool		isnull;
 
 	if (PG_ARGISNULL(0))
@@ -308,26 +339,32 @@ idsess_rewrap_keys(PG_FUNCTION_ARGS)
 				 errmsg("new_key_file must not be null")));
 	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	idsess_load_master_key(path, &new_master);
-	(void) idsess_master_key();
-
-	idsess_spi_connect();
-	idsess_spi_run(&q_lock_keys, NULL, NULL, false, 0);
-	n = idsess_spi_run(&q_wrapped_keys, NULL, NULL, false, 0);
-	rows = SPI_tuptable;
-	for (int i = 0; i < n; i++)
+	PG_TRY();
 	{
-		int32		id = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
-		bytea	   *wrapped = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
-		bytea	   *secret = idsess_unwrap_secret(id, wrapped);
-		Datum		args[2];
+		/* Fails here, before anything changes, without a current master key. */
+		idsess_master_key(&current);
+		explicit_bzero(&current, sizeof(current));
 
-		args[0] = Int32GetDatum(id);
-		args[1] = PointerGetDatum(idsess_wrap_secret(&new_master, id,
-													 (uint8 *) VARDATA_ANY(secret)));
-		explicit_bzero(VARDATA_ANY(secret), IDSESS_KEY_BYTES);
-		idsess_spi_run(&q_rewrap_one, args, NULL, false, 0);
+		idsess_spi_connect();
+		idsess_spi_run(&q_lock_keys, NULL, NULL, false, 0);
+		n = idsess_spi_run(&q_wrapped_keys, NULL, NULL, false, 0);
+		rows = SPI_tuptable;
+		for (int i = 0; i < n; i++)
+		{
+			int32		id = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+			bytea	   *wrapped = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
+			Datum		args[2];
+
+			args[0] = Int32GetDatum(id);
+			args[1] = PointerGetDatum(rewrap(id, wrapped, &new_master));
+			idsess_spi_run(&q_rewrap_one, args, NULL, false, 0);
+		}
 	}
-	explicit_bzero(&new_master, sizeof(new_master));
+	PG_FINALLY();
+	{
+		explicit_bzero(&new_master, sizeof(new_master));
+	}
+	PG_END_TRY();
 	audit_key("master key change", 0, n, true);
 	idsess_keyring_changed();
 	SPI_finish();
