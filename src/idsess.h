@@ -79,6 +79,7 @@ extern void idsess_load_master_key(const char *path, IdsessKey *out);
 extern bytea *idsess_wrap_secret(const IdsessKey *master_key, int32 id, const uint8 *secret);
 extern bytea *idsess_unwrap_secret(int32 id, bytea *wrapped);
 extern void idsess_keyring_changed(void);
+extern void idsess_lock_key(int32 id, int mode);
 
 /* keys.c */
 extern int	idsess_reseal_batch(int limit);

@@ -36,7 +36,9 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "storage/fd.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -467,8 +469,55 @@ lookup_active_key(IdsessKey *out)
 			 errmsg("idsess key ring has no active data key")));
 }
 
+/*
+ * The per-key seal lock: every transaction that seals under a data key
+ * holds it SHARE until it ends; retire and destroy take it EXCLUSIVE before
+ * they count the key's tickets, so they wait for every sealer in flight and
+ * then see its rows.  The lock is of the advisory class, with a fourth
+ * field PostgreSQL's advisory lock functions never use (they use 1 and 2),
+ * so it cannot collide with an application's advisory locks; pg_locks
+ * shows it as an advisory lock with objid = the key id and objsubid = 19289.
+ */
+#define IDSESS_KEY_LOCK_FIELD4	19289
+
+void
+idsess_lock_key(int32 id, int mode)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) id, 0, IDSESS_KEY_LOCK_FIELD4);
+	(void) LockAcquire(&tag, mode, false, false);
+}
+
+/*
+ * Copies the key new tickets are sealed under into *out and takes its seal
+ * lock for the rest of the transaction.  A retire or destroy of that key
+ * that committed before the lock was granted sent its invalidation first,
+ * which this backend processes right after getting the lock: if the key
+ * ring changed at all since the key was resolved, it is resolved again.
+ */
 void
 idsess_active_key(IdsessKey *out)
 {
-	lookup_active_key(out);
+	for (;;)
+	{
+		uint64		generation = keyring_generation;
+
+		CHECK_FOR_INTERRUPTS();
+		lookup_active_key(out);
+		PG_TRY();
+		{
+			idsess_lock_key(out->id, ShareLock);
+			AcceptInvalidationMessages();
+		}
+		PG_CATCH();
+		{
+			explicit_bzero(out, sizeof(*out));
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		if (generation == keyring_generation)
+			return;
+		explicit_bzero(out, sizeof(*out));
+	}
 }

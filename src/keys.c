@@ -17,6 +17,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lockdefs.h"
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(idsess_key_rotate);
@@ -208,7 +209,12 @@ static IdsessQuery q_end_key = {
 	.nargs = 2, .argtypes = {INT4OID, TEXTOID}
 };
 
-/* Locks key `id`; returns its state and how many tickets it still seals. */
+/*
+ * Locks key `id`; returns its state and how many tickets it still seals.
+ * The key's seal lock, taken first, waits for every transaction still
+ * sealing under the key; the count then reads the latest snapshot, whatever
+ * the isolation level, so it includes their tickets.
+ */
 static char *
 lock_key(int32 id, int64 *tickets)
 {
@@ -216,7 +222,8 @@ lock_key(int32 id, int64 *tickets)
 	bool		isnull;
 	char	   *state;
 
-	if (idsess_spi_run(&q_key_state, &arg, NULL, false, 1) == 0)
+	idsess_lock_key(id, ExclusiveLock);
+	if (idsess_spi_run_latest(&q_key_state, &arg, NULL, 1) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("data key %d does not exist", id),
