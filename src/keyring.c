@@ -121,6 +121,12 @@ hexval(char c)
 }
 
 /*
+ * The file's path goes to the server log only (errdetail_log): the clients
+ * of functions that seal or open are not all allowed to see the setting.
+ */
+#define KEY_FILE_DETAIL(path) errdetail_log("The idsess master key file is \"%s\".", (path))
+
+/*
  * Reads a master key file (64 hex digits, owner-only) into *out.  Nothing
  * read from the file ever reaches an error message.
  */
@@ -138,29 +144,36 @@ idsess_load_master_key(const char *path, IdsessKey *out)
 	if (fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not open idsess master key file \"%s\": %m", path),
+				 errmsg("could not open the idsess master key file: %m"),
+				 KEY_FILE_DETAIL(path),
 				 errhint("Check idsess.master_key_file and that the server's operating-system user can read the file.")));
 	if (fstat(fd, &st) != 0)
 	{
 		CloseTransientFile(fd);
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not stat idsess master key file \"%s\": %m", path)));
+				 errmsg("could not stat the idsess master key file: %m"),
+				 KEY_FILE_DETAIL(path)));
 	}
 	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
 	{
 		CloseTransientFile(fd);
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
-				 errmsg("idsess master key file \"%s\" must be a regular file with no group or world access", path),
+				 errmsg("the idsess master key file must be a regular file with no group or world access"),
+				 KEY_FILE_DETAIL(path),
 				 errhint("Run chmod 600 on the file.")));
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	CloseTransientFile(fd);
 	if (n < 0)
+	{
+		explicit_bzero(buf, sizeof(buf));
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not read idsess master key file \"%s\": %m", path)));
+				 errmsg("could not read the idsess master key file: %m"),
+				 KEY_FILE_DETAIL(path)));
+	}
 
 	len = (int) n;
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
@@ -171,7 +184,8 @@ idsess_load_master_key(const char *path, IdsessKey *out)
 		explicit_bzero(buf, sizeof(buf));
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
-				 errmsg("idsess master key file \"%s\" must contain exactly 64 hexadecimal digits", path)));
+				 errmsg("the idsess master key file must contain exactly 64 hexadecimal digits"),
+				 KEY_FILE_DETAIL(path)));
 	}
 	for (int i = 0; i < IDSESS_KEY_BYTES; i++)
 	{
@@ -184,7 +198,8 @@ idsess_load_master_key(const char *path, IdsessKey *out)
 			explicit_bzero(secret, sizeof(secret));
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("idsess master key file \"%s\" must contain exactly 64 hexadecimal digits", path)));
+					 errmsg("the idsess master key file must contain exactly 64 hexadecimal digits"),
+					 KEY_FILE_DETAIL(path)));
 		}
 		secret[i] = (uint8) (hi << 4 | lo);
 	}
