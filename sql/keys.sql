@@ -103,3 +103,43 @@ FROM idsess.sessions WHERE subject_id = 'many';
 SELECT count(*) FILTER (WHERE ticket = 'ticket ' || substr(key, 4)) AS opened
 FROM idsess_get_sessions(subject_id => 'many');
 SELECT idsess_delete_sessions(subject_id => 'many') AS cleaned;
+
+-- Re-sealing holds one row's tickets at a time: memory stays flat across
+-- 20 tickets of 1 MB.  A test-only trigger notes the backend's memory
+-- (all its memory contexts) as each row is updated.
+SELECT count(c.key) FROM generate_series(1, 20) i,
+  LATERAL idsess_create('big', repeat(md5(i::text), 32768), key => 'k-big' || i) c;
+SELECT idsess_key_rotate() > 0 AS rotated;
+CREATE TEMP TABLE reseal_memory (row_no serial, bytes bigint);
+CREATE FUNCTION idsess_test.note_memory() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO reseal_memory (bytes) SELECT sum(total_bytes) FROM pg_backend_memory_contexts;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER note_memory BEFORE UPDATE ON idsess.sessions
+  FOR EACH ROW WHEN (NEW.subject_id = 'big') EXECUTE FUNCTION idsess_test.note_memory();
+SELECT idsess_reseal() AS resealed;
+DROP TRIGGER note_memory ON idsess.sessions;
+-- Bound: the last row's update sees no more than 8 MB above the first's
+-- (each row alone needs about 5 MB: its ticket detoasted, opened, sealed).
+SELECT count(*) AS rows_noted,
+       max(bytes) FILTER (WHERE row_no = 20) - max(bytes) FILTER (WHERE row_no = 1) < 8 * 1024 * 1024 AS flat
+FROM reseal_memory;
+SELECT count(*) FILTER (WHERE ticket = repeat(md5(substr(key, 6)), 32768)) AS opened
+FROM idsess_get_sessions(subject_id => 'big');
+SELECT idsess_delete_sessions(subject_id => 'big') AS cleaned;
+
+-- A ticket that does not open (tampered) does not fail the re-seal: it is
+-- skipped and reported once, with its session's sid and nothing of the
+-- ticket, and audited; the others are re-sealed, and later batches do not
+-- try it again.
+SELECT count(c.key) FROM generate_series(1, 3) i,
+  LATERAL idsess_create('bad', 'ticket ' || i, key => 'k-bad' || i, session_id => 'sid-bad' || i) c;
+SELECT idsess_key_rotate() > 0 AS rotated;
+UPDATE idsess.sessions SET ticket = set_byte(ticket, 40, get_byte(ticket, 40) # 1) WHERE key = 'k-bad2';
+SELECT idsess_reseal() AS resealed;
+SELECT idsess_reseal() AS resealed_again;
+SELECT action, session_id, sessions FROM idsess.audit WHERE action = 'reseal skipped';
+SELECT key, key_id = (SELECT id FROM idsess.keys WHERE state = 'active') AS under_active
+FROM idsess.sessions WHERE subject_id = 'bad' ORDER BY key;
+SELECT idsess_delete_sessions(subject_id => 'bad') AS cleaned;

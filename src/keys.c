@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "storage/lockdefs.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(idsess_key_rotate);
 PG_FUNCTION_INFO_V1(idsess_reseal);
@@ -128,59 +129,173 @@ idsess_rotate_if_old(void)
 	return old;
 }
 
+/*
+ * Tickets under inactive keys, skipping those this backend already found
+ * unopenable ($3) and rows other transactions hold.
+ */
 static IdsessQuery q_stale_tickets = {
-	.sql = "SELECT s.id, s.key, s.ticket FROM idsess.sessions s "
+	.sql = "SELECT s.id, s.key, s.ticket, s.session_id, s.key_id FROM idsess.sessions s "
 	"WHERE s.key_id <> $1 AND s.key_id IN (SELECT k.id FROM idsess.keys k WHERE k.state = 'inactive') "
+	"AND s.id <> ALL ($3) "
 	"ORDER BY s.key_id, s.id LIMIT $2 FOR UPDATE OF s SKIP LOCKED",
-	.nargs = 2, .argtypes = {INT4OID, INT4OID}
+	.nargs = 3, .argtypes = {INT4OID, INT4OID, INT8ARRAYOID}
 };
 static IdsessQuery q_reseal_one = {
 	.sql = "UPDATE idsess.sessions SET ticket = $2, key_id = $3 WHERE id = $1",
 	.nargs = 3, .argtypes = {INT8OID, BYTEAOID, INT4OID}
 };
+static IdsessQuery q_audit_skip = {
+	.sql = "INSERT INTO idsess.audit (action, key_id, session_id, sessions) "
+	"VALUES ('reseal skipped', $1, $2, 1)",
+	.nargs = 2, .argtypes = {INT4OID, TEXTOID}
+};
+
+/*
+ * Sessions (row ids) whose tickets this backend found unopenable while
+ * re-sealing: later batches skip them, so one bad ticket neither fails nor
+ * slows every round, and each is reported once per backend.
+ */
+static int64 *unopenable = NULL;
+static int	nunopenable = 0;
+static int	maxunopenable = 0;
+
+static bool
+known_unopenable(int64 id)
+{
+	for (int i = 0; i < nunopenable; i++)
+		if (unopenable[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * Reports a ticket re-sealing skips, once: a WARNING naming the session's
+ * sid (never anything from the ticket) and a 'reseal skipped' audit row.
+ */
+static void
+skip_ticket(int64 id, int32 key_id, text *sid, IdsessOpenFailure why)
+{
+	Datum		args[2];
+	char	   *sidstr = text_to_cstring(sid);
+
+	if (known_unopenable(id))
+		return;
+	if (nunopenable == maxunopenable)
+	{
+		maxunopenable = maxunopenable ? 2 * maxunopenable : 16;
+		unopenable = unopenable ?
+			repalloc(unopenable, maxunopenable * sizeof(int64)) :
+			MemoryContextAlloc(TopMemoryContext, maxunopenable * sizeof(int64));
+	}
+	unopenable[nunopenable++] = id;
+
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("idsess_reseal skipped the ticket of session \"%s\", which does not open", sidstr),
+			 why == IDSESS_OPEN_MALFORMED || why == IDSESS_OPEN_FORGED ?
+			 errdetail("The stored ticket was altered, or was sealed for another session.") :
+			 errdetail("The ticket's header names a data key that is not in the key ring or has ended."),
+			 errhint("Delete the session (or restore its row); until then data key %d keeps this ticket and cannot be retired.", key_id)));
+	args[0] = Int32GetDatum(key_id);
+	args[1] = PointerGetDatum(sid);
+	idsess_spi_run(&q_audit_skip, args, NULL, false, 0);
+}
+
+/*
+ * Re-seals the ticket in one row of q_stale_tickets under `active`, with
+ * everything it allocates (the detoasted ticket, the plaintext, the new
+ * seal) in rowcxt, which the caller resets after each row; the plaintext is
+ * wiped first, on error paths too.  Returns false when the ticket does not
+ * open (then reported and skipped).
+ */
+static bool
+reseal_row(const IdsessKey *active, HeapTuple tup, TupleDesc desc,
+		   MemoryContext rowcxt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
+	bool		isnull;
+	int64		id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	text	   *key = DatumGetTextPP(SPI_getbinval(tup, desc, 2, &isnull));
+	bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
+	char		format;
+	IdsessOpenFailure why = IDSESS_OPENED;
+	bytea	   *volatile plain = NULL;
+
+	PG_TRY();
+	{
+		plain = idsess_try_unseal(sealed, &format, VARDATA_ANY(key),
+								  VARSIZE_ANY_EXHDR(key), &why);
+		if (plain != NULL)
+		{
+			Datum		upd[3];
+
+			upd[0] = Int64GetDatum(id);
+			upd[1] = PointerGetDatum(idsess_seal(active, format, VARDATA_ANY(key),
+												 VARSIZE_ANY_EXHDR(key),
+												 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
+			upd[2] = Int32GetDatum(active->id);
+			explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+			idsess_spi_run(&q_reseal_one, upd, NULL, false, 0);
+		}
+		else
+			skip_ticket(id, DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull)),
+						DatumGetTextPP(SPI_getbinval(tup, desc, 4, &isnull)), why);
+	}
+	PG_FINALLY();
+	{
+		if (plain != NULL)
+			explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+		MemoryContextSwitchTo(oldcxt);
+	}
+	PG_END_TRY();
+	return why == IDSESS_OPENED;
+}
 
 /*
  * Re-seals up to `limit` tickets sealed under inactive keys with the active
- * key.  Returns how many; 0 when none are left.
+ * key.  Returns how many; 0 when none are left that open.  Memory stays
+ * bounded by one row's tickets whatever the batch size.
  */
 int
 idsess_reseal_batch(int limit)
 {
 	IdsessKey	active;
-	int			n = 0;
+	volatile int done = 0;
 
 	/* One copy of the active key for the whole batch, wiped on every path. */
 	idsess_active_key(&active);
 	PG_TRY();
 	{
-		Datum		args[2];
-		SPITupleTable *rows;
-		bool		isnull;
+		MemoryContext rowcxt;
+		int			skipped;
 
 		idsess_spi_connect();
-		args[0] = Int32GetDatum(active.id);
-		args[1] = Int32GetDatum(limit);
-		n = idsess_spi_run(&q_stale_tickets, args, NULL, false, 0);
-		rows = SPI_tuptable;
-		for (int i = 0; i < n; i++)
+		rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess reseal row",
+									   ALLOCSET_DEFAULT_SIZES);
+		do
 		{
-			int64		id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
-			text	   *key = DatumGetTextPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
-			bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
-			char		format;
-			bytea	   *plain;
-			Datum		upd[3];
+			Datum		args[3];
+			SPITupleTable *rows;
+			int			n;
 
-			CHECK_FOR_INTERRUPTS();
-			plain = idsess_unseal(sealed, &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-			upd[0] = Int64GetDatum(id);
-			upd[1] = PointerGetDatum(idsess_seal(&active, format, VARDATA_ANY(key),
-												 VARSIZE_ANY_EXHDR(key),
-												 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
-			upd[2] = Int32GetDatum(active.id);
-			explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
-			idsess_spi_run(&q_reseal_one, upd, NULL, false, 0);
-		}
+			args[0] = Int32GetDatum(active.id);
+			args[1] = Int32GetDatum(limit - done);
+			args[2] = idsess_int8_array(unopenable, nunopenable);
+			n = idsess_spi_run(&q_stale_tickets, args, NULL, false, 0);
+			rows = SPI_tuptable;
+			skipped = 0;
+			for (int i = 0; i < n; i++)
+			{
+				CHECK_FOR_INTERRUPTS();
+				if (reseal_row(&active, rows->vals[i], rows->tupdesc, rowcxt))
+					done++;
+				else
+					skipped++;
+				MemoryContextReset(rowcxt);
+			}
+			SPI_freetuptable(rows);
+			/* Skipped rows left room in the batch: fill it from further on. */
+		} while (skipped > 0 && done < limit);
 		SPI_finish();
 	}
 	PG_FINALLY();
@@ -188,7 +303,7 @@ idsess_reseal_batch(int limit)
 		explicit_bzero(&active, sizeof(active));
 	}
 	PG_END_TRY();
-	return n;
+	return done;
 }
 
 Datum
