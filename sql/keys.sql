@@ -39,6 +39,11 @@ SELECT idsess_key_rotate() AS new_active_key;
 SELECT key FROM idsess_create('rot', 'ticket 5', key => 'k-r5');
 SELECT idsess_key_destroy(2, NULL);
 \echo :LAST_ERROR_SQLSTATE
+-- No key id is no key, not key 0.
+SELECT idsess_key_destroy(NULL, 'destroy key 0');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_key_destroy(NULL, NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT idsess_key_destroy(2, 'yes');
 SELECT idsess_key_destroy(3, 'destroy key 3');
 SELECT idsess_key_destroy(2, 'destroy key 2') AS shredded;

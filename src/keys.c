@@ -389,11 +389,17 @@ idsess_key_retire(PG_FUNCTION_ARGS)
 Datum
 idsess_key_destroy(PG_FUNCTION_ARGS)
 {
-	int32		id = PG_GETARG_INT32(0);
+	int32		id;
 	char		expected[64];
 	int64		tickets;
 	Datum		args[2];
 
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("key_id must not be null"),
+				 errhint("SELECT * FROM idsess.key_ring lists the keys.")));
+	id = PG_GETARG_INT32(0);
 	snprintf(expected, sizeof(expected), "destroy key %d", id);
 	if (PG_ARGISNULL(1) || strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), expected) != 0)
 		ereport(ERROR,
