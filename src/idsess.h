@@ -130,7 +130,7 @@ extern void idsess_spi_connect(void);
 extern int	idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
 						   bool read_only, long count);
 extern int	idsess_spi_run_latest(IdsessQuery *q, Datum *values, const char *nulls,
-								  long count);
+								  bool read_only, long count);
 extern int	idsess_spi_run_arg(IdsessQuery *q, Datum arg);
 extern Datum idsess_spi_get(int row, int col, bool *isnull);
 extern Datum idsess_spi_copy(int row, int col, bool *isnull);

@@ -359,7 +359,7 @@ idsess_key_by_id(int32 id, IdsessKey *out)
 
 	generation = keyring_generation;
 	idsess_spi_connect();
-	if (idsess_spi_run_latest(&q_key_by_id, &arg, NULL, 1) == 0)
+	if (idsess_spi_run_latest(&q_key_by_id, &arg, NULL, true, 1) == 0)
 	{
 		SPI_finish();
 		return IDSESS_KEY_UNKNOWN;
@@ -456,7 +456,8 @@ lookup_active_key(IdsessKey *out)
 		Datum		args[2];
 
 		idsess_spi_connect();
-		if (idsess_spi_run_latest(&q_active_key, NULL, NULL, 1) > 0)
+		/* Not read-only: the second attempt must see the key the first made. */
+		if (idsess_spi_run_latest(&q_active_key, NULL, NULL, false, 1) > 0)
 		{
 			bytea	   *wrapped;
 

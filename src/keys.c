@@ -338,7 +338,7 @@ lock_key(int32 id, int64 *tickets)
 	char	   *state;
 
 	idsess_lock_key(id, ExclusiveLock);
-	if (idsess_spi_run_latest(&q_key_state, &arg, NULL, 1) == 0)
+	if (idsess_spi_run_latest(&q_key_state, &arg, NULL, false, 1) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("data key %d does not exist", id),

@@ -63,13 +63,13 @@ idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
  */
 int
 idsess_spi_run_latest(IdsessQuery *q, Datum *values, const char *nulls,
-					  long count)
+					  bool read_only, long count)
 {
 	int			rc;
 
 	prepare(q);
 	rc = SPI_execute_snapshot(q->plan, values, nulls, GetLatestSnapshot(),
-							  InvalidSnapshot, false, false, count);
+							  InvalidSnapshot, read_only, false, count);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
 	return (int) SPI_processed;
