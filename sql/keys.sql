@@ -85,6 +85,13 @@ SELECT idsess_test.wait_until($$SELECT EXISTS (SELECT FROM idsess.key_ring WHERE
 SELECT id, state, tickets FROM idsess.key_ring;
 ALTER SYSTEM RESET idsess.reseal_batch_size;
 SELECT pg_reload_conf();
+-- The worker re-seals no more once a whole round has begun after the
+-- reload (it reads its settings at the start of a round): the re-seal
+-- tests below count what they re-seal themselves.
+SELECT clock_timestamp() AS reloaded_at \gset
+SELECT idsess_test.wait_until(format($$SELECT bool_or(last_run > %L) FROM idsess.workers$$, :'reloaded_at')) AS round_ended;
+SELECT clock_timestamp() AS round_ended_at \gset
+SELECT idsess_test.wait_until(format($$SELECT bool_or(last_run > %L) FROM idsess.workers$$, :'round_ended_at')) AS next_round_ended;
 SELECT key, ticket FROM idsess_get_sessions(subject_id => 'rot') ORDER BY key;
 
 -- Every key operation is audited.

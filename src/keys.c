@@ -159,15 +159,6 @@ static int64 *unopenable = NULL;
 static int	nunopenable = 0;
 static int	maxunopenable = 0;
 
-static bool
-known_unopenable(int64 id)
-{
-	for (int i = 0; i < nunopenable; i++)
-		if (unopenable[i] == id)
-			return true;
-	return false;
-}
-
 /*
  * Reports a ticket re-sealing skips, once: a WARNING naming the session's
  * sid (never anything from the ticket) and a 'reseal skipped' audit row.
@@ -178,8 +169,6 @@ skip_ticket(int64 id, int32 key_id, text *sid, IdsessOpenFailure why)
 	Datum		args[2];
 	char	   *sidstr = text_to_cstring(sid);
 
-	if (known_unopenable(id))
-		return;
 	if (nunopenable == maxunopenable)
 	{
 		maxunopenable = maxunopenable ? 2 * maxunopenable : 16;
