@@ -16,6 +16,11 @@
  * byte, a changed key id or format fails to open.  The tag is checked, in
  * constant time, before anything is decrypted.
  *
+ * Tickets are sealed only under data keys (id > 0); only wrapped data keys
+ * are sealed under the master key (id 0), and only keyring.c opens those.
+ * Sealing and opening a ticket resolve the key in the same call, as a copy
+ * of their own (see keyring.c's lifetime rule), and wipe it afterwards.
+ *
  * Nothing here ever puts plaintext into an error message.
  *
  *-------------------------------------------------------------------------
