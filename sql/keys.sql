@@ -39,6 +39,11 @@ SELECT idsess_key_rotate() AS new_active_key;
 SELECT key FROM idsess_create('rot', 'ticket 5', key => 'k-r5');
 SELECT idsess_key_destroy(2, NULL);
 \echo :LAST_ERROR_SQLSTATE
+-- No key id is no key, not key 0.
+SELECT idsess_key_destroy(NULL, 'destroy key 0');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_key_destroy(NULL, NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT idsess_key_destroy(2, 'yes');
 SELECT idsess_key_destroy(3, 'destroy key 3');
 SELECT idsess_key_destroy(2, 'destroy key 2') AS shredded;
@@ -80,8 +85,73 @@ SELECT idsess_test.wait_until($$SELECT EXISTS (SELECT FROM idsess.key_ring WHERE
 SELECT id, state, tickets FROM idsess.key_ring;
 ALTER SYSTEM RESET idsess.reseal_batch_size;
 SELECT pg_reload_conf();
+-- The worker re-seals no more once a whole round has begun after the
+-- reload (it reads its settings at the start of a round): the re-seal
+-- tests below count what they re-seal themselves.
+SELECT clock_timestamp() AS reloaded_at \gset
+SELECT idsess_test.wait_until(format($$SELECT bool_or(last_run > %L) FROM idsess.workers$$, :'reloaded_at')) AS round_ended;
+SELECT clock_timestamp() AS round_ended_at \gset
+SELECT idsess_test.wait_until(format($$SELECT bool_or(last_run > %L) FROM idsess.workers$$, :'round_ended_at')) AS next_round_ended;
 SELECT key, ticket FROM idsess_get_sessions(subject_id => 'rot') ORDER BY key;
 
 -- Every key operation is audited.
 SELECT action, key_id, sessions FROM idsess.audit WHERE action <> 'revoke' ORDER BY id;
 SELECT idsess_delete_sessions(subject_id => 'rot') AS cleaned;
+
+-- More keys in use than a backend caches (64): one re-seal opens tickets
+-- under 70 keys and seals them all under the one active key.
+DO $$
+BEGIN
+	FOR i IN 1..70 LOOP
+		PERFORM idsess_create('many', 'ticket ' || i, key => 'k-m' || i);
+		PERFORM idsess_key_rotate();
+	END LOOP;
+END $$;
+SELECT count(DISTINCT key_id) AS keys_in_use FROM idsess.sessions WHERE subject_id = 'many';
+SELECT idsess_reseal() AS resealed;
+SELECT count(DISTINCT key_id) AS keys_in_use,
+       bool_and(key_id = (SELECT id FROM idsess.keys WHERE state = 'active')) AS under_active
+FROM idsess.sessions WHERE subject_id = 'many';
+SELECT count(*) FILTER (WHERE ticket = 'ticket ' || substr(key, 4)) AS opened
+FROM idsess_get_sessions(subject_id => 'many');
+SELECT idsess_delete_sessions(subject_id => 'many') AS cleaned;
+
+-- Re-sealing holds one row's tickets at a time: memory stays flat across
+-- 20 tickets of 1 MB.  A test-only trigger notes the backend's memory
+-- (all its memory contexts) as each row is updated.
+SELECT count(c.key) FROM generate_series(1, 20) i,
+  LATERAL idsess_create('big', repeat(md5(i::text), 32768), key => 'k-big' || i) c;
+SELECT idsess_key_rotate() > 0 AS rotated;
+CREATE TEMP TABLE reseal_memory (row_no serial, bytes bigint);
+CREATE FUNCTION idsess_test.note_memory() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO reseal_memory (bytes) SELECT sum(total_bytes) FROM pg_backend_memory_contexts;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER note_memory BEFORE UPDATE ON idsess.sessions
+  FOR EACH ROW WHEN (NEW.subject_id = 'big') EXECUTE FUNCTION idsess_test.note_memory();
+SELECT idsess_reseal() AS resealed;
+DROP TRIGGER note_memory ON idsess.sessions;
+-- Bound: the last row's update sees no more than 8 MB above the first's
+-- (each row alone needs about 5 MB: its ticket detoasted, opened, sealed).
+SELECT count(*) AS rows_noted,
+       max(bytes) FILTER (WHERE row_no = 20) - max(bytes) FILTER (WHERE row_no = 1) < 8 * 1024 * 1024 AS flat
+FROM reseal_memory;
+SELECT count(*) FILTER (WHERE ticket = repeat(md5(substr(key, 6)), 32768)) AS opened
+FROM idsess_get_sessions(subject_id => 'big');
+SELECT idsess_delete_sessions(subject_id => 'big') AS cleaned;
+
+-- A ticket that does not open (tampered) does not fail the re-seal: it is
+-- skipped and reported once, with its session's sid and nothing of the
+-- ticket, and audited; the others are re-sealed, and later batches do not
+-- try it again.
+SELECT count(c.key) FROM generate_series(1, 3) i,
+  LATERAL idsess_create('bad', 'ticket ' || i, key => 'k-bad' || i, session_id => 'sid-bad' || i) c;
+SELECT idsess_key_rotate() > 0 AS rotated;
+UPDATE idsess.sessions SET ticket = set_byte(ticket, 40, get_byte(ticket, 40) # 1) WHERE key = 'k-bad2';
+SELECT idsess_reseal() AS resealed;
+SELECT idsess_reseal() AS resealed_again;
+SELECT action, session_id, sessions FROM idsess.audit WHERE action = 'reseal skipped';
+SELECT key, key_id = (SELECT id FROM idsess.keys WHERE state = 'active') AS under_active
+FROM idsess.sessions WHERE subject_id = 'bad' ORDER BY key;
+SELECT idsess_delete_sessions(subject_id => 'bad') AS cleaned;

@@ -51,6 +51,11 @@ SELECT ticket FROM idsess_get('k-text-2');
 UPDATE idsess.sessions SET ticket = substr(ticket, 1, 20) WHERE key = 'k-text-2';
 SELECT ticket FROM idsess_get('k-text-2');
 \echo :LAST_ERROR_SQLSTATE
+-- A header naming key 0 (the master key, which never seals a ticket) is a
+-- forged ticket, not a wrong master key.
+UPDATE idsess.sessions SET ticket = overlay(ticket PLACING '\x00000000'::bytea FROM 5) WHERE key = 'k-1mb-bytes';
+SELECT ticket_bytes FROM idsess_get('k-1mb-bytes');
+\echo :LAST_ERROR_SQLSTATE
 -- A key id that is not in the key ring.
 UPDATE idsess.sessions SET ticket = overlay(ticket PLACING '\x00000063'::bytea FROM 5) WHERE key = 'k-empty-text';
 SELECT ticket FROM idsess_get('k-empty-text');
@@ -78,6 +83,13 @@ SELECT key FROM idsess_revoke(session_id => (SELECT session_id FROM idsess.sessi
 SET idsess.master_key_file = '/nonexistent/idsess.key';
 SELECT ticket FROM idsess_get('k-1mb-text');
 \echo :LAST_ERROR_SQLSTATE
+-- The file's path goes to the server log only, never to the client: the
+-- service role must not learn where the key is.
+CREATE ROLE idsess_test_service IN ROLE idsess_service;
+SET ROLE idsess_test_service;
+SELECT idsess_create('t', 'x');
+RESET ROLE;
+DROP ROLE idsess_test_service;
 -- COPY writes files readable by others, which a key file must not be.
 SELECT current_setting('data_directory') || '/idsess_bad.key' AS bad_key_path \gset
 COPY (SELECT 'not a key') TO :'bad_key_path';

@@ -124,7 +124,10 @@ bytes_to_bytea(const void *data, Size len)
 
 /*
  * AES-256-CBC with PKCS#7 padding through pgcrypto.  The caller supplies a
- * fresh IV for every encryption and authenticates the result.
+ * fresh IV for every encryption and authenticates the result.  Our copies
+ * of the key and of the input (plaintext when encrypting) are wiped before
+ * they are freed, on error paths too; the result (plaintext when
+ * decrypting) is the caller's to wipe.
  */
 bytea *
 idsess_aes256_cbc(bool encrypt, const uint8 *key, const uint8 *iv,
@@ -133,40 +136,61 @@ idsess_aes256_cbc(bool encrypt, const uint8 *key, const uint8 *iv,
 	bytea	   *k = bytes_to_bytea(key, IDSESS_KEY_BYTES);
 	bytea	   *i = bytes_to_bytea(iv, 16);
 	bytea	   *d = bytes_to_bytea(data, len);
-	Datum		res;
+	Datum		res = (Datum) 0;
 
-	pgcrypto_resolve();
-	res = FunctionCall4Coll(encrypt ? &encrypt_iv_fn : &decrypt_iv_fn,
-							InvalidOid,
-							PointerGetDatum(d), PointerGetDatum(k),
-							PointerGetDatum(i),
-							CStringGetTextDatum("aes-cbc/pad:pkcs"));
-	explicit_bzero(VARDATA(k), IDSESS_KEY_BYTES);
+	PG_TRY();
+	{
+		pgcrypto_resolve();
+		res = FunctionCall4Coll(encrypt ? &encrypt_iv_fn : &decrypt_iv_fn,
+								InvalidOid,
+								PointerGetDatum(d), PointerGetDatum(k),
+								PointerGetDatum(i),
+								CStringGetTextDatum("aes-cbc/pad:pkcs"));
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(VARDATA(k), IDSESS_KEY_BYTES);
+		explicit_bzero(VARDATA(d), len);
+	}
+	PG_END_TRY();
 	pfree(k);
 	pfree(i);
 	pfree(d);
 	return DatumGetByteaPP(res);
 }
 
-/* HMAC-SHA256 through pgcrypto; out receives 32 bytes. */
+/*
+ * HMAC-SHA256 through pgcrypto; out receives 32 bytes.  Our copy of the key
+ * and pgcrypto's result (a derived subkey when deriving keys) are wiped
+ * before they are freed, on error paths too.
+ */
 void
 idsess_hmac_sha256(const uint8 *key, Size keylen, const char *data, Size len,
 				   uint8 *out)
 {
 	bytea	   *k = bytes_to_bytea(key, keylen);
 	bytea	   *d = bytes_to_bytea(data, len);
-	bytea	   *res;
+	bytea	   *volatile res = NULL;
 
-	pgcrypto_resolve();
-	res = DatumGetByteaPP(FunctionCall3Coll(&hmac_fn, InvalidOid,
-											PointerGetDatum(d),
-											PointerGetDatum(k),
-											CStringGetTextDatum("sha256")));
-	if (VARSIZE_ANY_EXHDR(res) != 32)
-		elog(ERROR, "pgcrypto hmac returned %zu bytes, expected 32",
-			 (Size) VARSIZE_ANY_EXHDR(res));
-	memcpy(out, VARDATA_ANY(res), 32);
-	explicit_bzero(VARDATA(k), keylen);
+	PG_TRY();
+	{
+		pgcrypto_resolve();
+		res = DatumGetByteaPP(FunctionCall3Coll(&hmac_fn, InvalidOid,
+												PointerGetDatum(d),
+												PointerGetDatum(k),
+												CStringGetTextDatum("sha256")));
+		if (VARSIZE_ANY_EXHDR(res) != 32)
+			elog(ERROR, "pgcrypto hmac returned %zu bytes, expected 32",
+				 (Size) VARSIZE_ANY_EXHDR(res));
+		memcpy(out, VARDATA_ANY(res), 32);
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(VARDATA(k), keylen);
+		if (res != NULL)
+			explicit_bzero(VARDATA_ANY(res), VARSIZE_ANY_EXHDR(res));
+	}
+	PG_END_TRY();
 	pfree(k);
 	pfree(d);
 	pfree(res);

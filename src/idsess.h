@@ -47,7 +47,11 @@ extern void idsess_hmac_sha256(const uint8 *key, Size keylen,
 							   const char *data, Size len, uint8 *out);
 extern void idsess_random(uint8 *buf, Size len);
 
-/* keyring.c */
+/*
+ * keyring.c: the key ring hands out copies of keys into caller-owned storage
+ * (never pointers into its cache, which any invalidation can clear); the
+ * caller wipes its copy with explicit_bzero after use, on error paths too.
+ */
 #define IDSESS_KEY_BYTES	32
 typedef struct IdsessKey
 {
@@ -56,9 +60,18 @@ typedef struct IdsessKey
 	uint8		mac[IDSESS_KEY_BYTES];
 } IdsessKey;
 
-extern const IdsessKey *idsess_master_key(void);
-extern const IdsessKey *idsess_active_key(void);
-extern const IdsessKey *idsess_key_by_id(int32 id);
+/* What idsess_key_by_id found. */
+typedef enum IdsessKeyState
+{
+	IDSESS_KEY_USABLE,			/* *out holds the key */
+	IDSESS_KEY_UNKNOWN,			/* not in the key ring */
+	IDSESS_KEY_RETIRED,
+	IDSESS_KEY_DESTROYED
+} IdsessKeyState;
+
+extern void idsess_master_key(IdsessKey *out);
+extern void idsess_active_key(IdsessKey *out);
+extern IdsessKeyState idsess_key_by_id(int32 id, IdsessKey *out);
 extern void idsess_derive_key(int32 id, const uint8 *secret, IdsessKey *out);
 extern void idsess_keyring_init(void);
 extern bytea *idsess_new_wrapped_key(int32 id);
@@ -66,6 +79,7 @@ extern void idsess_load_master_key(const char *path, IdsessKey *out);
 extern bytea *idsess_wrap_secret(const IdsessKey *master_key, int32 id, const uint8 *secret);
 extern bytea *idsess_unwrap_secret(int32 id, bytea *wrapped);
 extern void idsess_keyring_changed(void);
+extern void idsess_lock_key(int32 id, int mode);
 
 /* keys.c */
 extern int	idsess_reseal_batch(int limit);
@@ -75,9 +89,28 @@ extern bool idsess_rotate_if_old(void);
 #define IDSESS_FORMAT_TEXT		't'
 #define IDSESS_FORMAT_BYTES		'b'
 #define IDSESS_FORMAT_KEY		'k'
+
+/* Why a sealed ticket did not open (idsess_try_unseal). */
+typedef enum IdsessOpenFailure
+{
+	IDSESS_OPENED,
+	IDSESS_OPEN_MALFORMED,		/* not the layout of a seal */
+	IDSESS_OPEN_FORGED,			/* tag does not verify, or not a ticket */
+	IDSESS_OPEN_KEY_UNKNOWN,	/* header names a key not in the ring */
+	IDSESS_OPEN_KEY_RETIRED,
+	IDSESS_OPEN_KEY_DESTROYED
+} IdsessOpenFailure;
+
 extern bytea *idsess_seal(const IdsessKey *key, char format,
 						  const char *aad, Size aadlen,
 						  const char *data, Size len);
+extern bytea *idsess_seal_ticket(char format, const char *aad, Size aadlen,
+								 const char *data, Size len, int32 *key_id);
+extern bytea *idsess_open_with(const IdsessKey *key, bytea *sealed, char *format,
+							   const char *aad, Size aadlen);
+extern bytea *idsess_try_unseal(bytea *sealed, char *format,
+								const char *aad, Size aadlen,
+								IdsessOpenFailure *why);
 extern bytea *idsess_unseal(bytea *sealed, char *format,
 							const char *aad, Size aadlen);
 extern int32 idsess_sealed_key_id(bytea *sealed);
@@ -96,6 +129,8 @@ typedef struct IdsessQuery
 extern void idsess_spi_connect(void);
 extern int	idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
 						   bool read_only, long count);
+extern int	idsess_spi_run_latest(IdsessQuery *q, Datum *values, const char *nulls,
+								  bool read_only, long count);
 extern int	idsess_spi_run_arg(IdsessQuery *q, Datum arg);
 extern Datum idsess_spi_get(int row, int col, bool *isnull);
 extern Datum idsess_spi_copy(int row, int col, bool *isnull);

@@ -17,7 +17,9 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lockdefs.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(idsess_key_rotate);
 PG_FUNCTION_INFO_V1(idsess_reseal);
@@ -127,56 +129,170 @@ idsess_rotate_if_old(void)
 	return old;
 }
 
+/*
+ * Tickets under inactive keys, skipping those this backend already found
+ * unopenable ($3) and rows other transactions hold.
+ */
 static IdsessQuery q_stale_tickets = {
-	.sql = "SELECT s.id, s.key, s.ticket FROM idsess.sessions s "
+	.sql = "SELECT s.id, s.key, s.ticket, s.session_id, s.key_id FROM idsess.sessions s "
 	"WHERE s.key_id <> $1 AND s.key_id IN (SELECT k.id FROM idsess.keys k WHERE k.state = 'inactive') "
+	"AND s.id <> ALL ($3) "
 	"ORDER BY s.key_id, s.id LIMIT $2 FOR UPDATE OF s SKIP LOCKED",
-	.nargs = 2, .argtypes = {INT4OID, INT4OID}
+	.nargs = 3, .argtypes = {INT4OID, INT4OID, INT8ARRAYOID}
 };
 static IdsessQuery q_reseal_one = {
 	.sql = "UPDATE idsess.sessions SET ticket = $2, key_id = $3 WHERE id = $1",
 	.nargs = 3, .argtypes = {INT8OID, BYTEAOID, INT4OID}
 };
+static IdsessQuery q_audit_skip = {
+	.sql = "INSERT INTO idsess.audit (action, key_id, session_id, sessions) "
+	"VALUES ('reseal skipped', $1, $2, 1)",
+	.nargs = 2, .argtypes = {INT4OID, TEXTOID}
+};
+
+/*
+ * Sessions (row ids) whose tickets this backend found unopenable while
+ * re-sealing: later batches skip them, so one bad ticket neither fails nor
+ * slows every round, and each is reported once per backend.
+ */
+static int64 *unopenable = NULL;
+static int	nunopenable = 0;
+static int	maxunopenable = 0;
+
+/*
+ * Reports a ticket re-sealing skips, once: a WARNING naming the session's
+ * sid (never anything from the ticket) and a 'reseal skipped' audit row.
+ */
+static void
+skip_ticket(int64 id, int32 key_id, text *sid, IdsessOpenFailure why)
+{
+	Datum		args[2];
+	char	   *sidstr = text_to_cstring(sid);
+
+	if (nunopenable == maxunopenable)
+	{
+		maxunopenable = maxunopenable ? 2 * maxunopenable : 16;
+		unopenable = unopenable ?
+			repalloc(unopenable, maxunopenable * sizeof(int64)) :
+			MemoryContextAlloc(TopMemoryContext, maxunopenable * sizeof(int64));
+	}
+	unopenable[nunopenable++] = id;
+
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("idsess_reseal skipped the ticket of session \"%s\", which does not open", sidstr),
+			 why == IDSESS_OPEN_MALFORMED || why == IDSESS_OPEN_FORGED ?
+			 errdetail("The stored ticket was altered, or was sealed for another session.") :
+			 errdetail("The ticket's header names a data key that is not in the key ring or has ended."),
+			 errhint("Delete the session (or restore its row); until then data key %d keeps this ticket and cannot be retired.", key_id)));
+	args[0] = Int32GetDatum(key_id);
+	args[1] = PointerGetDatum(sid);
+	idsess_spi_run(&q_audit_skip, args, NULL, false, 0);
+}
+
+/*
+ * Re-seals the ticket in one row of q_stale_tickets under `active`, with
+ * everything it allocates (the detoasted ticket, the plaintext, the new
+ * seal) in rowcxt, which the caller resets after each row; the plaintext is
+ * wiped first, on error paths too.  Returns false when the ticket does not
+ * open (then reported and skipped).
+ */
+static bool
+reseal_row(const IdsessKey *active, HeapTuple tup, TupleDesc desc,
+		   MemoryContext rowcxt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
+	bool		isnull;
+	int64		id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	text	   *key = DatumGetTextPP(SPI_getbinval(tup, desc, 2, &isnull));
+	bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
+	char		format;
+	IdsessOpenFailure why = IDSESS_OPENED;
+	bytea	   *volatile plain = NULL;
+
+	PG_TRY();
+	{
+		plain = idsess_try_unseal(sealed, &format, VARDATA_ANY(key),
+								  VARSIZE_ANY_EXHDR(key), &why);
+		if (plain != NULL)
+		{
+			Datum		upd[3];
+
+			upd[0] = Int64GetDatum(id);
+			upd[1] = PointerGetDatum(idsess_seal(active, format, VARDATA_ANY(key),
+												 VARSIZE_ANY_EXHDR(key),
+												 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
+			upd[2] = Int32GetDatum(active->id);
+			explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+			idsess_spi_run(&q_reseal_one, upd, NULL, false, 0);
+		}
+		else
+			skip_ticket(id, DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull)),
+						DatumGetTextPP(SPI_getbinval(tup, desc, 4, &isnull)), why);
+	}
+	PG_FINALLY();
+	{
+		if (plain != NULL)
+			explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+		MemoryContextSwitchTo(oldcxt);
+	}
+	PG_END_TRY();
+	return why == IDSESS_OPENED;
+}
 
 /*
  * Re-seals up to `limit` tickets sealed under inactive keys with the active
- * key.  Returns how many; 0 when none are left.
+ * key.  Returns how many; 0 when none are left that open.  Memory stays
+ * bounded by one row's tickets whatever the batch size.
  */
 int
 idsess_reseal_batch(int limit)
 {
-	const IdsessKey *active = idsess_active_key();
-	Datum		args[3];
-	SPITupleTable *rows;
-	int			n;
-	bool		isnull;
+	IdsessKey	active;
+	volatile int done = 0;
 
-	idsess_spi_connect();
-	args[0] = Int32GetDatum(active->id);
-	args[1] = Int32GetDatum(limit);
-	n = idsess_spi_run(&q_stale_tickets, args, NULL, false, 0);
-	rows = SPI_tuptable;
-	for (int i = 0; i < n; i++)
+	/* One copy of the active key for the whole batch, wiped on every path. */
+	idsess_active_key(&active);
+	PG_TRY();
 	{
-		int64		id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
-		text	   *key = DatumGetTextPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
-		bytea	   *sealed = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
-		char		format;
-		bytea	   *plain;
-		Datum		upd[3];
+		MemoryContext rowcxt;
+		int			skipped;
 
-		CHECK_FOR_INTERRUPTS();
-		plain = idsess_unseal(sealed, &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-		upd[0] = Int64GetDatum(id);
-		upd[1] = PointerGetDatum(idsess_seal(active, format, VARDATA_ANY(key),
-											 VARSIZE_ANY_EXHDR(key),
-											 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
-		upd[2] = Int32GetDatum(active->id);
-		explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
-		idsess_spi_run(&q_reseal_one, upd, NULL, false, 0);
+		idsess_spi_connect();
+		rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess reseal row",
+									   ALLOCSET_DEFAULT_SIZES);
+		do
+		{
+			Datum		args[3];
+			SPITupleTable *rows;
+			int			n;
+
+			args[0] = Int32GetDatum(active.id);
+			args[1] = Int32GetDatum(limit - done);
+			args[2] = idsess_int8_array(unopenable, nunopenable);
+			n = idsess_spi_run(&q_stale_tickets, args, NULL, false, 0);
+			rows = SPI_tuptable;
+			skipped = 0;
+			for (int i = 0; i < n; i++)
+			{
+				CHECK_FOR_INTERRUPTS();
+				if (reseal_row(&active, rows->vals[i], rows->tupdesc, rowcxt))
+					done++;
+				else
+					skipped++;
+				MemoryContextReset(rowcxt);
+			}
+			SPI_freetuptable(rows);
+			/* Skipped rows left room in the batch: fill it from further on. */
+		} while (skipped > 0 && done < limit);
+		SPI_finish();
 	}
-	SPI_finish();
-	return n;
+	PG_FINALLY();
+	{
+		explicit_bzero(&active, sizeof(active));
+	}
+	PG_END_TRY();
+	return done;
 }
 
 Datum
@@ -197,7 +313,12 @@ static IdsessQuery q_end_key = {
 	.nargs = 2, .argtypes = {INT4OID, TEXTOID}
 };
 
-/* Locks key `id`; returns its state and how many tickets it still seals. */
+/*
+ * Locks key `id`; returns its state and how many tickets it still seals.
+ * The key's seal lock, taken first, waits for every transaction still
+ * sealing under the key; the count then reads the latest snapshot, whatever
+ * the isolation level, so it includes their tickets.
+ */
 static char *
 lock_key(int32 id, int64 *tickets)
 {
@@ -205,7 +326,8 @@ lock_key(int32 id, int64 *tickets)
 	bool		isnull;
 	char	   *state;
 
-	if (idsess_spi_run(&q_key_state, &arg, NULL, false, 1) == 0)
+	idsess_lock_key(id, ExclusiveLock);
+	if (idsess_spi_run_latest(&q_key_state, &arg, NULL, false, 1) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("data key %d does not exist", id),
@@ -256,11 +378,17 @@ idsess_key_retire(PG_FUNCTION_ARGS)
 Datum
 idsess_key_destroy(PG_FUNCTION_ARGS)
 {
-	int32		id = PG_GETARG_INT32(0);
+	int32		id;
 	char		expected[64];
 	int64		tickets;
 	Datum		args[2];
 
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("key_id must not be null"),
+				 errhint("SELECT * FROM idsess.key_ring lists the keys.")));
+	id = PG_GETARG_INT32(0);
 	snprintf(expected, sizeof(expected), "destroy key %d", id);
 	if (PG_ARGISNULL(1) || strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), expected) != 0)
 		ereport(ERROR,
@@ -288,6 +416,25 @@ static IdsessQuery q_rewrap_one = {
 	.nargs = 2, .argtypes = {INT4OID, BYTEAOID}
 };
 
+/* Data key `id`, unwrapped with the current master key, wrapped under another. */
+static bytea *
+rewrap(int32 id, bytea *wrapped, const IdsessKey *new_master)
+{
+	bytea	   *secret = idsess_unwrap_secret(id, wrapped);
+	bytea	   *result = NULL;
+
+	PG_TRY();
+	{
+		result = idsess_wrap_secret(new_master, id, (uint8 *) VARDATA_ANY(secret));
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(VARDATA_ANY(secret), IDSESS_KEY_BYTES);
+	}
+	PG_END_TRY();
+	return result;
+}
+
 /*
  * Re-wraps every data key under the master key in new_key_file, in one
  * transaction, without touching tickets.  Afterwards idsess.master_key_file
@@ -298,8 +445,9 @@ idsess_rewrap_keys(PG_FUNCTION_ARGS)
 {
 	char	   *path;
 	IdsessKey	new_master;
+	IdsessKey	current;
 	SPITupleTable *rows;
-	int			n;
+	int			n = 0;
 	bool		isnull;
 
 	if (PG_ARGISNULL(0))
@@ -308,26 +456,32 @@ idsess_rewrap_keys(PG_FUNCTION_ARGS)
 				 errmsg("new_key_file must not be null")));
 	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	idsess_load_master_key(path, &new_master);
-	(void) idsess_master_key();
-
-	idsess_spi_connect();
-	idsess_spi_run(&q_lock_keys, NULL, NULL, false, 0);
-	n = idsess_spi_run(&q_wrapped_keys, NULL, NULL, false, 0);
-	rows = SPI_tuptable;
-	for (int i = 0; i < n; i++)
+	PG_TRY();
 	{
-		int32		id = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
-		bytea	   *wrapped = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
-		bytea	   *secret = idsess_unwrap_secret(id, wrapped);
-		Datum		args[2];
+		/* Fails here, before anything changes, without a current master key. */
+		idsess_master_key(&current);
+		explicit_bzero(&current, sizeof(current));
 
-		args[0] = Int32GetDatum(id);
-		args[1] = PointerGetDatum(idsess_wrap_secret(&new_master, id,
-													 (uint8 *) VARDATA_ANY(secret)));
-		explicit_bzero(VARDATA_ANY(secret), IDSESS_KEY_BYTES);
-		idsess_spi_run(&q_rewrap_one, args, NULL, false, 0);
+		idsess_spi_connect();
+		idsess_spi_run(&q_lock_keys, NULL, NULL, false, 0);
+		n = idsess_spi_run(&q_wrapped_keys, NULL, NULL, false, 0);
+		rows = SPI_tuptable;
+		for (int i = 0; i < n; i++)
+		{
+			int32		id = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+			bytea	   *wrapped = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
+			Datum		args[2];
+
+			args[0] = Int32GetDatum(id);
+			args[1] = PointerGetDatum(rewrap(id, wrapped, &new_master));
+			idsess_spi_run(&q_rewrap_one, args, NULL, false, 0);
+		}
 	}
-	explicit_bzero(&new_master, sizeof(new_master));
+	PG_FINALLY();
+	{
+		explicit_bzero(&new_master, sizeof(new_master));
+	}
+	PG_END_TRY();
 	audit_key("master key change", 0, n, true);
 	idsess_keyring_changed();
 	SPI_finish();

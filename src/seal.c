@@ -16,6 +16,11 @@
  * byte, a changed key id or format fails to open.  The tag is checked, in
  * constant time, before anything is decrypted.
  *
+ * Tickets are sealed only under data keys (id > 0); only wrapped data keys
+ * are sealed under the master key (id 0), and only keyring.c opens those.
+ * Sealing and opening a ticket resolve the key in the same call, as a copy
+ * of their own (see keyring.c's lifetime rule), and wipe it afterwards.
+ *
  * Nothing here ever puts plaintext into an error message.
  *
  *-------------------------------------------------------------------------
@@ -91,62 +96,186 @@ idsess_seal(const IdsessKey *key, char format, const char *aad, Size aadlen,
 	return out;
 }
 
-static void
-malformed(void)
+/* Whether a value has the layout of a seal (nothing authenticated yet). */
+static bool
+well_formed(bytea *sealed)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("sealed ticket is malformed"),
-			 errdetail("The stored value does not have the layout of an idsess seal."),
-			 errhint("Restore the row from a backup; the ticket cannot be opened.")));
+	const uint8 *p = (const uint8 *) VARDATA_ANY(sealed);
+	Size		len = VARSIZE_ANY_EXHDR(sealed);
+
+	return len >= SEAL_MIN && (len - SEAL_MIN) % 16 == 0 &&
+		p[0] == SEAL_MAGIC0 && p[1] == SEAL_MAGIC1 && p[2] == SEAL_VERSION;
+}
+
+static int32
+header_key_id(bytea *sealed)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(sealed);
+
+	return (int32) (((uint32) p[4] << 24) | ((uint32) p[5] << 16) |
+					((uint32) p[6] << 8) | (uint32) p[7]);
 }
 
 /* The key id in a sealed value's header (no authentication yet). */
 int32
 idsess_sealed_key_id(bytea *sealed)
 {
-	const uint8 *p = (const uint8 *) VARDATA_ANY(sealed);
-	Size		len = VARSIZE_ANY_EXHDR(sealed);
-
-	if (len < SEAL_MIN || (len - SEAL_MIN) % 16 != 0 ||
-		p[0] != SEAL_MAGIC0 || p[1] != SEAL_MAGIC1 || p[2] != SEAL_VERSION)
-		malformed();
-	return (int32) (((uint32) p[4] << 24) | ((uint32) p[5] << 16) |
-					((uint32) p[6] << 8) | (uint32) p[7]);
+	if (!well_formed(sealed))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("sealed value is malformed"),
+				 errdetail("The stored value does not have the layout of an idsess seal.")));
+	return header_key_id(sealed);
 }
 
 /*
- * Opens a sealed value with the key its header names and returns the
- * plaintext; *format receives the format byte.  aad must be what was given
- * to idsess_seal().
+ * Seals a ticket under the active data key: the key is resolved here, into
+ * this call's own copy, and the id stored in the header and returned in
+ * *key_id is that copy's, so the header, the row's key_id and the bytes
+ * that sealed it always agree.
  */
 bytea *
-idsess_unseal(bytea *sealed, char *format, const char *aad, Size aadlen)
+idsess_seal_ticket(char format, const char *aad, Size aadlen,
+				   const char *data, Size len, int32 *key_id)
+{
+	IdsessKey	key;
+	bytea	   *sealed = NULL;
+
+	idsess_active_key(&key);
+	PG_TRY();
+	{
+		sealed = idsess_seal(&key, format, aad, aadlen, data, len);
+		*key_id = key.id;
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(&key, sizeof(key));
+	}
+	PG_END_TRY();
+	return sealed;
+}
+
+/*
+ * Opens a well-formed sealed value with the given key and returns the
+ * plaintext, or NULL when the tag does not verify; *format receives the
+ * format byte.  aad must be what was given to idsess_seal().
+ */
+bytea *
+idsess_open_with(const IdsessKey *key, bytea *sealed, char *format,
+				 const char *aad, Size aadlen)
 {
 	const char *p = VARDATA_ANY(sealed);
 	Size		len = VARSIZE_ANY_EXHDR(sealed);
-	int32		key_id = idsess_sealed_key_id(sealed);
-	const IdsessKey *key;
 	uint8		tag[SEAL_TAG];
 
-	key = key_id == 0 ? idsess_master_key() : idsess_key_by_id(key_id);
+	Assert(well_formed(sealed));
 	seal_tag(key, aad, aadlen, p, len - SEAL_TAG, tag);
 	if (!idsess_timingsafe_equal(tag, (const uint8 *) p + len - SEAL_TAG, SEAL_TAG))
-	{
-		if (key_id == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("the master key does not open the key ring"),
-					 errdetail("A data key failed authentication under the configured master key."),
-					 errhint("Set idsess.master_key_file to the master key this database's key ring was made with.")));
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("sealed ticket failed authentication"),
-				 errdetail("The stored ticket was altered, or was sealed for another session."),
-				 errhint("The session cannot be opened; delete it and let the user sign in again.")));
-	}
+		return NULL;
 	*format = p[3];
 	return idsess_aes256_cbc(false, key->enc, (const uint8 *) p + SEAL_HEADER,
 							 p + SEAL_HEADER + SEAL_IV,
 							 len - SEAL_HEADER - SEAL_IV - SEAL_TAG);
+}
+
+/*
+ * Opens a sealed ticket with the data key its header names, resolved here
+ * into this call's own copy.  Returns the plaintext, or NULL with *why set
+ * when the ticket cannot be opened.  A ticket is only ever sealed under a
+ * data key (id > 0) as text or bytes; a header naming the master key or
+ * another format was not written by idsess_seal_ticket.
+ */
+bytea *
+idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
+				  IdsessOpenFailure *why)
+{
+	const char *p = VARDATA_ANY(sealed);
+	int32		key_id;
+	IdsessKey	key;
+	bytea	   *plain = NULL;
+
+	if (!well_formed(sealed))
+	{
+		*why = IDSESS_OPEN_MALFORMED;
+		return NULL;
+	}
+	key_id = header_key_id(sealed);
+	if (key_id <= 0 || (p[3] != IDSESS_FORMAT_TEXT && p[3] != IDSESS_FORMAT_BYTES))
+	{
+		*why = IDSESS_OPEN_FORGED;
+		return NULL;
+	}
+	switch (idsess_key_by_id(key_id, &key))
+	{
+		case IDSESS_KEY_USABLE:
+			break;
+		case IDSESS_KEY_UNKNOWN:
+			*why = IDSESS_OPEN_KEY_UNKNOWN;
+			return NULL;
+		case IDSESS_KEY_RETIRED:
+			*why = IDSESS_OPEN_KEY_RETIRED;
+			return NULL;
+		case IDSESS_KEY_DESTROYED:
+			*why = IDSESS_OPEN_KEY_DESTROYED;
+			return NULL;
+	}
+	PG_TRY();
+	{
+		plain = idsess_open_with(&key, sealed, format, aad, aadlen);
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(&key, sizeof(key));
+	}
+	PG_END_TRY();
+	*why = plain ? IDSESS_OPENED : IDSESS_OPEN_FORGED;
+	return plain;
+}
+
+/*
+ * Opens a sealed ticket (see idsess_try_unseal) or raises the error that
+ * says why it does not open.
+ */
+bytea *
+idsess_unseal(bytea *sealed, char *format, const char *aad, Size aadlen)
+{
+	IdsessOpenFailure why;
+	bytea	   *plain = idsess_try_unseal(sealed, format, aad, aadlen, &why);
+
+	switch (why)
+	{
+		case IDSESS_OPENED:
+			break;
+		case IDSESS_OPEN_MALFORMED:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("sealed ticket is malformed"),
+					 errdetail("The stored value does not have the layout of an idsess seal."),
+					 errhint("Restore the row from a backup; the ticket cannot be opened.")));
+			break;
+		case IDSESS_OPEN_FORGED:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("sealed ticket failed authentication"),
+					 errdetail("The stored ticket was altered, or was sealed for another session."),
+					 errhint("The session cannot be opened; delete it and let the user sign in again.")));
+			break;
+		case IDSESS_OPEN_KEY_UNKNOWN:
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("ticket is sealed under data key %d, which is not in the key ring",
+							idsess_sealed_key_id(sealed)),
+					 errhint("The key ring (idsess.keys) may have been restored from another database or edited by hand.")));
+			break;
+		case IDSESS_OPEN_KEY_RETIRED:
+		case IDSESS_OPEN_KEY_DESTROYED:
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("ticket is sealed under data key %d, which was %s",
+							idsess_sealed_key_id(sealed),
+							why == IDSESS_OPEN_KEY_RETIRED ? "retired" : "destroyed"),
+					 errhint("Tickets under a destroyed key can never be opened again; delete the session.")));
+			break;
+	}
+	return plain;
 }

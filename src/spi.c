@@ -12,6 +12,7 @@
 #include "idsess.h"
 
 #include "fmgr.h"
+#include "utils/snapmgr.h"
 
 void
 idsess_spi_connect(void)
@@ -20,17 +21,10 @@ idsess_spi_connect(void)
 		elog(ERROR, "SPI_connect failed");
 }
 
-/*
- * Runs q with the given arguments (nulls as in SPI_execute_plan: ' ' or
- * 'n'), preparing and keeping its plan on first use.  Returns the number of
- * rows processed.
- */
-int
-idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
-			   bool read_only, long count)
+/* Prepares q's plan and keeps it for the backend's life, on first use. */
+static void
+prepare(IdsessQuery *q)
 {
-	int			rc;
-
 	if (q->plan == NULL)
 	{
 		SPIPlanPtr	plan = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes,
@@ -43,9 +37,41 @@ idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
 			elog(ERROR, "SPI_keepplan failed");
 		q->plan = plan;
 	}
+}
+
+/*
+ * Runs q with the given arguments (nulls as in SPI_execute_plan: ' ' or
+ * 'n').  Returns the number of rows processed.
+ */
+int
+idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
+			   bool read_only, long count)
+{
+	int			rc;
+
+	prepare(q);
 	rc = SPI_execute_plan(q->plan, values, nulls, read_only, count);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	return (int) SPI_processed;
+}
+
+/*
+ * The same with the latest snapshot, whatever the isolation level: for
+ * reads that must see every committed change, as a lock taken just before
+ * promises (the key ring, keyring.c and keys.c).
+ */
+int
+idsess_spi_run_latest(IdsessQuery *q, Datum *values, const char *nulls,
+					  bool read_only, long count)
+{
+	int			rc;
+
+	prepare(q);
+	rc = SPI_execute_snapshot(q->plan, values, nulls, GetLatestSnapshot(),
+							  InvalidSnapshot, read_only, false, count);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
 	return (int) SPI_processed;
 }
 

@@ -100,11 +100,9 @@ ticket_arg(FunctionCallInfo fcinfo, int textarg, int byteaarg, bool required,
 static bytea *
 seal_ticket(text *key, char format, bytea *ticket, int32 *key_id)
 {
-	const IdsessKey *k = idsess_active_key();
-
-	*key_id = k->id;
-	return idsess_seal(k, format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
-					   VARDATA_ANY(ticket), VARSIZE_ANY_EXHDR(ticket));
+	return idsess_seal_ticket(format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
+							  VARDATA_ANY(ticket), VARSIZE_ANY_EXHDR(ticket),
+							  key_id);
 }
 
 /*
