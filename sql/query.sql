@@ -104,10 +104,14 @@ RETURN pg_temp.b64(convert_to(array_to_string((pg_temp.fields(tok))[1:1] || COAL
 SELECT current_page, total_pages, total_count
 FROM idsess_query(subject_id => 'user', results_token => pg_temp.forge(:'tok', '2147483647', '9223372036854775807')) LIMIT 1;
 \echo :LAST_ERROR_SQLSTATE
--- Tampered: a plausible page number, or one flipped character of the tag.
+-- Tampered: a plausible page number, or one character of the tag changed
+-- (its first, all of whose bits count), or the tag's unused last bits set
+-- (a second spelling of the same token is not accepted either).
 SELECT count(*) FROM idsess_query(subject_id => 'user', results_token => pg_temp.forge(:'tok', '3', NULL));
 SELECT count(*) FROM idsess_query(subject_id => 'user',
-  results_token => left(:'tok', -1) || CASE WHEN right(:'tok', 1) = 'A' THEN 'B' ELSE 'A' END);
+  results_token => split_part(:'tok', '.', 1) || '.' || translate(left(split_part(:'tok', '.', 2), 1), 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 'BCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_A') || substr(split_part(:'tok', '.', 2), 2));
+SELECT count(*) FROM idsess_query(subject_id => 'user',
+  results_token => left(:'tok', -1) || translate(right(:'tok', 1), 'AEIMQUYcgkosw048', 'BFJNRVZdhlptx159'));
 -- The token was not altered: the same search accepts it.
 SELECT count(*) AS accepted FROM idsess_query(subject_id => 'user', results_token => :'tok');
 

@@ -233,15 +233,30 @@ append_b64url(StringInfo buf, const char *data, int len)
 	buf->data[buf->len] = '\0';
 }
 
+/* A base64url character's value, or -1. */
+static int
+b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
 /*
- * Decodes base64url (no padding, nothing but its 64 characters) into dst;
- * -1 when it is not that or does not fit.
+ * Decodes canonical base64url (no padding, nothing but its 64 characters,
+ * the unused low bits of the last character zero, so that each value has
+ * exactly one spelling) into dst; -1 when it is not that or does not fit.
  */
 static int
 b64url_decode(const char *src, int len, char *dst, int dstlen)
 {
 	char		b64[TOKEN_MAX_CHARS + 4];
 	int			b64len = len;
+	int			unused = len % 4 == 2 ? 0x0f : len % 4 == 3 ? 0x03 : 0;
 
 	if (len <= 0 || len > TOKEN_MAX_CHARS || len % 4 == 1)
 		return -1;
@@ -249,11 +264,12 @@ b64url_decode(const char *src, int len, char *dst, int dstlen)
 	{
 		char		c = src[i];
 
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '-' || c == '_'))
+		if (b64url_value(c) < 0)
 			return -1;
 		b64[i] = c == '-' ? '+' : c == '_' ? '/' : c;
 	}
+	if ((b64url_value(src[len - 1]) & unused) != 0)
+		return -1;
 	while (b64len % 4 != 0)
 		b64[b64len++] = '=';
 	if (pg_b64_dec_len(b64len) > dstlen)
