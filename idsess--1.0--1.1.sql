@@ -30,13 +30,21 @@ DECLARE
 		(SELECT s.setting::bigint * interval '1 minute' FROM pg_catalog.pg_settings s
 		 WHERE s.name = 'idsess.stats_retention' AND s.unit = 'min'),
 		interval '30 days');
-	hi timestamptz := pg_catalog.date_trunc('hour', LEAST(COALESCE(until, 'infinity'), pg_catalog.now()));
+	oldest timestamptz := pg_catalog.now() - retention;
+	hi timestamptz;
 	lo timestamptz;
 BEGIN
+	-- Nothing before the retention window is kept, nothing after now has
+	-- happened; past this test every time below is far from the ends of
+	-- the timestamp range.
+	IF until < oldest OR since > pg_catalog.now() THEN
+		RETURN;
+	END IF;
+	hi := pg_catalog.date_trunc('hour', LEAST(COALESCE(until, 'infinity'), pg_catalog.now()));
 	IF since IS NULL OR since = '-infinity' THEN
-		lo := GREATEST(pg_catalog.now() - retention, hi - interval '366 days');
+		lo := GREATEST(oldest, hi - interval '366 days');
 	ELSE
-		lo := GREATEST(since, pg_catalog.now() - retention);
+		lo := GREATEST(since, oldest);
 	END IF;
 	lo := pg_catalog.date_trunc('hour', lo);
 	IF lo < hi - interval '366 days' THEN

@@ -68,6 +68,9 @@ SELECT count(*) AS hours FROM idsess_report_history(now() - interval '2 hours', 
 SELECT count(*) AS empty FROM idsess_report_history('infinity');
 SELECT count(*) AS empty FROM idsess_report_history(now() - interval '2 hours', '-infinity');
 SELECT count(*) AS empty FROM idsess_report_history(now(), now() - interval '1 hour');
+-- The ends of the timestamp range (found by sql/fuzz.sql: 22008).
+SELECT count(*) AS empty FROM idsess_report_history(NULL, '4713-11-24 00:00:00+00 BC');
+SELECT count(*) AS empty FROM idsess_report_history('294276-12-31 23:59:59+00', NULL);
 -- Counts: NULL or <= 0 mean the default, above the limit is an error.
 SELECT count(*) AS expiring FROM idsess_report_expiring(NULL);
 SELECT count(*) AS expiring FROM idsess_report_expiring(-1);
