@@ -7,3 +7,114 @@
 -- the upgrade path on every run.  Each section below belongs to one change
 -- of 1.1; new objects get a COMMENT, pg_extension_config_dump when they hold
 -- data, and privileges as in 1.0 (nothing to PUBLIC).
+
+-- reports: every range argument of a report is bounded (1.0's
+-- idsess_report_history('-infinity') never ended).  The history is clamped
+-- to the hours kept (idsess.stats_retention) and to the current hour, and
+-- spans at most 366 days; counts follow the other functions' rule (NULL or
+-- <= 0: the default, above the limit: 22023).  PL/pgSQL, to raise errors;
+-- the results are 1.0's.
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_history(
+	since timestamptz DEFAULT pg_catalog.now() - interval '1 day',
+	until timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (hour timestamptz, created bigint, expired bigint, idle bigint,
+               revoked bigint, deleted bigint, limited bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+	-- Without idsess loaded in this backend the setting is not defined yet:
+	-- its default.
+	retention interval := COALESCE(
+		(SELECT s.setting::bigint * interval '1 minute' FROM pg_catalog.pg_settings s
+		 WHERE s.name = 'idsess.stats_retention' AND s.unit = 'min'),
+		interval '30 days');
+	oldest timestamptz := pg_catalog.now() - retention;
+	hi timestamptz;
+	lo timestamptz;
+BEGIN
+	-- Nothing before the retention window is kept, nothing after now has
+	-- happened; past this test every time below is far from the ends of
+	-- the timestamp range.
+	IF until < oldest OR since > pg_catalog.now() THEN
+		RETURN;
+	END IF;
+	hi := pg_catalog.date_trunc('hour', LEAST(COALESCE(until, 'infinity'), pg_catalog.now()));
+	IF since IS NULL OR since = '-infinity' THEN
+		lo := GREATEST(oldest, hi - interval '366 days');
+	ELSE
+		lo := GREATEST(since, oldest);
+	END IF;
+	lo := pg_catalog.date_trunc('hour', lo);
+	IF lo < hi - interval '366 days' THEN
+		RAISE EXCEPTION 'idsess_report_history spans more than 366 days'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'since and until, once clamped to the hours kept (idsess.stats_retention) and to now, are further apart.',
+			      HINT = 'Ask for at most 366 days at a time; since => NULL gives the latest 366 days.';
+	END IF;
+	RETURN QUERY
+	SELECT g.hour, COALESCE(h.created, 0), COALESCE(h.expired, 0), COALESCE(h.idle, 0),
+	       COALESCE(h.revoked, 0), COALESCE(h.deleted, 0), COALESCE(h.limited, 0)
+	FROM pg_catalog.generate_series(lo, hi, interval '1 hour') AS g(hour)
+	LEFT JOIN idsess.stats_hourly h ON h.hour = g.hour
+	ORDER BY g.hour;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.idsess_report_history(timestamptz, timestamptz) IS
+'Per hour between since and until: sessions created, expired, ended by inactivity, revoked, deleted and ended by the session limit (needs idsess preloaded); clamped to the hours kept (idsess.stats_retention) and to now, at most 366 days (NULL or -infinity: as far back as that allows)';
+
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_expiring(minutes integer DEFAULT 15)
+RETURNS TABLE (subject_id text, display_name text, sid text, clients text, expires_in interval)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+	n integer := CASE WHEN minutes IS NULL OR minutes <= 0 THEN 15 ELSE minutes END;
+BEGIN
+	IF n > 10080 THEN
+		RAISE EXCEPTION 'minutes must be at most 10080 (7 days)'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN QUERY
+	SELECT s.subject_id, s.display_name, idsess.short_id(s.session_id),
+	       idsess.short_list(ARRAY(SELECT c.client_id FROM idsess.session_clients c
+	                               WHERE c.session = s.id ORDER BY c.added, c.client_id)),
+	       pg_catalog.date_trunc('second', s.due - pg_catalog.now())
+	FROM idsess.sessions s
+	WHERE s.due > pg_catalog.now() AND s.due <= pg_catalog.now() + n * interval '1 minute'
+	  AND (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	ORDER BY s.due;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.idsess_report_expiring(integer) IS
+'Live sessions that expire (or go idle, unless touched) within the next N minutes (NULL or <= 0: 15; at most 10080), soonest first';
+
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_top_subjects(top integer DEFAULT 10)
+RETURNS TABLE (subject_id text, display_name text, sessions bigint, clients text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+	n integer := CASE WHEN top IS NULL OR top <= 0 THEN 10 ELSE top END;
+BEGIN
+	IF n > 1000 THEN
+		RAISE EXCEPTION 'top must be at most 1000'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN QUERY
+	SELECT t.subject_id,
+	       (SELECT pg_catalog.max(s.display_name) FROM idsess.sessions s WHERE s.subject_id = t.subject_id),
+	       t.sessions,
+	       idsess.short_list(ARRAY(SELECT DISTINCT c.client_id FROM idsess.session_clients c
+	                               JOIN idsess.sessions s ON s.id = c.session
+	                               WHERE s.subject_id = t.subject_id ORDER BY 1))
+	FROM (SELECT s.subject_id, pg_catalog.count(*) AS sessions FROM idsess.sessions s
+	      GROUP BY s.subject_id ORDER BY 2 DESC, 1 LIMIT n) t
+	ORDER BY t.sessions DESC, t.subject_id;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.idsess_report_top_subjects(integer) IS
+'The subjects with the most concurrent sessions (NULL or <= 0: 10; at most 1000) and the clients they use, from the subject index (expired sessions count until the worker removes them)';

@@ -1,7 +1,8 @@
 -- scripts/demo.sql: demo sessions for scripts/dev demo.
 -- 3,000 sessions of 1,200 people across five client applications: most live
 -- for hours, some idle-limited, some about to expire (for the worker), a few
--- with SAML service providers.
+-- with SAML service providers.  Calls are schema-qualified (scripts/dev
+-- installs idsess in public), as README's "How to call" says.
 \set ON_ERROR_STOP on
 -- One transaction, so that the worker cannot remove the sessions that are
 -- about to expire before their clients join.
@@ -37,19 +38,19 @@ FROM people p, generate_series(1, 3) k, LATERAL (SELECT (p.i - 1) * 3 + k AS n) 
 WHERE (p.i + k) % 6 <> 0 OR k = 1;
 
 SELECT count(*) AS sessions_loaded FROM (
-  SELECT idsess_create(subject_id => sub, ticket => ticket, display_name => name,
+  SELECT public.idsess_create(subject_id => sub, ticket => ticket, display_name => name,
                        key => 'demo-' || n, session_id => 'SID-' || lpad(n::text, 6, '0'),
                        created => created, expires => expires, idle_timeout => idle_timeout)
   FROM demo_sessions) s;
 
 -- Each session signed in to one to three client applications.
 SELECT count(*) AS client_joins FROM (
-  SELECT idsess_add_client('demo-' || n, c)
+  SELECT public.idsess_add_client('demo-' || n, c)
   FROM demo_sessions,
        LATERAL string_to_table((ARRAY['spa', 'spa,payroll', 'mobile', 'crm,spa',
                                       'admin-portal,spa,payroll', 'mobile,crm'])[1 + n % 6], ',') c) j;
 
 SELECT count(*) AS saml_sessions FROM (
-  SELECT idsess_add_saml_session('demo-' || n, 'https://wiki.example.com/saml', 'idx-' || n, sub)
+  SELECT public.idsess_add_saml_session('demo-' || n, 'https://wiki.example.com/saml', 'idx-' || n, sub)
   FROM demo_sessions WHERE n % 9 = 0) s;
 COMMIT;

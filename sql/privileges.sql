@@ -69,4 +69,54 @@ SELECT count(*) FROM idsess.workers;
 SELECT count(*) FROM idsess.sessions;
 RESET ROLE;
 
+-- Search-path capture.  A role with CREATE on the database makes a schema
+-- named after the identity server's login role, first on its default
+-- search_path ("$user", public), with an idsess_create of the same
+-- signature that keeps the tickets.
+CREATE ROLE idsess_t_identity LOGIN IN ROLE idsess_service;
+CREATE ROLE idsess_t_mallory LOGIN;
+SELECT current_database() AS db, current_user AS superuser,
+       (SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'idsess') AS ext_schema \gset
+GRANT CREATE ON DATABASE :"db" TO idsess_t_mallory;
+SET ROLE idsess_t_mallory;
+CREATE SCHEMA idsess_t_identity;
+CREATE TABLE idsess_t_identity.loot (ticket text);
+GRANT USAGE ON SCHEMA idsess_t_identity TO PUBLIC;
+GRANT INSERT ON idsess_t_identity.loot TO PUBLIC;
+CREATE FUNCTION idsess_t_identity.idsess_create(subject_id text, ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL, key text DEFAULT NULL, session_id text DEFAULT NULL,
+	scheme text DEFAULT 'idsrv', display_name text DEFAULT NULL, expires timestamptz DEFAULT NULL,
+	idle_timeout interval DEFAULT NULL, created timestamptz DEFAULT NULL, max_sessions integer DEFAULT NULL)
+RETURNS TABLE (key text) LANGUAGE sql
+BEGIN ATOMIC
+	INSERT INTO idsess_t_identity.loot VALUES (ticket) RETURNING key;
+END;
+RESET ROLE;
+SHOW search_path;
+-- The unsafe call, unqualified on the default search_path, is captured:
+SET ROLE idsess_t_identity;
+SELECT key FROM idsess_create('victim', 'ticket 1', key => 'k-cap-1');
+RESET ROLE;
+SELECT ticket AS captured FROM idsess_t_identity.loot;
+SELECT count(*) AS stored FROM idsess.sessions WHERE key = 'k-cap-1';
+-- The safe calls reach the real function: schema-qualified ...
+SET ROLE idsess_t_identity;
+SELECT key FROM :"ext_schema".idsess_create('victim', 'ticket 2', key => 'k-cap-2');
+SELECT ticket FROM :"ext_schema".idsess_get('k-cap-2');
+RESET ROLE;
+-- ... or unqualified under the search_path pinned for the login role.
+ALTER ROLE idsess_t_identity SET search_path = :"ext_schema";
+\c - idsess_t_identity
+SHOW search_path;
+SELECT key FROM idsess_create('victim', 'ticket 3', key => 'k-cap-3');
+SELECT ticket FROM idsess_get('k-cap-3');
+\c - :superuser
+\set SHOW_CONTEXT never
+SELECT count(*) AS captured FROM idsess_t_identity.loot;
+SELECT key FROM idsess.sessions WHERE subject_id = 'victim' ORDER BY key;
+SELECT idsess_delete_sessions(subject_id => 'victim');
+DROP SCHEMA idsess_t_identity CASCADE;
+REVOKE CREATE ON DATABASE :"db" FROM idsess_t_mallory;
+DROP ROLE idsess_t_identity, idsess_t_mallory;
+
 DROP ROLE idsess_t_service, idsess_t_admin, idsess_t_reporting, idsess_t_plain;

@@ -48,6 +48,60 @@ SELECT * FROM idsess_report_age();
 SELECT * FROM idsess_report_concurrency();
 SELECT * FROM idsess_report_top_subjects(2);
 
+-- Every range argument is bounded, and idsess_reporting runs the reports.
+-- (The statement timeout only keeps an unbounded report from hanging the
+-- suite; each answer below is a row count, not a time.)
+SET statement_timeout = '10s';
+SET ROLE idsess_reporting;
+SHOW idsess.stats_retention;
+-- -infinity and NULL start at the oldest hour kept (idsess.stats_retention
+-- ago: 30 days of 24 hours); the future and infinity end at the current hour.
+SELECT count(*) AS hours, min(hour) = date_trunc('hour', now() - interval '720 hours') AS from_retention,
+       max(hour) = date_trunc('hour', now()) AS to_now
+FROM idsess_report_history('-infinity');
+SELECT count(*) AS hours, min(hour) = date_trunc('hour', now() - interval '720 hours') AS from_retention,
+       max(hour) = date_trunc('hour', now()) AS to_now
+FROM idsess_report_history(NULL, NULL);
+SELECT count(*) AS hours FROM idsess_report_history('-infinity', 'infinity');
+SELECT count(*) AS hours FROM idsess_report_history(now() - interval '1000 years', now() + interval '1000 years');
+SELECT count(*) AS hours FROM idsess_report_history(now() - interval '2 hours', 'infinity');
+SELECT count(*) AS empty FROM idsess_report_history('infinity');
+SELECT count(*) AS empty FROM idsess_report_history(now() - interval '2 hours', '-infinity');
+SELECT count(*) AS empty FROM idsess_report_history(now(), now() - interval '1 hour');
+-- The ends of the timestamp range (found by sql/fuzz.sql: 22008).
+SELECT count(*) AS empty FROM idsess_report_history(NULL, '4713-11-24 00:00:00+00 BC');
+SELECT count(*) AS empty FROM idsess_report_history('294276-12-31 23:59:59+00', NULL);
+-- Counts: NULL or <= 0 mean the default, above the limit is an error.
+SELECT count(*) AS expiring FROM idsess_report_expiring(NULL);
+SELECT count(*) AS expiring FROM idsess_report_expiring(-1);
+SELECT count(*) AS expiring FROM idsess_report_expiring(10080);
+SELECT count(*) FROM idsess_report_expiring(10081);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM idsess_report_expiring(2147483647);
+SELECT count(*) AS top FROM idsess_report_top_subjects(NULL);
+SELECT count(*) AS top FROM idsess_report_top_subjects(-1);
+SELECT count(*) AS top FROM idsess_report_top_subjects(1000);
+SELECT count(*) FROM idsess_report_top_subjects(1001);
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+-- With a retention beyond a year, a report spans at most 366 days:
+-- -infinity starts 366 days back, an explicit longer span is refused.
+ALTER SYSTEM SET idsess.stats_retention = '1000d';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.3);
+SHOW idsess.stats_retention;
+SELECT count(*) AS hours, min(hour) = date_trunc('hour', now() - interval '366 days') AS from_a_year_ago
+FROM idsess_report_history('-infinity');
+SELECT count(*) AS hours FROM idsess_report_history(now() - interval '366 days');
+SELECT count(*) FROM idsess_report_history(now() - interval '367 days');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM idsess_report_history(now() - interval '400 days', now() - interval '20 days');
+SELECT min(hour) = date_trunc('hour', now() - interval '400 days') AND max(hour) = date_trunc('hour', now() - interval '100 days') AS whole_span
+FROM idsess_report_history(now() - interval '400 days', now() - interval '100 days');
+ALTER SYSTEM RESET idsess.stats_retention;
+SELECT pg_reload_conf();
+RESET statement_timeout;
+
 -- The concurrent session limit: refuse (the default) ...
 SELECT key FROM idsess_create('rep-ann', 'x', max_sessions => 3);
 \echo :LAST_ERROR_SQLSTATE

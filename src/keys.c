@@ -14,6 +14,8 @@
  */
 #include "idsess.h"
 
+#include <limits.h>
+
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -436,6 +438,26 @@ rewrap(int32 id, bytea *wrapped, const IdsessKey *new_master)
 }
 
 /*
+ * Whether the system would refuse a file name as too long (ENAMETOOLONG,
+ * which errcode_for_file_access() reports as an internal error).
+ */
+static bool
+file_name_too_long(const char *path)
+{
+	int			component = 0;
+
+	if (strlen(path) >= MAXPGPATH)
+		return true;
+	for (const char *p = path; *p; p++)
+	{
+		component = *p == '/' ? 0 : component + 1;
+		if (component > NAME_MAX)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Re-wraps every data key under the master key in new_key_file, in one
  * transaction, without touching tickets.  Afterwards idsess.master_key_file
  * must name the new file (then reload).
@@ -455,6 +477,12 @@ idsess_rewrap_keys(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("new_key_file must not be null")));
 	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (file_name_too_long(path))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("new_key_file is too long to be a file name"),
+				 errdetail("A path has at most %d bytes and each of its names at most %d.",
+						   MAXPGPATH - 1, NAME_MAX)));
 	idsess_load_master_key(path, &new_master);
 	PG_TRY();
 	{

@@ -14,9 +14,11 @@
  * travels in the results token; later pages do not count again.  With only
  * a client filter it comes from the client index alone, so it includes
  * sessions that expired but that the worker has not removed yet (about a
- * second's worth).  The token
- * also carries the page number, the page's first and last id and a hash of
- * the filters, so that a token cannot be replayed against another search.
+ * second's worth).  The token also carries the page number, the page's
+ * first and last id and a digest of the filters, so that it cannot be
+ * replayed against another search, and an HMAC tag under a key derived
+ * from the master key, so that nobody can forge or alter it; its fields
+ * are read only once the tag checks out, and each is bounded.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,7 +27,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/base64.h"
-#include "common/hashfn.h"
+#include "common/cryptohash.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -98,13 +100,26 @@ static IdsessQuery q_count_client_only = {
 	QUERY_ARGS
 };
 
+/*
+ * A results token is base64url(fields) "." base64url(tag), where fields is
+ * "2:page:first_id:last_id:total:filters" (decimal numbers; filters: 32 hex
+ * digits of the SHA-256 of the search's filters) and tag is HMAC-SHA256 of
+ * the fields under the token key (token_tag()).  Version 1 (idsess 1.0) had
+ * no tag and is refused.
+ */
+#define TOKEN_VERSION		2
+#define TOKEN_DIGEST_BYTES	16
+#define TOKEN_TAG_BYTES		32
+#define TOKEN_MAX_FIELDS	128		/* longer than any token we write */
+#define TOKEN_MAX_CHARS		256
+
 typedef struct PageToken
 {
-	int32		page;
-	int64		first_id;
-	int64		last_id;
-	int64		total;
-	uint64		filter_hash;
+	int32		page;			/* 1 .. PG_INT32_MAX - 1: the next page's number fits */
+	int64		first_id;		/* > 0 */
+	int64		last_id;		/* >= first_id */
+	int64		total;			/* >= 0 */
+	uint8		filters[TOKEN_DIGEST_BYTES];
 } PageToken;
 
 /* '%' || lower(value) with LIKE's metacharacters escaped || '%' */
@@ -129,80 +144,253 @@ substring_pattern(text *value)
 	return cstring_to_text_with_len(buf.data, buf.len);
 }
 
-static uint64
-filter_hash(text **filters, int n)
+/*
+ * Digest of the search as it runs: the three substring patterns (already
+ * lower-cased, so "Alice" and "alice" are one search) and the client id,
+ * each NULL or length-prefixed.
+ */
+static void
+filters_digest(text **patterns, text *client, uint8 *out)
 {
-	uint64		h = 0;
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		full[32];
+	bool		ok;
 
-	for (int i = 0; i < n; i++)
+	ok = ctx != NULL && pg_cryptohash_init(ctx) == 0;
+	for (int i = 0; i < 4 && ok; i++)
 	{
-		uint64		part = filters[i] == NULL ? UINT64CONST(0x9E3779B97F4A7C15) :
-			hash_bytes_extended((const unsigned char *) VARDATA_ANY(filters[i]),
-								VARSIZE_ANY_EXHDR(filters[i]), i + 1);
+		text	   *t = i < 3 ? patterns[i] : client;
+		uint8		head[5] = {0};
 
-		h = hash_combine64(h, part);
+		if (t != NULL)
+		{
+			uint32		len = VARSIZE_ANY_EXHDR(t);
+
+			head[0] = 1;
+			head[1] = (uint8) (len >> 24);
+			head[2] = (uint8) (len >> 16);
+			head[3] = (uint8) (len >> 8);
+			head[4] = (uint8) len;
+		}
+		ok = pg_cryptohash_update(ctx, head, sizeof(head)) == 0 &&
+			(t == NULL ||
+			 pg_cryptohash_update(ctx, (const uint8 *) VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) == 0);
 	}
-	return h;
+	ok = ok && pg_cryptohash_final(ctx, full, sizeof(full)) == 0;
+	if (ctx != NULL)
+		pg_cryptohash_free(ctx);
+	if (!ok)
+		elog(ERROR, "could not compute the results token's filter digest");
+	memcpy(out, full, TOKEN_DIGEST_BYTES);
+}
+
+/*
+ * HMAC-SHA256 of data under the token key, which is HMAC-SHA256 of its own
+ * label under the master key's MAC subkey: a key for this purpose only.
+ * The key ring hands out its own copy of the master key (see keyring.c's
+ * lifetime rule); both keys are wiped, on errors too.
+ */
+static void
+token_tag(const char *data, Size len, uint8 *tag)
+{
+	static const char label[] = "idsess v1 results token";
+	IdsessKey	master;
+	uint8		key[32];
+
+	idsess_master_key(&master);
+	PG_TRY();
+	{
+		idsess_hmac_sha256(master.mac, IDSESS_KEY_BYTES, label, strlen(label), key);
+		idsess_hmac_sha256(key, sizeof(key), data, len, tag);
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(&master, sizeof(master));
+		explicit_bzero(key, sizeof(key));
+	}
+	PG_END_TRY();
+}
+
+/* base64url without padding, appended to buf. */
+static void
+append_b64url(StringInfo buf, const char *data, int len)
+{
+	int			enclen;
+
+	enlargeStringInfo(buf, pg_b64_enc_len(len) + 1);
+	enclen = pg_b64_encode(data, len, buf->data + buf->len, buf->maxlen - buf->len);
+	if (enclen < 0)
+		elog(ERROR, "could not encode results token");
+	while (enclen > 0 && buf->data[buf->len + enclen - 1] == '=')
+		enclen--;
+	for (int i = 0; i < enclen; i++)
+	{
+		char	   *c = &buf->data[buf->len + i];
+
+		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+	}
+	buf->len += enclen;
+	buf->data[buf->len] = '\0';
+}
+
+/* A base64url character's value, or -1. */
+static int
+b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+/*
+ * Decodes canonical base64url (no padding, nothing but its 64 characters,
+ * the unused low bits of the last character zero, so that each value has
+ * exactly one spelling) into dst; -1 when it is not that or does not fit.
+ */
+static int
+b64url_decode(const char *src, int len, char *dst, int dstlen)
+{
+	char		b64[TOKEN_MAX_CHARS + 4];
+	int			b64len = len;
+	int			unused = len % 4 == 2 ? 0x0f : len % 4 == 3 ? 0x03 : 0;
+
+	if (len <= 0 || len > TOKEN_MAX_CHARS || len % 4 == 1)
+		return -1;
+	for (int i = 0; i < len; i++)
+	{
+		char		c = src[i];
+
+		if (b64url_value(c) < 0)
+			return -1;
+		b64[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+	}
+	if ((b64url_value(src[len - 1]) & unused) != 0)
+		return -1;
+	while (b64len % 4 != 0)
+		b64[b64len++] = '=';
+	if (pg_b64_dec_len(b64len) > dstlen)
+		return -1;
+	return pg_b64_decode(b64, b64len, dst, dstlen);
 }
 
 static text *
 encode_token(const PageToken *t)
 {
-	char		raw[128];
-	int			rawlen;
-	char		enc[192];
-	int			enclen;
+	char		fields[TOKEN_MAX_FIELDS];
+	char		hex[2 * TOKEN_DIGEST_BYTES + 1];
+	int			len;
+	uint8		tag[TOKEN_TAG_BYTES];
+	StringInfoData buf;
 
-	rawlen = snprintf(raw, sizeof(raw), "1:%d:" INT64_FORMAT ":" INT64_FORMAT ":" INT64_FORMAT ":" UINT64_FORMAT,
-					  t->page, t->first_id, t->last_id, t->total, t->filter_hash);
-	enclen = pg_b64_encode(raw, rawlen, enc, sizeof(enc));
-	if (enclen < 0)
+	for (int i = 0; i < TOKEN_DIGEST_BYTES; i++)
+		snprintf(hex + 2 * i, 3, "%02x", t->filters[i]);
+	len = snprintf(fields, sizeof(fields), "%d:%d:" INT64_FORMAT ":" INT64_FORMAT ":" INT64_FORMAT ":%s",
+				   TOKEN_VERSION, t->page, t->first_id, t->last_id, t->total, hex);
+	if (len < 0 || len >= (int) sizeof(fields))
 		elog(ERROR, "could not encode results token");
-	/* URL-safe alphabet, no padding. */
-	while (enclen > 0 && enc[enclen - 1] == '=')
-		enclen--;
-	for (int i = 0; i < enclen; i++)
-		enc[i] = enc[i] == '+' ? '-' : enc[i] == '/' ? '_' : enc[i];
-	return cstring_to_text_with_len(enc, enclen);
+	token_tag(fields, len, tag);
+	initStringInfo(&buf);
+	append_b64url(&buf, fields, len);
+	appendStringInfoChar(&buf, '.');
+	append_b64url(&buf, (const char *) tag, sizeof(tag));
+	return cstring_to_text_with_len(buf.data, buf.len);
 }
 
+/* A lower-case hexadecimal digit's value, or -1. */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+pg_attribute_noreturn()
 static void
-bad_token(void)
+bad_token(const char *detail)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("results token is not valid"),
-			 errhint("Pass results_token exactly as a previous idsess_query() returned it, or NULL for the first page.")));
+			 errdetail_internal("%s", detail),
+			 errhint("Start the search again without results_token.")));
 }
 
+/*
+ * Reads a decimal field in [min, max] ending at sep; digits only (no sign,
+ * no blanks), and an overflow is out of range, not undefined.
+ */
+static bool
+token_field(const char **p, char sep, int64 min, int64 max, int64 *out)
+{
+	char	   *end;
+	long long	v;
+
+	if (!isdigit((unsigned char) **p))
+		return false;
+	errno = 0;
+	v = strtoll(*p, &end, 10);
+	if (errno != 0 || *end != sep || v < min || v > max)
+		return false;
+	*out = (int64) v;
+	*p = end + 1;
+	return true;
+}
+
+/*
+ * Checks a results token's tag, then reads and bounds its fields.  The tag
+ * comes first: nothing of a token we did not make is parsed.
+ */
 static void
 decode_token(text *tok, PageToken *t)
 {
 	const char *p = VARDATA_ANY(tok);
 	int			len = VARSIZE_ANY_EXHDR(tok);
-	char		b64[200];
-	char		raw[160];
-	int			rawlen;
-	int			b64len = len;
-	int			version;
-	int			consumed = 0;
+	const char *dot;
+	char		fields[TOKEN_MAX_FIELDS];
+	int			flen;
+	uint8		tag[TOKEN_TAG_BYTES + 4];
+	uint8		expected[TOKEN_TAG_BYTES];
+	const char *f;
+	int64		v;
 
-	if (len == 0 || len > 180)
-		bad_token();
-	for (int i = 0; i < len; i++)
-		b64[i] = p[i] == '-' ? '+' : p[i] == '_' ? '/' : p[i];
-	while (b64len % 4 != 0)
-		b64[b64len++] = '=';
-	rawlen = pg_b64_decode(b64, b64len, raw, sizeof(raw) - 1);
-	if (rawlen <= 0)
-		bad_token();
-	raw[rawlen] = '\0';
-	if (sscanf(raw, "%d:%d:" INT64_FORMAT ":" INT64_FORMAT ":" INT64_FORMAT ":" UINT64_FORMAT "%n",
-			   &version, &t->page, &t->first_id, &t->last_id, &t->total,
-			   &t->filter_hash, &consumed) != 6 ||
-		consumed != rawlen || version != 1 || t->page < 1 || t->total < 0 ||
-		t->first_id <= 0 || t->last_id < t->first_id)
-		bad_token();
+	if (len == 0 || len > TOKEN_MAX_CHARS ||
+		(dot = memchr(p, '.', len)) == NULL ||
+		(flen = b64url_decode(p, dot - p, fields, sizeof(fields) - 1)) <= 0 ||
+		b64url_decode(dot + 1, len - (dot + 1 - p), (char *) tag, sizeof(tag)) != TOKEN_TAG_BYTES)
+		bad_token("It is not in the form idsess_query() gives results tokens.");
+
+	token_tag(fields, flen, expected);
+	if (!idsess_timingsafe_equal(tag, expected, TOKEN_TAG_BYTES))
+		bad_token("It failed authentication: it was altered, or was not made by idsess 1.1 under this master key.");
+
+	fields[flen] = '\0';
+	f = fields;
+	if (memchr(fields, '\0', flen) != NULL ||
+		!token_field(&f, ':', TOKEN_VERSION, TOKEN_VERSION, &v) ||
+		!token_field(&f, ':', 1, PG_INT32_MAX - 1, &v))
+		bad_token("Its fields are malformed or out of range.");
+	t->page = (int32) v;
+	if (!token_field(&f, ':', 1, PG_INT64_MAX, &t->first_id) ||
+		!token_field(&f, ':', t->first_id, PG_INT64_MAX, &t->last_id) ||
+		!token_field(&f, ':', 0, PG_INT64_MAX, &t->total) ||
+		strlen(f) != 2 * TOKEN_DIGEST_BYTES)
+		bad_token("Its fields are malformed or out of range.");
+	for (int i = 0; i < TOKEN_DIGEST_BYTES; i++)
+	{
+		int			hi = hex_digit(f[2 * i]);
+		int			lo = hex_digit(f[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			bad_token("Its fields are malformed or out of range.");
+		t->filters[i] = (uint8) (hi << 4 | lo);
+	}
 }
 
 /* Runs a page or count query with the filter arguments. */
@@ -244,6 +432,7 @@ idsess_query(PG_FUNCTION_ARGS)
 	PageToken	out;
 	ReturnSetInfo *rsinfo;
 	text	   *token_text;
+	int64		pages;
 	int32		total_pages;
 
 	filters[0] = idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
@@ -254,14 +443,16 @@ idsess_query(PG_FUNCTION_ARGS)
 	for (int i = 0; i < 3; i++)
 		patterns[i] = filters[i] ? substring_pattern(filters[i]) : NULL;
 
+	filters_digest(patterns, filters[3], out.filters);
 	if (has_token)
 	{
 		decode_token(PG_GETARG_TEXT_PP(5), &tok);
-		if (tok.filter_hash != filter_hash(filters, 4))
+		if (memcmp(tok.filters, out.filters, TOKEN_DIGEST_BYTES) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("results token belongs to a different search"),
-					 errhint("Pass the same filters as the search that returned the token.")));
+					 errdetail("The token was made for other filters than this call's."),
+					 errhint("Start the search again without results_token, or pass the same filters as the search that returned the token.")));
 	}
 	else if (prior)
 		ereport(ERROR,
@@ -273,7 +464,6 @@ idsess_query(PG_FUNCTION_ARGS)
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	idsess_spi_connect();
 
-	out.filter_hash = filter_hash(filters, 4);
 	if (has_token)
 		out.total = tok.total;
 	else
@@ -323,10 +513,20 @@ idsess_query(PG_FUNCTION_ARGS)
 		out.first_id = DatumGetInt64(idsess_spi_get(first, 1, &isnull));
 		out.last_id = DatumGetInt64(idsess_spi_get(last, 1, &isnull));
 	}
-	token_text = encode_token(&out);
-	total_pages = (int32) ((out.total + count - 1) / count);
-	if (total_pages < out.page)
-		total_pages = out.page;
+
+	/*
+	 * Tokens are made under the master key.  Without one configured, a
+	 * search that fits one page still works (there is nowhere to page to);
+	 * a longer one fails in encode_token(), rather than hand out a page
+	 * without a way to the next.
+	 */
+	if (!has_prev && !has_next &&
+		(idsess_master_key_file == NULL || idsess_master_key_file[0] == '\0'))
+		token_text = NULL;
+	else
+		token_text = encode_token(&out);
+	pages = out.total / count + (out.total % count != 0);
+	total_pages = (int32) Min(Max(pages, out.page), PG_INT32_MAX);
 
 	for (int k = 0; k < rows; k++)
 	{
@@ -344,6 +544,7 @@ idsess_query(PG_FUNCTION_ARGS)
 		values[15] = Int32GetDatum(out.page);
 		for (int c = 10; c < 16; c++)
 			nulls[c] = false;
+		nulls[10] = token_text == NULL;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();
