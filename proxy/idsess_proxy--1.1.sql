@@ -6,7 +6,11 @@
 -- named idsess_shards, which the DBA creates: one option p0, p1, ... per
 -- partition, a power-of-two count, each a database running idsess (with its
 -- own expiry worker) and idsess_shard.  A session lives in partition
--- hashtext(key) & (partitions - 1).  Calls naming a key go to that one
+-- hashtext(key) & (partitions - 1).  A shard server holds several
+-- partitions, so that it is split by moving whole partition databases; and
+-- since PL/Proxy keeps the low bits of the hash, doubling the partitions
+-- would split each partition p into p and p + the old count, never mixing
+-- two of them.  Calls naming a key go to that one
 -- partition; the others go to every partition and are merged here.
 --
 -- Every function runs with the caller's rights (SECURITY INVOKER): PL/Proxy
@@ -123,6 +127,22 @@ COMMENT ON FUNCTION idsess.proxy_ping() IS 'One row per partition; an error when
 ------------------------------------------------------------------------
 -- Calls that name a key: one partition, chosen by the key's hash.
 
+-- The routing hash of a key; a NULL key gets idsess's own error rather than
+-- PL/Proxy's "hash function returned NULL".
+CREATE FUNCTION idsess.proxy_key_hash(key text)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF key IS NULL THEN
+		RAISE EXCEPTION 'key must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN hashtext(key);
+END
+$fn$;
+COMMENT ON FUNCTION idsess.proxy_key_hash(text) IS 'The hash that chooses a key''s partition (hashtext); an error for NULL, as idsess gives';
+
 -- The key is made here when the caller gives none (as idsess makes it: 32
 -- random bytes in hex, from two random UUIDs here), since it decides the
 -- partition.
@@ -134,7 +154,7 @@ RETURNS idsess.created
 LANGUAGE plproxy
 AS $$
 	CLUSTER 'idsess_shards';
-	RUN ON pg_catalog.hashtext(key);
+	RUN ON idsess.proxy_key_hash(key);
 	TARGET idsess_create;
 $$;
 COMMENT ON FUNCTION idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer) IS
@@ -171,7 +191,7 @@ RETURNS SETOF idsess.session
 LANGUAGE plproxy VOLATILE ROWS 1
 AS $$
 	CLUSTER 'idsess_shards';
-	RUN ON pg_catalog.hashtext(key);
+	RUN ON idsess.proxy_key_hash(key);
 $$;
 COMMENT ON FUNCTION idsess_get(text) IS 'idsess_get on the partition of the key';
 
@@ -186,7 +206,7 @@ RETURNS boolean
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'idsess_shards';
-	RUN ON pg_catalog.hashtext(key);
+	RUN ON idsess.proxy_key_hash(key);
 $$;
 COMMENT ON FUNCTION idsess_update(text, text, bytea, timestamptz, timestamptz, text) IS 'idsess_update on the partition of the key';
 
@@ -195,7 +215,7 @@ RETURNS boolean
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'idsess_shards';
-	RUN ON pg_catalog.hashtext(key);
+	RUN ON idsess.proxy_key_hash(key);
 $$;
 COMMENT ON FUNCTION idsess_touch(text) IS 'idsess_touch on the partition of the key';
 
@@ -204,7 +224,7 @@ RETURNS boolean
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'idsess_shards';
-	RUN ON pg_catalog.hashtext(key);
+	RUN ON idsess.proxy_key_hash(key);
 $$;
 COMMENT ON FUNCTION idsess_delete(text) IS 'idsess_delete on the partition of the key';
 
@@ -213,7 +233,7 @@ RETURNS text[]
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'idsess_shards';
-	RUN ON pg_catalog.hashtext(key);
+	RUN ON idsess.proxy_key_hash(key);
 $$;
 COMMENT ON FUNCTION idsess_add_client(text, text) IS 'idsess_add_client on the partition of the key';
 
@@ -222,7 +242,7 @@ RETURNS text[]
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'idsess_shards';
-	RUN ON pg_catalog.hashtext(key);
+	RUN ON idsess.proxy_key_hash(key);
 $$;
 COMMENT ON FUNCTION idsess_clients(text) IS 'idsess_clients on the partition of the key';
 
@@ -232,7 +252,7 @@ RETURNS jsonb
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'idsess_shards';
-	RUN ON pg_catalog.hashtext(key);
+	RUN ON idsess.proxy_key_hash(key);
 $$;
 COMMENT ON FUNCTION idsess_add_saml_session(text, text, text, text, text) IS 'idsess_add_saml_session on the partition of the key';
 
@@ -241,7 +261,7 @@ RETURNS jsonb
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'idsess_shards';
-	RUN ON pg_catalog.hashtext(key);
+	RUN ON idsess.proxy_key_hash(key);
 $$;
 COMMENT ON FUNCTION idsess_saml_sessions(text) IS 'idsess_saml_sessions on the partition of the key';
 
@@ -250,7 +270,7 @@ RETURNS integer
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'idsess_shards';
-	RUN ON pg_catalog.hashtext(key);
+	RUN ON idsess.proxy_key_hash(key);
 $$;
 COMMENT ON FUNCTION idsess_remove_saml_session(text, text) IS 'idsess_remove_saml_session on the partition of the key';
 
@@ -769,7 +789,7 @@ END
 $revoke$;
 
 GRANT USAGE ON SCHEMA idsess TO idsess_service, idsess_admin, idsess_reporting;
-GRANT EXECUTE ON FUNCTION idsess.proxy_partitions(), idsess.proxy_ping()
+GRANT EXECUTE ON FUNCTION idsess.proxy_partitions(), idsess.proxy_ping(), idsess.proxy_key_hash(text)
 	TO idsess_service, idsess_admin, idsess_reporting;
 
 GRANT EXECUTE ON FUNCTION

@@ -52,6 +52,7 @@ $proxy->safe_psql('postgres', qq{
 	CREATE EXTENSION idsess_proxy CASCADE;
 	CREATE SERVER idsess_shards FOREIGN DATA WRAPPER plproxy OPTIONS ($options);
 	CREATE USER MAPPING FOR PUBLIC SERVER idsess_shards;
+	GRANT USAGE ON FOREIGN SERVER idsess_shards TO idsess_service, idsess_admin, idsess_reporting;
 });
 is($proxy->safe_psql('postgres', 'SELECT idsess.proxy_partitions()'), '4',
 	'the proxy sees four partitions');
@@ -218,6 +219,28 @@ is(holder($key), '', 'and gone from its partition');
 ($ret, $out, $err) = $proxy->psql('postgres',
 	q{SELECT idsess_create('zoe', 'ticket', key => 'key-01')});
 like($err, qr/unique/i, 'a key already in use is refused by its partition');
+
+# Privileges: the proxy runs with the caller's rights and connects to the
+# shards as the caller, so each role keeps exactly what idsess grants it.
+for my $node ($proxy, $shard{a}, $shard{b})
+{
+	$node->safe_psql('postgres', q{
+		CREATE ROLE svc LOGIN IN ROLE idsess_service;
+		CREATE ROLE rep LOGIN IN ROLE idsess_reporting});
+}
+is($proxy->safe_psql('postgres', q{SELECT ticket FROM idsess_get('key-01')}, extra_params => [ '-U', 'svc' ]),
+	'ticket-1', 'idsess_service opens a ticket through the proxy');
+($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess_report_active()},
+	extra_params => [ '-U', 'svc' ]);
+like($err, qr/permission denied/, 'idsess_service has no reports through the proxy, as without it');
+is($proxy->safe_psql('postgres', q{SELECT active_sessions > 0 FROM idsess_report_active()},
+		extra_params => [ '-U', 'rep' ]),
+	't', 'idsess_reporting gets the reports through the proxy');
+($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess.proxy_page(NULL, NULL, NULL, NULL, 10, NULL, NULL, false)},
+	extra_params => [ '-U', 'rep' ]);
+like($err, qr/permission denied/, 'nor can it reach a shard page through the routing helpers');
+($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess_get(NULL)});
+like($err, qr/key must not be null/, 'a NULL key gets idsess\'s error');
 
 # take_expired and each shard's worker: with the workers stopped, expired
 # sessions wait in every partition for idsess_take_expired; restarted,
