@@ -10,8 +10,8 @@
 -- partitions, so that it is split by moving whole partition databases; and
 -- since PL/Proxy keeps the low bits of the hash, doubling the partitions
 -- would split each partition p into p and p + the old count, never mixing
--- two of them.  Calls naming a key go to that one
--- partition; the others go to every partition and are merged here.
+-- two of them.  Calls naming a key go to that one partition; the others
+-- go to every partition and are merged here.
 --
 -- Every function runs with the caller's rights (SECURITY INVOKER): PL/Proxy
 -- connects to a shard as the calling user (through its user mapping), so
