@@ -52,3 +52,11 @@ BENCH_MODE ?= full
 .PHONY: bench
 bench:
 	bench/run --$(BENCH_MODE)
+
+# The PL/Proxy sharding extensions (proxy/: idsess_proxy for the proxy
+# database, idsess_shard for the shards) install with idsess, so that one
+# make install gives the TAP tests and packagers all three.
+.PHONY: install-proxy
+install: install-proxy
+install-proxy:
+	$(MAKE) -C proxy install

@@ -3,7 +3,9 @@
 # the primary; sessions, and the worker's removals, replicate; the standby
 # opens replicated tickets read-only and removes nothing, even sessions that
 # are past due; and once promoted, the standby starts its own worker, which
-# removes the sessions that fell due meanwhile.
+# removes the sessions that fell due meanwhile.  A data key rotation
+# reaches the standby with the WAL; a master key change reaches it only when
+# its own idsess.master_key_file names the new file.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -83,6 +85,42 @@ ok($primary->safe_psql('postgres',
 is($standby->safe_psql('postgres', q{SELECT key FROM idsess.sessions}),
 	'k-forever', 'the session that never expires stays on the standby');
 
+# A data key rotation is a row in idsess.keys: it replicates, and the
+# standby opens tickets sealed under the new key as well as the old ones.
+$primary->safe_psql('postgres', q{
+	SELECT idsess_key_rotate();
+	SELECT idsess_create('erin', 'ticket-rotated', key => 'k-rotated');
+});
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres',
+		q{SELECT (SELECT ticket FROM idsess_get('k-forever')) || ',' ||
+		         (SELECT ticket FROM idsess_get('k-rotated'))}),
+	'ticket-forever,ticket-rotated',
+	'after a rotation the standby opens tickets under the old and the new data key');
+
+# A master key change re-wraps the data keys on the primary; the standby
+# replays the re-wrapped keys but reads the master key from its own
+# postgresql.conf: until it is pointed at the new file, it cannot unwrap
+# them (an identity server falls back to the primary), and after a reload
+# it can.
+my $newkeyfile = PostgreSQL::Test::Utils::tempdir() . '/idsess-2.key';
+write_master_key($newkeyfile);
+$primary->safe_psql('postgres', qq{SELECT idsess_rewrap_keys('$newkeyfile')});
+$primary->append_conf('postgresql.conf', "idsess.master_key_file = '$newkeyfile'\n");
+$primary->reload;
+$primary->wait_for_catchup($standby);
+my ($ret, $out, $err) = $standby->psql('postgres',
+	q{SELECT ticket FROM idsess_get('k-rotated')});
+like($err, qr/the master key does not open the key ring/,
+	'a standby still on the old master key file cannot open re-wrapped keys');
+$standby->append_conf('postgresql.conf', "idsess.master_key_file = '$newkeyfile'\n");
+$standby->reload;
+ok($standby->poll_query_until('postgres',
+		q{SELECT ticket FROM idsess_get('k-rotated')}, 'ticket-rotated'),
+	'after pointing at the new master key file and a reload, the standby opens tickets again');
+$primary->safe_psql('postgres', q{SELECT idsess_delete('k-rotated')});
+$primary->wait_for_catchup($standby);
+
 # A session that falls due after the primary is gone.  The primary's worker
 # is stopped first (by taking the database out of idsess.databases) so that
 # only the standby can ever remove it.
@@ -129,7 +167,7 @@ $standby->safe_psql('postgres', q{
 	SELECT idsess_create('dave', 'ticket-new', key => 'k-new',
 		expires => clock_timestamp() + interval '300 milliseconds')});
 is($standby->safe_psql('postgres', q{SELECT count(*) FROM idsess.keys}),
-	'1', 'the promoted node reuses the replicated data key');
+	'2', 'the promoted node reuses the replicated data keys');
 ok($standby->poll_query_until('postgres',
 		q{SELECT count(*) = 0 FROM idsess.sessions WHERE key = 'k-new'}),
 	'sessions created on the promoted node expire there');

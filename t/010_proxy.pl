@@ -1,0 +1,328 @@
+# idsess sharded with PL/Proxy: a proxy cluster with idsess_proxy and two
+# shard clusters holding four partitions as four databases, each running
+# idsess (with its own expiry worker) and idsess_shard.  The API answers
+# through the proxy as one store does: key calls reach the key's partition,
+# the others every partition, and an admin search walked forward and back
+# gives the pages a single store with the same sessions gives.  Each
+# shard's worker expires its own sessions, and with a shard down the calls
+# that need it fail clearly while the others still work.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use IdsessTest;
+
+my $keyfile = PostgreSQL::Test::Utils::tempdir() . '/idsess.key';
+write_master_key($keyfile);
+
+# Partitions 0 and 1 on shard a, 2 and 3 on shard b.  Shard a also holds
+# "single", a plain store (no worker) that gets the same sessions as the
+# proxy, to compare with.
+my %parts = (a => [ 'idsess_p0', 'idsess_p1' ], b => [ 'idsess_p2', 'idsess_p3' ]);
+my %shard;
+for my $name (qw(a b))
+{
+	my $node = PostgreSQL::Test::Cluster->new("shard_$name");
+	$node->init;
+	$node->append_conf('postgresql.conf',
+		idsess_conf($keyfile, join(',', @{ $parts{$name} })));
+	$node->start;
+	for my $db (@{ $parts{$name} }, $name eq 'a' ? ('single') : ())
+	{
+		$node->safe_psql('postgres', "CREATE DATABASE $db");
+		$node->safe_psql($db, 'CREATE EXTENSION idsess CASCADE');
+		$node->safe_psql($db, 'CREATE EXTENSION idsess_shard') if $db ne 'single';
+	}
+	$shard{$name} = $node;
+}
+my @partition_node = ($shard{a}, $shard{a}, $shard{b}, $shard{b});
+my $single = $shard{a};
+
+my $proxy = PostgreSQL::Test::Cluster->new('proxy');
+$proxy->init;
+$proxy->start;
+my $options = join(', ', map {
+		my $node = $partition_node[$_];
+		sprintf("p%d 'host=%s port=%d dbname=idsess_p%d'", $_, $node->host, $node->port, $_)
+	} 0 .. 3);
+$proxy->safe_psql('postgres', qq{
+	CREATE EXTENSION idsess_proxy CASCADE;
+	CREATE SERVER idsess_shards FOREIGN DATA WRAPPER plproxy OPTIONS ($options);
+	CREATE USER MAPPING FOR PUBLIC SERVER idsess_shards;
+	GRANT USAGE ON FOREIGN SERVER idsess_shards TO idsess_service, idsess_admin, idsess_reporting;
+});
+is($proxy->safe_psql('postgres', 'SELECT idsess.proxy_partitions()'), '4',
+	'the proxy sees four partitions');
+
+# Which partition database holds a key: asked of the shards themselves.
+sub holder
+{
+	my ($key) = @_;
+	my @found;
+	for my $p (0 .. 3)
+	{
+		push @found, $p
+		  if $partition_node[$p]->safe_psql("idsess_p$p",
+			qq{SELECT count(*) FROM idsess.sessions WHERE key = '$key'}) eq '1';
+	}
+	return join(',', @found);
+}
+
+# The same thirty sessions through the proxy and in the single store, in
+# creation order with distinct creation times, as an identity server makes
+# them.
+my $setup = join('', map {
+		my $name = $_ % 3 == 0 ? "Ada Smith $_" : "Grace Hopper $_";
+		sprintf(q{SELECT idsess_create('user-%d', 'ticket-%d', key => 'key-%02d',
+			session_id => 'sid-%02d', display_name => '%s', scheme => '%s',
+			created => timestamptz '2026-01-01 00:00:00+00' + %d * interval '1 minute');},
+			$_ % 7, $_, $_, $_, $name, $_ % 4 == 0 ? 'oidc' : 'idsrv', $_)
+		  . ($_ % 2 == 0 ? sprintf(q{SELECT idsess_add_client('key-%02d', 'payroll');}, $_) : '')
+		  . ($_ % 5 == 0 ? sprintf(q{SELECT idsess_add_client('key-%02d', 'spa');}, $_) : '')
+	} 1 .. 30);
+$proxy->safe_psql('postgres', $setup);
+$single->safe_psql('single', $setup);
+
+my %used = map { holder(sprintf('key-%02d', $_)) => 1 } 1 .. 30;
+is(join(',', sort keys %used), '0,1,2,3', 'the sessions spread over all four partitions');
+
+# An admin search walked page by page to its end, then back to its start
+# with prior: each page as its keys in order and its paging facts.
+sub walk
+{
+	my ($node, $db, $filters, $count) = @_;
+	my @pages;
+	my $token;
+	my $prior = 'false';
+	for my $step (1 .. 40)
+	{
+		my $tok = defined $token ? "'$token'" : 'NULL';
+		my $line = $node->safe_psql($db, qq{
+			SELECT coalesce(string_agg(q.key, ',' ORDER BY q.ordinality), '-'),
+			       bool_or(q.has_prev), bool_or(q.has_next), max(q.total_count),
+			       max(q.total_pages), max(q.current_page), max(q.results_token)
+			FROM idsess_query($filters, count => $count, results_token => $tok,
+			                  prior => $prior) WITH ORDINALITY AS q});
+		my @f = split(/\|/, $line, -1);
+		$token = pop @f;
+		push @pages, join('|', @f);
+		last if $token eq '';
+		if ($prior eq 'false')
+		{
+			$prior = 'true' if $f[2] ne 't';
+		}
+		else
+		{
+			last if $f[1] ne 't';
+		}
+	}
+	return join("\n", @pages);
+}
+
+for my $search (
+	[ 'no filter', q{subject_id => NULL}, 4 ],
+	[ 'display name', q{display_name => 'smith'}, 3 ],
+	[ 'client', q{client_id => 'payroll'}, 4 ],
+	[ 'subject and client', q{subject_id => 'USER-2', client_id => 'payroll'}, 1 ],
+	[ 'nothing found', q{display_name => 'nobody'}, 5 ])
+{
+	my ($what, $filters, $count) = @$search;
+	my $expected = walk($single, 'single', $filters, $count);
+	my $got = walk($proxy, 'postgres', $filters, $count);
+	is($got, $expected,
+		"query ($what) walked forward and back through the proxy gives the single store's pages");
+}
+like(walk($proxy, 'postgres', q{subject_id => NULL}, 4), qr/^key-01,key-02,key-03,key-04\|f\|t\|30\|8\|1$/m,
+	'the first page of the unfiltered walk is the four oldest sessions of thirty, page 1 of 8');
+
+my ($ret, $out, $err) = $proxy->psql('postgres', q{
+	SELECT * FROM idsess_query(subject_id => 'user', results_token => 'bm90IGEgdG9rZW4')});
+like($err, qr/results token is not valid/, 'a forged token is refused');
+my $tok = $proxy->safe_psql('postgres',
+	q{SELECT results_token FROM idsess_query(subject_id => 'user', count => 2) LIMIT 1});
+($ret, $out, $err) = $proxy->psql('postgres',
+	qq{SELECT * FROM idsess_query(subject_id => 'other', results_token => '$tok')});
+like($err, qr/results token belongs to a different search/,
+	'a token used with other filters is refused');
+
+# Reports sum over the partitions what the single store counts.
+for my $report (qw(idsess_report_clients idsess_report_schemes idsess_report_age))
+{
+	my $sql = qq{SELECT string_agg(r::text, ';') FROM $report() r};
+	is($proxy->safe_psql('postgres', $sql), $single->safe_psql('single', $sql),
+		"$report through the proxy equals the single store's");
+}
+my $active = q{SELECT active_sessions, never_expire, expiring_within_1h FROM idsess_report_active()};
+is($proxy->safe_psql('postgres', $active), $single->safe_psql('single', $active),
+	'idsess_report_active through the proxy counts the single store\'s sessions');
+my $history = q{SELECT sum(created) FROM idsess_report_history()};
+is($proxy->safe_psql('postgres', $history), '30',
+	'idsess_report_history sums the partitions\' creations');
+
+# Exact lookup by subject or sid reaches every partition.
+my $by_subject = q{SELECT string_agg(key || ':' || ticket, ',' ORDER BY key)
+	FROM idsess_get_sessions(subject_id => 'user-3')};
+is($proxy->safe_psql('postgres', $by_subject), $single->safe_psql('single', $by_subject),
+	'idsess_get_sessions by subject gathers the sessions of every partition, tickets opened');
+my $subject_parts = join(',', sort { $a <=> $b } keys %{ { map { holder(sprintf('key-%02d', $_)) => 1 }
+	grep { $_ % 7 == 3 } 1 .. 30 } });
+ok($subject_parts =~ /,/, "user-3's sessions lie in several partitions ($subject_parts)");
+is($proxy->safe_psql('postgres',
+		q{SELECT string_agg(key, ',') FROM idsess_get_sessions(session_id => 'sid-17')}),
+	'key-17', 'idsess_get_sessions by sid finds the one session');
+
+# Revoke reaches every partition and returns the clients to notify.
+my $revoke = q{SELECT string_agg(key || ':' || clients::text, ',' ORDER BY key)
+	FROM idsess_revoke(subject_id => 'user-3', client_ids => '{payroll}', reason => 'test')};
+my $revoked = $proxy->safe_psql('postgres', $revoke);
+is($revoked, $single->safe_psql('single', $revoke),
+	'idsess_revoke through the proxy ends and reports what the single store does');
+like($revoked, qr/key-10:\{payroll\}/, 'a revoked session comes with its clients, as filtered');
+is($proxy->safe_psql('postgres', $by_subject), '', 'the revoked subject has no session left');
+is($proxy->safe_psql('postgres',
+		q{SELECT idsess_delete_sessions(subject_id => 'user-4')}),
+	$single->safe_psql('single', q{SELECT idsess_delete_sessions(subject_id => 'user-4')}),
+	'idsess_delete_sessions counts the sessions it deleted in every partition');
+
+# The calls that name a key, on a key made by the proxy.
+my $key = $proxy->safe_psql('postgres',
+	q{SELECT key FROM idsess_create('zoe', 'ticket-zoe', display_name => 'Zoe')});
+like($key, qr/^[0-9a-f]{64}$/, 'the proxy makes a 64-hex-digit key when none is given');
+my $home = $proxy->safe_psql('postgres', qq{SELECT hashtext('$key') & 3});
+is(holder($key), $home, 'the session lies in the partition of its key\'s hash, and only there');
+is($proxy->safe_psql('postgres', qq{SELECT subject_id || ':' || ticket FROM idsess_get('$key')}),
+	'zoe:ticket-zoe', 'idsess_get opens the ticket');
+is($proxy->safe_psql('postgres', qq{SELECT idsess_update('$key', ticket => 'ticket-zoe-2')}),
+	't', 'idsess_update');
+is($proxy->safe_psql('postgres', qq{SELECT ticket FROM idsess_get('$key')}),
+	'ticket-zoe-2', 'the updated ticket is read back');
+is($proxy->safe_psql('postgres', qq{SELECT idsess_touch('$key')}), 't', 'idsess_touch');
+is($proxy->safe_psql('postgres', q{SELECT idsess_touch('no-such-key')}), 'f',
+	'idsess_touch of an unknown key');
+is($proxy->safe_psql('postgres', qq{
+	SELECT idsess_add_client('$key', 'spa'); SELECT idsess_add_client('$key', 'payroll')}),
+	'{spa}' . "\n" . '{spa,payroll}', 'idsess_add_client returns the client list');
+is($proxy->safe_psql('postgres', qq{SELECT idsess_clients('$key')}), '{spa,payroll}',
+	'idsess_clients');
+is($proxy->safe_psql('postgres', qq{
+	SELECT jsonb_array_length(idsess_add_saml_session('$key', 'sp-1', 'idx-1', 'zoe'));
+	SELECT jsonb_array_length(idsess_saml_sessions('$key'));
+	SELECT idsess_remove_saml_session('$key', 'sp-1')}),
+	"1\n1\n1", 'SAML SP sessions are added, listed and removed');
+is($proxy->safe_psql('postgres', qq{SELECT idsess_delete('$key')}), 't', 'idsess_delete');
+is($proxy->safe_psql('postgres', qq{SELECT count(*) FROM idsess_get('$key')}), '0',
+	'a deleted session is gone');
+is(holder($key), '', 'and gone from its partition');
+($ret, $out, $err) = $proxy->psql('postgres',
+	q{SELECT idsess_create('zoe', 'ticket', key => 'key-01')});
+like($err, qr/unique/i, 'a key already in use is refused by its partition');
+
+# Privileges: the proxy runs with the caller's rights and connects to the
+# shards as the caller, so each role keeps exactly what idsess grants it.
+for my $node ($proxy, $shard{a}, $shard{b})
+{
+	$node->safe_psql('postgres', q{
+		CREATE ROLE svc LOGIN IN ROLE idsess_service;
+		CREATE ROLE rep LOGIN IN ROLE idsess_reporting});
+}
+is($proxy->safe_psql('postgres', q{SELECT ticket FROM idsess_get('key-01')}, extra_params => [ '-U', 'svc' ]),
+	'ticket-1', 'idsess_service opens a ticket through the proxy');
+($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess_report_active()},
+	extra_params => [ '-U', 'svc' ]);
+like($err, qr/permission denied/, 'idsess_service has no reports through the proxy, as without it');
+is($proxy->safe_psql('postgres', q{SELECT active_sessions > 0 FROM idsess_report_active()},
+		extra_params => [ '-U', 'rep' ]),
+	't', 'idsess_reporting gets the reports through the proxy');
+($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess.proxy_page(NULL, NULL, NULL, NULL, 10, NULL, NULL, false)},
+	extra_params => [ '-U', 'rep' ]);
+like($err, qr/permission denied/, 'nor can it reach a shard page through the routing helpers');
+($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess_get(NULL)});
+like($err, qr/key must not be null/, 'a NULL key gets idsess\'s error');
+
+# take_expired and each shard's worker: with the workers stopped, expired
+# sessions wait in every partition for idsess_take_expired; restarted,
+# every worker removes its own partition's expired sessions.
+my $workers = q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'idsess expiry worker'};
+for my $name (qw(a b))
+{
+	$shard{$name}->append_conf('postgresql.conf', "idsess.databases = ''\n");
+	$shard{$name}->reload;
+	ok($shard{$name}->poll_query_until('postgres', $workers, '0'), "shard ${name}'s workers stop");
+}
+$proxy->safe_psql('postgres', join('', map {
+	sprintf(q{SELECT idsess_create('late-%d', 't', key => 'late-%02d',
+		expires => clock_timestamp() + interval '100 milliseconds');}, $_, $_) } 1 .. 12));
+my %late = map { holder(sprintf('late-%02d', $_)) => 1 } 1 .. 12;
+is(join(',', sort keys %late), '0,1,2,3', 'expiring sessions in every partition');
+ok($proxy->poll_query_until('postgres',
+		q{SELECT count(*) FROM idsess_get_sessions(subject_id => 'late-1')}, '0'),
+	'the expiring sessions are past due');
+my $taken = $proxy->safe_psql('postgres',
+	q{SELECT count(*) FROM idsess_take_expired(5)}) + 0;
+is($taken, 5, 'idsess_take_expired takes no more than asked for, across partitions');
+is($proxy->safe_psql('postgres', q{SELECT count(*) FROM idsess_take_expired(100)}),
+	12 - $taken, 'and the rest on the next call');
+is($proxy->safe_psql('postgres', q{SELECT count(*) FROM idsess_take_expired(100)}),
+	'0', 'then none is left');
+
+$proxy->safe_psql('postgres', join('', map {
+	sprintf(q{SELECT idsess_create('later-%d', 't', key => 'later-%02d',
+		expires => clock_timestamp() + interval '100 milliseconds');}, $_, $_) } 1 .. 12));
+for my $name (qw(a b))
+{
+	$shard{$name}->append_conf('postgresql.conf',
+		"idsess.databases = '" . join(',', @{ $parts{$name} }) . "'\n");
+	$shard{$name}->reload;
+}
+for my $p (0 .. 3)
+{
+	ok($partition_node[$p]->poll_query_until("idsess_p$p",
+			q{SELECT count(*) = 0 FROM idsess.sessions WHERE key LIKE 'later-%'}),
+		"partition ${p}'s own worker removes its expired sessions");
+}
+is($proxy->safe_psql('postgres',
+		q{SELECT string_agg(database, ',' ORDER BY database) FROM idsess.workers}),
+	'idsess_p0,idsess_p1,idsess_p2,idsess_p3', 'the proxy lists the four workers');
+is($proxy->safe_psql('postgres',
+		q{SELECT count(*) FROM idsess.workers WHERE total_removed > 0}),
+	'4', 'each worker counts its own removals');
+
+# Shard b down: partitions 2 and 3 fail with an error that names them;
+# partitions 0 and 1 still answer, and a fan-out call changes nothing.
+my @on_a = split(/\n/, $proxy->safe_psql('postgres', q{SELECT k FROM (VALUES ('key-01'), ('key-02'),
+	('key-05'), ('key-06'), ('key-07'), ('key-08'), ('key-09'), ('key-12')) v(k)
+	WHERE hashtext(k) & 3 IN (0, 1)}));
+my @on_b = split(/\n/, $proxy->safe_psql('postgres', q{SELECT k FROM (VALUES ('key-01'), ('key-02'),
+	('key-05'), ('key-06'), ('key-07'), ('key-08'), ('key-09'), ('key-12')) v(k)
+	WHERE hashtext(k) & 3 IN (2, 3)}));
+ok(@on_a && @on_b, 'live sessions on both shards to look for');
+$shard{b}->stop;
+is($proxy->safe_psql('postgres', qq{SELECT ticket FROM idsess_get('$on_a[0]')}),
+	($on_a[0] =~ /(\d+)/ && 'ticket-' . ($1 + 0)), 'a key on the running shard is served');
+($ret, $out, $err) = $proxy->psql('postgres', qq{SELECT * FROM idsess_get('$on_b[0]')});
+like($err, qr/idsess_p[23].*(connect|connection)/s,
+	'a key on the stopped shard fails with an error naming its partition');
+for my $call (
+	[ 'idsess_query', q{SELECT * FROM idsess_query()} ],
+	[ 'idsess_get_sessions', q{SELECT * FROM idsess_get_sessions(subject_id => 'user-1')} ],
+	[ 'idsess_report_active', q{SELECT * FROM idsess_report_active()} ])
+{
+	($ret, $out, $err) = $proxy->psql('postgres', $call->[1]);
+	like($err, qr/idsess_p[23]/, "$call->[0] fails, naming the stopped partition");
+}
+($ret, $out, $err) = $proxy->psql('postgres',
+	q{SELECT * FROM idsess_revoke(subject_id => 'user-1', reason => 'test')});
+like($err, qr/idsess_p[23]/, 'idsess_revoke fails, naming the stopped partition');
+is($proxy->safe_psql('postgres', qq{SELECT count(*) FROM idsess_get('$on_a[0]')}), '1',
+	'and ends no session on the running shard');
+($ret, $out, $err) = $proxy->psql('postgres', q{SELECT count(*) FROM idsess_take_expired()});
+is($ret, 0, 'idsess_take_expired still answers from the running shard');
+like($err, qr/WARNING:.*skipped partition [23]/, 'with a warning for each stopped partition');
+$shard{b}->start;
+is($proxy->safe_psql('postgres', qq{SELECT ticket FROM idsess_get('$on_b[0]')}),
+	($on_b[0] =~ /(\d+)/ && 'ticket-' . ($1 + 0)), 'the restarted shard serves its keys again');
+
+done_testing();
