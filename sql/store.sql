@@ -77,3 +77,28 @@ SELECT idsess_delete('k-erin') AS deleted;
 SELECT (SELECT count(*) FROM idsess.session_clients) AS clients_left,
        (SELECT count(*) FROM idsess.session_saml) AS saml_left;
 SELECT idsess_delete_sessions(subject_id => 'bob') AS bob_deleted;
+
+-- Ending the oldest sessions past the limit returns them, however many and
+-- however large their client lists (once a use after free in SPI's memory
+-- that crashed the server).
+ALTER SYSTEM SET idsess.session_limit_action = 'end_oldest';
+SELECT pg_reload_conf();
+\c
+SHOW idsess.session_limit_action;
+SELECT count(*) FROM generate_series(1, 400) g,
+       LATERAL idsess_create('many', 'ticket', key => 'k-many-' || g, session_id => 'sid-many-' || g) s;
+SELECT count(idsess_add_client('k-many-' || g, repeat('c', 190) || c))
+FROM generate_series(1, 400) g, generate_series(1, 3) c;
+SELECT jsonb_array_length(c.ended_sessions) AS ended, count(DISTINCT e ->> 'key') AS distinct_keys,
+       bool_and(e ->> 'subject_id' = 'many' AND e ->> 'session_id' = replace(e ->> 'key', 'k-', 'sid-'))
+         AS ids_match,
+       bool_and(e -> 'clients' = jsonb_build_array(repeat('c', 190) || '1', repeat('c', 190) || '2',
+                                                   repeat('c', 190) || '3')) AS clients_intact
+FROM idsess_create('many', 'ticket', key => 'k-many-last', max_sessions => 1) c,
+     LATERAL jsonb_array_elements(c.ended_sessions) e
+GROUP BY c.ended_sessions;
+SELECT count(*) AS many_left FROM idsess.sessions WHERE subject_id = 'many';
+SELECT count(*) AS clients_left FROM idsess.session_clients;
+ALTER SYSTEM RESET idsess.session_limit_action;
+SELECT pg_reload_conf();
+SELECT idsess_delete('k-many-last') AS deleted;

@@ -60,7 +60,9 @@ append_text_array_json(StringInfo buf, Datum arr)
 
 /*
  * Applies the limit for a new session of `subject`; the caller is connected
- * to SPI.  Returns the ended sessions as a jsonb array (empty when none).
+ * to SPI.  Returns the ended sessions as a jsonb array (empty when none),
+ * allocated in the caller's memory context so that it outlives SPI_finish:
+ * everything read from the SPI results here dies with SPI's memory.
  */
 Datum
 idsess_apply_session_limit(text *subject, int limit)
@@ -80,7 +82,8 @@ idsess_apply_session_limit(text *subject, int limit)
 	live = idsess_spi_run(&q_live_of_subject, &args[1], NULL, false, 0);
 	excess = live - limit + 1;
 	if (excess <= 0)
-		return DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+		return SPI_datumTransfer(DirectFunctionCall1(jsonb_in, CStringGetDatum("[]")),
+								 false, -1);
 
 	if (idsess_session_limit_action == IDSESS_LIMIT_REFUSE)
 		ereport(ERROR,
@@ -124,5 +127,6 @@ idsess_apply_session_limit(text *subject, int limit)
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoChar(&buf, ']');
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	return SPI_datumTransfer(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)),
+							 false, -1);
 }

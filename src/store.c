@@ -267,9 +267,11 @@ idsess_create(PG_FUNCTION_ARGS)
 	nulls[6] = has_expires ? ' ' : 'n';
 	nulls[7] = idle ? ' ' : 'n';
 
+	/* ended is returned after SPI_finish: built in this memory context. */
+	ended = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 	idsess_spi_connect();
-	ended = limit > 0 ? idsess_apply_session_limit(subject, limit) :
-		DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+	if (limit > 0)
+		ended = idsess_apply_session_limit(subject, limit);
 	if (idsess_spi_run(&q_insert, args, nulls, false, 1) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
