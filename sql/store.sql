@@ -58,12 +58,20 @@ SELECT key FROM idsess_create('dave', 'ticket dave', key => 'k-dave',
 SELECT count(*) AS visible FROM idsess_get('k-dave');
 SELECT idsess_touch('k-dave') AS touched;
 SELECT count(*) AS visible FROM idsess_get_sessions(subject_id => 'dave');
+-- Update does not revive it, even with a new expiry (nor one idle too long).
 SELECT idsess_update('k-dave', expires => now() + interval '1 hour') AS renewed;
+SELECT idsess_update('k-dave', ticket => 'ticket dave 2') AS updated;
 SELECT key, ticket FROM idsess_get('k-dave');
+SELECT expires < now() AS still_expired FROM idsess.sessions WHERE key = 'k-dave';
+SELECT key FROM idsess_create('dave', 'ticket dave idle', key => 'k-dave-idle',
+                              created => now() - interval '2 hours', idle_timeout => '10 minutes');
+SELECT idsess_update('k-dave-idle', ticket => 'x') AS updated_idle;
+SELECT count(*) AS visible FROM idsess_get('k-dave-idle');
 COMMIT;
 
 -- Delete by key, and exact delete by subject and/or sid.
-SELECT idsess_delete('k-dave') AS deleted, idsess_delete('k-dave') AS deleted_again;
+SELECT idsess_delete('k-dave') AS deleted, idsess_delete('k-dave') AS deleted_again,
+       idsess_delete('k-dave-idle') AS deleted_idle;
 SELECT idsess_delete_sessions(subject_id => 'carol') AS carols_deleted;
 SELECT idsess_delete_sessions(subject_id => 'alice', session_id => 'other') AS none_deleted;
 SELECT idsess_delete_sessions(session_id => 'sid-a1') AS alice_deleted;

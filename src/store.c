@@ -326,8 +326,10 @@ emit_sessions(FunctionCallInfo fcinfo, int nrows, bool open_ticket)
 	}
 }
 
+/* Only a live session is renewed: a dead one awaiting removal stays dead. */
 static IdsessQuery q_lock_for_update = {
-	.sql = "SELECT id, created FROM idsess.sessions WHERE key = $1 FOR NO KEY UPDATE",
+	.sql = "SELECT s.id, s.created FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE
+	" FOR NO KEY UPDATE",
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
