@@ -51,7 +51,7 @@ SELECT count(*) AS substring FROM idsess_get_sessions(subject_id => 'ali');
 SELECT count(*) AS carols FROM idsess_get_sessions(subject_id => 'carol');
 
 -- Expired sessions are invisible to get, touch and lookups until removed.
--- (In a transaction, so that the expiry worker does not remove it first.)
+-- (In a transaction rolled back, so that the expiry worker never sees them.)
 BEGIN;
 SELECT key FROM idsess_create('dave', 'ticket dave', key => 'k-dave',
                               created => now() - interval '2 hours', expires => now() - interval '1 hour');
@@ -67,11 +67,11 @@ SELECT key FROM idsess_create('dave', 'ticket dave idle', key => 'k-dave-idle',
                               created => now() - interval '2 hours', idle_timeout => '10 minutes');
 SELECT idsess_update('k-dave-idle', ticket => 'x') AS updated_idle;
 SELECT count(*) AS visible FROM idsess_get('k-dave-idle');
-COMMIT;
+ROLLBACK;
 
 -- Delete by key, and exact delete by subject and/or sid.
-SELECT idsess_delete('k-dave') AS deleted, idsess_delete('k-dave') AS deleted_again,
-       idsess_delete('k-dave-idle') AS deleted_idle;
+SELECT key FROM idsess_create('dave', 'ticket dave', key => 'k-dave');
+SELECT idsess_delete('k-dave') AS deleted, idsess_delete('k-dave') AS deleted_again;
 SELECT idsess_delete_sessions(subject_id => 'carol') AS carols_deleted;
 SELECT idsess_delete_sessions(subject_id => 'alice', session_id => 'other') AS none_deleted;
 SELECT idsess_delete_sessions(session_id => 'sid-a1') AS alice_deleted;
@@ -106,6 +106,10 @@ FROM idsess_create('many', 'ticket', key => 'k-many-last', max_sessions => 1) c,
      LATERAL jsonb_array_elements(c.ended_sessions) e
 GROUP BY c.ended_sessions;
 SELECT count(*) AS many_left FROM idsess.sessions WHERE subject_id = 'many';
+-- Ended sessions are revoked: a late save from their device is refused.
+SELECT idsess_update('k-many-1', ticket => 'late save');
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM idsess.revoked_keys;
 SELECT count(*) AS clients_left FROM idsess.session_clients;
 ALTER SYSTEM RESET idsess.session_limit_action;
 SELECT pg_reload_conf();

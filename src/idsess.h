@@ -99,6 +99,8 @@ extern int	idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
 extern int	idsess_spi_run_arg(IdsessQuery *q, Datum arg);
 extern Datum idsess_spi_get(int row, int col, bool *isnull);
 extern Datum idsess_spi_copy(int row, int col, bool *isnull);
+extern int	idsess_spi_run_snapshot(IdsessQuery *q, Datum *values, const char *nulls,
+									Snapshot snapshot, long count);
 
 /* validate.c */
 extern text *idsess_arg_id(FunctionCallInfo fcinfo, int argno, const char *what,
@@ -141,6 +143,20 @@ extern int	idsess_run_exact(IdsessQuery *by_subject, IdsessQuery *by_sid,
 							 bool read_only);
 extern Datum idsess_int8_array(int64 *vals, int n);
 extern Datum idsess_text_array(Datum *vals, int n);
+
+/* revoke.c: tombstones of revoked keys */
+#define IDSESS_ERRCODE_REVOKED	MAKE_SQLSTATE('I','S','R','V','K')
+
+/*
+ * Until when a revoked session's key stays revoked, as a column of a
+ * DELETE ... RETURNING on idsess.sessions: its expiry, else its inactivity
+ * deadline, else NULL (for good).
+ */
+#define IDSESS_REVOKED_UNTIL	"COALESCE(expires, last_active + idle_timeout)"
+
+extern void idsess_bury_keys(Datum *keys, Datum *untils, bool *until_nulls, int n);
+extern bool idsess_key_is_revoked(text *key);
+extern int	idsess_purge_revoked_keys(int limit);
 
 /* limit.c */
 extern Datum idsess_apply_session_limit(text *subject, int limit);

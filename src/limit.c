@@ -35,7 +35,7 @@ static IdsessQuery q_live_of_subject = {
 };
 static IdsessQuery q_end_sessions = {
 	.sql = "DELETE FROM idsess.sessions WHERE id = ANY ($1) "
-	"RETURNING id, key, subject_id, session_id",
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
 	.nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 
@@ -72,6 +72,9 @@ idsess_apply_session_limit(text *subject, int limit)
 	int			excess;
 	int64	   *ids;
 	SPITupleTable *gone;
+	Datum	   *keys;
+	Datum	   *untils;
+	bool	   *until_nulls;
 	StringInfoData buf;
 	bool		isnull;
 	int			n;
@@ -99,8 +102,17 @@ idsess_apply_session_limit(text *subject, int limit)
 	args[0] = idsess_int8_array(ids, excess);
 	n = idsess_spi_run(&q_end_sessions, args, NULL, false, 0);
 	gone = SPI_tuptable;
+	keys = palloc(sizeof(Datum) * n);
+	untils = palloc(sizeof(Datum) * n);
+	until_nulls = palloc(sizeof(bool) * n);
 	for (int i = 0; i < n; i++)
+	{
 		ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
+		keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
+		untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &until_nulls[i]);
+	}
+	/* An ended session is revoked: a late save from its device must not revive it. */
+	idsess_bury_keys(keys, untils, until_nulls, n);
 	idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
 						   (Datum) 0, (Datum) 0, false);
 	idsess_count(IDSESS_EV_LIMITED, n);

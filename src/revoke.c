@@ -10,10 +10,26 @@
  * NOTIFY idsess_revoked, payload {"subject_id": ..., "session_id": ...},
  * delivered when the transaction commits.
  *
+ * A revoked key stays revoked against late writes: an identity server that
+ * loaded the session before the revocation must not save it back.  Each
+ * revoked key leaves a tombstone in idsess.revoked_keys (the SHA-256 of the
+ * key, never the key) until the session would have ended by itself
+ * (its expiry, else its inactivity deadline; never, when it had neither).
+ * idsess_update and idsess_create on a tombstoned key fail with
+ * IDSESS_ERRCODE_REVOKED.  Tombstones past that time are purged by
+ * idsess_purge_revoked_keys, lazily by each revocation.
+ *
+ * The table is new in 1.1.  This library also serves a 1.0 schema (before
+ * ALTER EXTENSION UPDATE), which has no tombstones to check or write: whether
+ * the table exists is cached per backend and forgotten on any change to
+ * pg_class names (a syscache callback on RELNAMENSP), so the update is seen
+ * by the next call without a lookup on every call.
+ *
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "fmgr.h"
@@ -21,7 +37,11 @@
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(idsess_revoke);
 
@@ -29,19 +49,131 @@ PG_FUNCTION_INFO_V1(idsess_revoke);
 
 static IdsessQuery q_revoke_by_subject = {
 	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 "
-	"RETURNING id, key, subject_id, session_id",
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 static IdsessQuery q_revoke_by_sid = {
 	.sql = "DELETE FROM idsess.sessions WHERE session_id = $1 "
-	"RETURNING id, key, subject_id, session_id",
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 static IdsessQuery q_revoke_by_both = {
 	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2 "
-	"RETURNING id, key, subject_id, session_id",
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
 	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
+
+/* The key's hash as the tombstones store it. */
+#define KEY_HASH(arg) "pg_catalog.sha256(pg_catalog.convert_to(" arg ", 'UTF8'))"
+
+static IdsessQuery q_bury = {
+	.sql = "INSERT INTO idsess.revoked_keys (key_hash, until) "
+	"SELECT " KEY_HASH("k") ", u FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+	"pg_catalog.unnest($2::pg_catalog.timestamptz[])) AS t(k, u) "
+	"ON CONFLICT (key_hash) DO UPDATE SET revoked = EXCLUDED.revoked, until = EXCLUDED.until",
+	.nargs = 2, .argtypes = {TEXTARRAYOID, TIMESTAMPTZARRAYOID}
+};
+static IdsessQuery q_is_revoked = {
+	.sql = "SELECT 1 FROM idsess.revoked_keys WHERE key_hash = " KEY_HASH("$1")
+	" AND (until IS NULL OR until > pg_catalog.now())",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_purge = {
+	.sql = "DELETE FROM idsess.revoked_keys WHERE key_hash = ANY (ARRAY("
+	"SELECT key_hash FROM idsess.revoked_keys WHERE until <= pg_catalog.now() "
+	"ORDER BY until LIMIT $1))",
+	.nargs = 1, .argtypes = {INT4OID}
+};
+
+typedef enum
+{
+	TOMBSTONES_UNKNOWN,
+	TOMBSTONES_ABSENT,
+	TOMBSTONES_PRESENT
+} TombstoneState;
+
+static TombstoneState tombstones = TOMBSTONES_UNKNOWN;
+static bool tombstone_callback_registered = false;
+
+static void
+forget_tombstone_state(Datum arg pg_attribute_unused(), int cacheid pg_attribute_unused(),
+					   uint32 hashvalue pg_attribute_unused())
+{
+	tombstones = TOMBSTONES_UNKNOWN;
+}
+
+/* Whether idsess.revoked_keys exists (false on a 1.0 schema). */
+static bool
+have_tombstones(void)
+{
+	if (!tombstone_callback_registered)
+	{
+		CacheRegisterSyscacheCallback(RELNAMENSP, forget_tombstone_state, (Datum) 0);
+		tombstone_callback_registered = true;
+	}
+	if (tombstones == TOMBSTONES_UNKNOWN)
+	{
+		Oid			nsp = get_namespace_oid("idsess", true);
+
+		tombstones = OidIsValid(nsp) && OidIsValid(get_relname_relid("revoked_keys", nsp)) ?
+			TOMBSTONES_PRESENT : TOMBSTONES_ABSENT;
+	}
+	return tombstones == TOMBSTONES_PRESENT;
+}
+
+/*
+ * Leaves tombstones for the n revoked keys (text Datums) with the times
+ * until which they hold (NULL: for good).  The caller is connected to SPI.
+ */
+void
+idsess_bury_keys(Datum *keys, Datum *untils, bool *until_nulls, int n)
+{
+	Datum		args[2];
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	if (n == 0 || !have_tombstones())
+		return;
+	args[0] = idsess_text_array(keys, n);
+	args[1] = PointerGetDatum(construct_md_array(untils, until_nulls, 1, dims, lbs,
+												 TIMESTAMPTZOID, sizeof(TimestampTz),
+												 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	idsess_spi_run(&q_bury, args, NULL, false, 0);
+}
+
+/*
+ * Whether `key` was revoked and its tombstone still holds.  The caller is
+ * connected to SPI.  It reads with the latest snapshot, not the
+ * transaction's: under REPEATABLE READ a revocation that committed after
+ * the snapshot (for which a create's insert may have waited) must count.
+ */
+bool
+idsess_key_is_revoked(text *key)
+{
+	Datum		arg = PointerGetDatum(key);
+
+	if (!have_tombstones())
+		return false;
+	return idsess_spi_run_snapshot(&q_is_revoked, &arg, NULL, GetLatestSnapshot(), 1) > 0;
+}
+
+/*
+ * Deletes up to `limit` tombstones past their time; returns how many.  Runs
+ * in the caller's transaction (the worker's round or a revocation).
+ */
+int
+idsess_purge_revoked_keys(int limit)
+{
+	Datum		arg = Int32GetDatum(limit);
+	int			n;
+
+	if (!have_tombstones())
+		return 0;
+	idsess_spi_connect();
+	n = idsess_spi_run(&q_purge, &arg, NULL, false, 0);
+	SPI_finish();
+	return n;
+}
 
 /* Checks the client id filter: no NULL or empty element. */
 static Datum
@@ -137,10 +269,19 @@ idsess_revoke(PG_FUNCTION_ARGS)
 						 subject, sid, false);
 	if (n > 0)
 	{
+		Datum	   *keys = palloc(sizeof(Datum) * n);
+		Datum	   *untils = palloc(sizeof(Datum) * n);
+		bool	   *until_nulls = palloc(sizeof(bool) * n);
+
 		gone = SPI_tuptable;
 		ids = palloc(sizeof(int64) * n);
 		for (int i = 0; i < n; i++)
+		{
 			ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
+			keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
+			untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &until_nulls[i]);
+		}
+		idsess_bury_keys(keys, untils, until_nulls, n);
 		idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
 							   (Datum) 0, filter, false);
 		for (int i = 0; i < n; i++)
@@ -160,6 +301,8 @@ idsess_revoke(PG_FUNCTION_ARGS)
 	}
 	audit_revoke(subject, sid, filter, reason, n, nclients);
 	SPI_finish();
+	/* Purge more than this call buried, so tombstones cannot pile up. */
+	(void) idsess_purge_revoked_keys(2 * n + 100);
 	idsess_count(IDSESS_EV_REVOKED, n);
 	return (Datum) 0;
 }

@@ -34,10 +34,26 @@ idsess_spi_connect(void)
 		elog(ERROR, "SPI_connect failed");
 }
 
+/* Prepares q and keeps its plan, on first use. */
+static void
+prepare(IdsessQuery *q)
+{
+	SPIPlanPtr	plan;
+
+	if (q->plan != NULL)
+		return;
+	plan = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes, q->cursor_options);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 q->sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	q->plan = plan;
+}
+
 /*
  * Runs q with the given arguments (nulls as in SPI_execute_plan: ' ' or
- * 'n'), preparing and keeping its plan on first use.  Returns the number of
- * rows processed.
+ * 'n').  Returns the number of rows processed.
  */
 int
 idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
@@ -45,18 +61,7 @@ idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
 {
 	int			rc;
 
-	if (q->plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes,
-											  q->cursor_options);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 q->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		q->plan = plan;
-	}
+	prepare(q);
 	rc = SPI_execute_plan(q->plan, values, nulls, read_only, count);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
@@ -100,4 +105,23 @@ idsess_spi_copy(int row, int col, bool *isnull)
 		return PointerGetDatum(copy);
 	}
 	return SPI_datumTransfer(d, att->attbyval, att->attlen);
+}
+
+/*
+ * Runs a read-only q under the given snapshot instead of the transaction's
+ * (e.g. GetLatestSnapshot() to see what committed after a REPEATABLE READ
+ * snapshot was taken).
+ */
+int
+idsess_spi_run_snapshot(IdsessQuery *q, Datum *values, const char *nulls,
+						Snapshot snapshot, long count)
+{
+	int			rc;
+
+	prepare(q);
+	rc = SPI_execute_snapshot(q->plan, values, nulls, snapshot, InvalidSnapshot,
+							  true, false, count);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
+	return (int) SPI_processed;
 }

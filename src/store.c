@@ -278,6 +278,19 @@ idsess_create(PG_FUNCTION_ARGS)
 				 errmsg("a session with this key already exists"),
 				 errhint("Session keys must be unique; omit key to have one generated."),
 				 errhidestmt(true)));
+
+	/*
+	 * Checked after the insert: the insert waited for any uncommitted
+	 * revocation that deleted a session with this key, whose tombstone the
+	 * check (with the latest snapshot) then sees.
+	 */
+	if (idsess_key_is_revoked(key))
+		ereport(ERROR,
+				(errcode(IDSESS_ERRCODE_REVOKED),
+				 errmsg("a session with this key was revoked"),
+				 errdetail("A revoked key stays revoked until the session would have expired."),
+				 errhint("Do not save a revoked session again; sign the user in anew, with a new key."),
+				 errhidestmt(true)));
 	SPI_finish();
 	idsess_count(IDSESS_EV_CREATED, 1);
 
@@ -385,6 +398,14 @@ idsess_update(PG_FUNCTION_ARGS)
 	arg = PointerGetDatum(key);
 	if (idsess_spi_run(&q_lock_for_update, &arg, NULL, false, 1) == 0)
 	{
+		/* "Revoked" must not read as "gone": gone invites a create. */
+		if (idsess_key_is_revoked(key))
+			ereport(ERROR,
+					(errcode(IDSESS_ERRCODE_REVOKED),
+					 errmsg("session was revoked"),
+					 errdetail("A revoked key stays revoked until the session would have expired."),
+					 errhint("Do not create the session again; sign the user in anew."),
+					 errhidestmt(true)));
 		SPI_finish();
 		PG_RETURN_BOOL(false);
 	}
