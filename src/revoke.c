@@ -6,9 +6,10 @@
  *
  * Like Duende's session management RemoveSessions, every matching session is
  * removed; the client ids given only limit which clients (and SAML entities)
- * are returned for notification.  Each removed session is announced with
- * NOTIFY idsess_revoked, payload {"subject_id": ..., "session_id": ...},
- * delivered when the transaction commits.
+ * are returned for notification.  A revocation that removed sessions is
+ * announced with NOTIFY idsess_revoked when the transaction commits, with
+ * the payload {"audit_id": ...}: any role can LISTEN, so the payload names
+ * no subject or sid; roles that may read idsess.audit look them up there.
  *
  * A revoked key stays revoked against late writes: an identity server that
  * loaded the session before the revocation must not save it back.  Each
@@ -34,11 +35,9 @@
 #include "commands/async.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
-#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -204,32 +203,27 @@ client_filter_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 static void
-notify_revoked(text *subject, text *sid)
+notify_revoked(int64 audit_id)
 {
-	StringInfoData buf;
+	char		payload[64];
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"subject_id\": ");
-	escape_json(&buf, text_to_cstring(subject));
-	appendStringInfoString(&buf, ", \"session_id\": ");
-	escape_json(&buf, text_to_cstring(sid));
-	appendStringInfoChar(&buf, '}');
-	Async_Notify(REVOKE_CHANNEL, buf.data);
-	pfree(buf.data);
+	snprintf(payload, sizeof(payload), "{\"audit_id\": " INT64_FORMAT "}", audit_id);
+	Async_Notify(REVOKE_CHANNEL, payload);
 }
 
 static IdsessQuery q_audit = {
 	.sql = "INSERT INTO idsess.audit (action, subject_id, session_id, client_ids, reason, sessions, clients) "
-	"VALUES ('revoke', $1, $2, $3, $4, $5, $6)",
+	"VALUES ('revoke', $1, $2, $3, $4, $5, $6) RETURNING id",
 	.nargs = 6, .argtypes = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID, INT4OID}
 };
 
-/* Records the revocation, also when it matched nothing. */
-static void
+/* Records the revocation, also when it matched nothing; returns its id. */
+static int64
 audit_revoke(text *subject, text *sid, Datum filter, Datum reason, int sessions, int clients)
 {
 	Datum		args[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
 
 	args[0] = PointerGetDatum(subject);
 	args[1] = PointerGetDatum(sid);
@@ -242,6 +236,7 @@ audit_revoke(text *subject, text *sid, Datum filter, Datum reason, int sessions,
 	nulls[2] = filter ? ' ' : 'n';
 	nulls[3] = reason ? ' ' : 'n';
 	idsess_spi_run(&q_audit, args, nulls, false, 0);
+	return DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 }
 
 Datum
@@ -255,6 +250,7 @@ idsess_revoke(PG_FUNCTION_ARGS)
 	SPITupleTable *gone;
 	int			nclients = 0;
 	int64	   *ids;
+	int64		audit_id;
 	int			n;
 	bool		isnull;
 
@@ -296,10 +292,11 @@ idsess_revoke(PG_FUNCTION_ARGS)
 			nclients += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[3])),
 									   ARR_DIMS(DatumGetArrayTypeP(values[3])));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-			notify_revoked(DatumGetTextPP(values[1]), DatumGetTextPP(values[2]));
 		}
 	}
-	audit_revoke(subject, sid, filter, reason, n, nclients);
+	audit_id = audit_revoke(subject, sid, filter, reason, n, nclients);
+	if (n > 0)
+		notify_revoked(audit_id);
 	SPI_finish();
 	/* Purge more than this call buried, so tombstones cannot pile up. */
 	(void) idsess_purge_revoked_keys(2 * n + 100);

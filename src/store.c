@@ -7,9 +7,10 @@
  * Each function checks its arguments, runs fixed SQL against the tables in
  * schema idsess through prepared SPI plans, and seals or opens tickets with
  * seal.c.  A ticket is sealed with the session key as associated data, so a
- * ticket copied to another row does not open.  Errors raised while a ticket
- * is an argument hide the statement from the server log (errhidestmt), so
- * a ticket sent as a literal is not logged by log_min_error_statement.
+ * ticket copied to another row does not open.  Every error raised in
+ * create and update, where a ticket is an argument, hides the statement from
+ * the server log (hiding_statement), so a ticket sent as a literal is not
+ * logged by log_min_error_statement.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +29,9 @@ PG_FUNCTION_INFO_V1(idsess_delete);
 PG_FUNCTION_INFO_V1(idsess_get_sessions);
 PG_FUNCTION_INFO_V1(idsess_delete_sessions);
 PG_FUNCTION_INFO_V1(idsess_take_expired);
+
+static Datum create_session(FunctionCallInfo fcinfo);
+static Datum update_session(FunctionCallInfo fcinfo);
 
 /* Attribute numbers (0-based) of idsess.session. */
 enum
@@ -166,8 +170,8 @@ static IdsessQuery q_insert = {
 	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID}
 };
 
-Datum
-idsess_create(PG_FUNCTION_ARGS)
+static Datum
+create_session(FunctionCallInfo fcinfo)
 {
 	text	   *subject = idsess_arg_id(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
 	text	   *key = idsess_arg_id_opt(fcinfo, 3, "key", IDSESS_MAX_ID_CHARS);
@@ -323,6 +327,49 @@ idsess_create(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));
 }
 
+/*
+ * Runs body with the statement hidden from the server log if it fails.  The
+ * ticket is an argument of the statement, which log_min_error_statement
+ * would log (ticket and all, when sent as a literal) with any error: an
+ * argument check, the size limit, the key file, sealing, SPI.  Hiding every
+ * error here, rather than marking each ereport, leaves none out.
+ */
+static Datum
+hiding_statement(Datum (*body) (FunctionCallInfo), FunctionCallInfo fcinfo)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		result = (Datum) 0;
+
+	PG_TRY();
+	{
+		result = body(fcinfo);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->hide_stmt = true;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+Datum
+idsess_create(PG_FUNCTION_ARGS)
+{
+	return hiding_statement(create_session, fcinfo);
+}
+
+Datum
+idsess_update(PG_FUNCTION_ARGS)
+{
+	return hiding_statement(update_session, fcinfo);
+}
+
 /* Emits every row of the current SPI result as an idsess.session. */
 static void
 emit_sessions(FunctionCallInfo fcinfo, int nrows, bool open_ticket)
@@ -356,8 +403,8 @@ static IdsessQuery q_update = {
 	.nargs = 7, .argtypes = {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID, TEXTOID}
 };
 
-Datum
-idsess_update(PG_FUNCTION_ARGS)
+static Datum
+update_session(FunctionCallInfo fcinfo)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
 	text	   *display = idsess_arg_id_opt(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS);
