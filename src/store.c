@@ -298,9 +298,17 @@ create_session(FunctionCallInfo fcinfo)
 	SPI_finish();
 	idsess_count(IDSESS_EV_CREATED, 1);
 
+	/* The worker must wake at the earlier of expiry and the idle deadline. */
 	if (has_expires || idle)
-		idsess_nudge_worker(has_expires ? expires :
-							created + idle->time + idle->day * USECS_PER_DAY);
+	{
+		TimestampTz due = has_expires ? expires : DT_NOEND;
+
+		if (idle)
+			due = Min(due, DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+																   TimestampTzGetDatum(created),
+																   PointerGetDatum(idle))));
+		idsess_nudge_worker(due);
+	}
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
