@@ -39,7 +39,7 @@ endif
 # scripts/dev test, which sets that up.
 REGRESS = setup store seal inputs clients query revoke expire keys privileges worker reports
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
-ISOLATION = add_client take_expired revoke_add_client revoke_late_save
+ISOLATION = add_client take_expired revoke_add_client revoke_late_save limit_repeatable_read
 TAP_TESTS = 1
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -8,18 +8,21 @@
  * are ended to make room (idsess.session_limit_action) and returned to the
  * caller, who owes them a back-channel logout.  Sign-ins of one subject are
  * serialized by a transaction-level advisory lock while a limit applies, so
- * two concurrent sign-ins cannot both pass the count.
+ * two concurrent sign-ins cannot both pass the count (under REPEATABLE READ,
+ * whose snapshot is older than the lock, see idsess_apply_session_limit).
  *
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/snapmgr.h"
 
 /* The first key of idsess's advisory locks: "idsess" in a 32-bit tag. */
 #define IDSESS_ADVISORY_CLASS	0x1D5E5500
@@ -31,6 +34,10 @@ static IdsessQuery q_lock_subject = {
 static IdsessQuery q_live_of_subject = {
 	.sql = "SELECT s.id FROM idsess.sessions s WHERE s.subject_id = $1 AND " IDSESS_LIVE
 	" ORDER BY s.created, s.id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_count_live_of_subject = {
+	.sql = "SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE s.subject_id = $1 AND " IDSESS_LIVE,
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 static IdsessQuery q_end_sessions = {
@@ -71,6 +78,7 @@ idsess_apply_session_limit(text *subject, int limit)
 	int			live;
 	int			excess;
 	int64	   *ids;
+	SPITupleTable *live_rows;
 	SPITupleTable *gone;
 	Datum	   *keys;
 	Datum	   *untils;
@@ -83,6 +91,32 @@ idsess_apply_session_limit(text *subject, int limit)
 	args[1] = PointerGetDatum(subject);
 	idsess_spi_run(&q_lock_subject, args, NULL, false, 0);
 	live = idsess_spi_run(&q_live_of_subject, &args[1], NULL, false, 0);
+	live_rows = SPI_tuptable;
+
+	/*
+	 * Under REPEATABLE READ or SERIALIZABLE the transaction's snapshot
+	 * predates the lock: a sign-in of the same subject that held the lock
+	 * before us and committed is invisible to it, and both would pass the
+	 * limit.  Count again with the latest snapshot; if it sees other live
+	 * sessions, this sign-in fails as a serialization failure, to be
+	 * retried in a new transaction like any other.
+	 */
+	if (IsolationUsesXactSnapshot())
+	{
+		int64		latest;
+
+		idsess_spi_run_snapshot(&q_count_live_of_subject, &args[1], NULL,
+								GetLatestSnapshot(), 1);
+		latest = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
+		if (latest != live)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to a concurrent sign-in of the same subject"),
+					 errdetail("The session limit was counted in a snapshot taken before another sign-in committed."),
+					 errhint("Retry the transaction."),
+					 errhidestmt(true)));
+	}
+
 	excess = live - limit + 1;
 	if (excess <= 0)
 		return SPI_datumTransfer(DirectFunctionCall1(jsonb_in, CStringGetDatum("[]")),
@@ -98,7 +132,7 @@ idsess_apply_session_limit(text *subject, int limit)
 
 	ids = palloc(sizeof(int64) * excess);
 	for (int i = 0; i < excess; i++)
-		ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
+		ids[i] = DatumGetInt64(SPI_getbinval(live_rows->vals[i], live_rows->tupdesc, 1, &isnull));
 	args[0] = idsess_int8_array(ids, excess);
 	n = idsess_spi_run(&q_end_sessions, args, NULL, false, 0);
 	gone = SPI_tuptable;
