@@ -114,3 +114,34 @@ SELECT count(*) AS clients_left FROM idsess.session_clients;
 ALTER SYSTEM RESET idsess.session_limit_action;
 SELECT pg_reload_conf();
 SELECT idsess_delete('k-many-last') AS deleted;
+
+-- Opened tickets never reach a temporary file: get_sessions keeps its
+-- result in memory whatever work_mem (here 64 kB for 400 kB of tickets) and
+-- bounds it instead: at most work_mem or 16 tickets of
+-- idsess.max_ticket_size, whichever is more, else program_limit_exceeded.
+SELECT count(*) FROM generate_series(1, 20) g,
+       LATERAL idsess_create('big', repeat(chr(65 + g % 26), 20000), key => 'k-big-' || g) s;
+SET work_mem = '64kB';
+SELECT pg_stat_force_next_flush();
+SELECT temp_files AS temp_files_before FROM pg_stat_database WHERE datname = current_database() \gset
+SELECT count(*) AS sessions, sum(length(ticket)) AS ticket_chars,
+       bool_and(ticket = repeat(chr(65 + replace(key, 'k-big-', '')::int % 26), 20000)) AS tickets_intact
+FROM idsess_get_sessions(subject_id => 'big');
+SELECT pg_stat_force_next_flush();
+SELECT pg_stat_clear_snapshot();
+SELECT temp_files - :temp_files_before AS temp_files_written, temp_files AS temp_files_after
+FROM pg_stat_database WHERE datname = current_database() \gset
+\echo temp files written: :temp_files_written
+-- (Control: a sort of as much data under this work_mem does write one.)
+SELECT count(*) FROM (SELECT repeat('x', 20000) || g AS t FROM generate_series(1, 20) g ORDER BY t DESC) s;
+SELECT pg_stat_force_next_flush();
+SELECT pg_stat_clear_snapshot();
+SELECT temp_files > :temp_files_after AS control_wrote_temp_file
+FROM pg_stat_database WHERE datname = current_database();
+-- The bound: with 1 kB tickets allowed, 16 kB or work_mem, 64 kB here.
+SET idsess.max_ticket_size = '1kB';
+SELECT count(*) FROM idsess_get_sessions(subject_id => 'big');
+\echo :LAST_ERROR_SQLSTATE
+RESET idsess.max_ticket_size;
+RESET work_mem;
+SELECT idsess_delete_sessions(subject_id => 'big') AS big_deleted;

@@ -134,7 +134,8 @@ extern void idsess_check_ticket_size(Size len);
 	"(s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())"
 
 /* store.c */
-extern void idsess_session_values(int row, bool open_ticket, Datum *values, bool *nulls);
+extern Tuplestorestate *idsess_ticket_srf(FunctionCallInfo fcinfo);
+extern void idsess_check_opened(Size *opened, Size len);
 extern int64 idsess_lock_live_session(text *key);
 extern int	idsess_delete_children(Datum ids, Datum causes, Datum subjects,
 								   Datum sids, Datum client_filter, bool to_outbox);

@@ -18,9 +18,12 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(idsess_create);
 PG_FUNCTION_INFO_V1(idsess_update);
@@ -109,42 +112,6 @@ seal_ticket(text *key, char format, bytea *ticket, int32 *key_id)
 	*key_id = k->id;
 	return idsess_seal(k, format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
 					   VARDATA_ANY(ticket), VARSIZE_ANY_EXHDR(ticket));
-}
-
-/*
- * Fills the idsess.session attributes from SPI result row `row` (selected
- * with IDSESS_SESSION_COLS), opening the ticket when asked to.
- */
-void
-idsess_session_values(int row, bool open_ticket, Datum *values, bool *nulls)
-{
-	for (int i = 0; i < A_TICKET; i++)
-		values[i] = idsess_spi_copy(row, i + 1, &nulls[i]);
-	nulls[A_TICKET] = nulls[A_TICKET_BYTES] = true;
-	if (open_ticket)
-	{
-		bool		isnull;
-		bytea	   *sealed = DatumGetByteaPP(idsess_spi_get(row, 13, &isnull));
-		text	   *key = DatumGetTextPP(values[A_KEY]);
-		char		format;
-		bytea	   *plain;
-
-		plain = idsess_unseal(sealed, &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-		if (format == IDSESS_FORMAT_TEXT)
-		{
-			values[A_TICKET] = SPI_datumTransfer(PointerGetDatum(plain), false, -1);
-			nulls[A_TICKET] = false;
-		}
-		else if (format == IDSESS_FORMAT_BYTES)
-		{
-			values[A_TICKET_BYTES] = SPI_datumTransfer(PointerGetDatum(plain), false, -1);
-			nulls[A_TICKET_BYTES] = false;
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("sealed ticket has an unknown format")));
-	}
 }
 
 static TimestampTz
@@ -378,23 +345,117 @@ idsess_update(PG_FUNCTION_ARGS)
 	return hiding_statement(update_session, fcinfo);
 }
 
-/* Emits every row of the current SPI result as an idsess.session. */
-static void
-emit_sessions(FunctionCallInfo fcinfo, int nrows, bool open_ticket)
+/*
+ * The result of a function that returns opened tickets.
+ *
+ * The executor would keep a set-returning function's rows in a tuplestore
+ * that spills to a temporary file past work_mem (also for value-per-call
+ * functions called in FROM, which it materializes itself).  So these
+ * functions materialize into a tuplestore of their own that is never
+ * written to disk, and bound what they put in it instead
+ * (idsess_check_opened).  The caller's own query can still spill the rows
+ * (a sort, a CTE): README says to select tickets plainly.
+ */
+Tuplestorestate *
+idsess_ticket_srf(FunctionCallInfo fcinfo)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	TupleDesc	desc;
 
-	for (int i = 0; i < nrows; i++)
-	{
-		Datum		values[IDSESS_SESSION_NATTS];
-		bool		nulls[IDSESS_SESSION_NATTS];
-
-		idsess_session_values(i, open_ticket, values, nulls);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rsinfo->setDesc = CreateTupleDescCopy(desc);
+	/* A memory bound no result reaches: it never spills. */
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, MAX_KILOBYTES);
+	rsinfo->returnMode = SFRM_Materialize;
+	MemoryContextSwitchTo(old);
+	return rsinfo->setResult;
 }
 
-/* Only a live session is renewed: a dead one awaiting removal stays dead. */
+/*
+ * Counts `len` more bytes of opened tickets into *opened, refusing to go past
+ * the bound of one call: work_mem or 16 tickets of idsess.max_ticket_size,
+ * whichever is more.
+ */
+void
+idsess_check_opened(Size *opened, Size len)
+{
+	Size		limit = (Size) Max(work_mem, 16 * idsess_max_ticket_kb) * 1024;
+
+	*opened += len;
+	if (*opened > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the sessions' tickets are too large to return at once"),
+				 errdetail("One call returns at most %zu kB of tickets.", limit / 1024),
+				 errhint("Open them one at a time with idsess_get, or raise work_mem.")));
+}
+
+/*
+ * Puts every row of the current SPI result (selected with
+ * IDSESS_SESSION_COLS) into tupstore with its ticket opened.  Each row is
+ * built in a memory context of its own, reset after the row: the detoasted
+ * seal and the plaintext of one row at a time, the plaintext wiped first.
+ */
+static void
+emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows)
+{
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess session row",
+												 ALLOCSET_DEFAULT_SIZES);
+	Size		opened = 0;
+	bytea	   *volatile plain = NULL;
+
+	PG_TRY();
+	{
+		for (int i = 0; i < nrows; i++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+			Datum		values[IDSESS_SESSION_NATTS];
+			bool		nulls[IDSESS_SESSION_NATTS];
+			bool		isnull;
+			text	   *key;
+			char		format;
+
+			CHECK_FOR_INTERRUPTS();
+			/* Rows point into SPI's result: the tuplestore copies them. */
+			for (int c = 0; c < A_TICKET; c++)
+				values[c] = idsess_spi_get(i, c + 1, &nulls[c]);
+			key = DatumGetTextPP(values[A_KEY]);
+			plain = idsess_unseal(DatumGetByteaPP(idsess_spi_get(i, 13, &isnull)), &format,
+								  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+			if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("sealed ticket has an unknown format")));
+			idsess_check_opened(&opened, VARSIZE(plain));
+			nulls[A_TICKET] = format != IDSESS_FORMAT_TEXT;
+			nulls[A_TICKET_BYTES] = format != IDSESS_FORMAT_BYTES;
+			values[A_TICKET] = values[A_TICKET_BYTES] = PointerGetDatum(plain);
+			tuplestore_putvalues(tupstore, desc, values, nulls);
+			explicit_bzero(plain, VARSIZE(plain));
+			plain = NULL;
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+		}
+	}
+	PG_CATCH();
+	{
+		if (plain)
+			explicit_bzero(plain, VARSIZE(plain));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextDelete(rowcxt);
+}
+
 static IdsessQuery q_lock_for_update = {
 	.sql = "SELECT s.id, s.created FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE
 	" FOR NO KEY UPDATE",
@@ -649,14 +710,16 @@ idsess_get_sessions(PG_FUNCTION_ARGS)
 {
 	text	   *subject = idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
 	text	   *sid = idsess_arg_id_opt(fcinfo, 1, "session_id", IDSESS_MAX_ID_CHARS);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Tuplestorestate *tupstore;
 	int			n;
 
 	idsess_require_filter(subject, sid);
-	InitMaterializedSRF(fcinfo, 0);
+	tupstore = idsess_ticket_srf(fcinfo);
 	idsess_spi_connect();
 	n = idsess_run_exact(&q_sessions_by_subject, &q_sessions_by_sid, &q_sessions_by_both,
 						 subject, sid, true);
-	emit_sessions(fcinfo, n, true);
+	emit_sessions(tupstore, rsinfo->setDesc, n);
 	SPI_finish();
 	return (Datum) 0;
 }
