@@ -37,10 +37,11 @@ endif
 # The pg_regress suite (sql/, expected/) and the isolation specs (specs/)
 # run against a server that preloads idsess and has a master key: see
 # scripts/dev test, which sets that up.
-REGRESS = setup store seal inputs clients query revoke expire keys privileges worker reports fuzz
+REGRESS = setup store seal inputs clients query revoke expire keys privileges worker reports fuzz memory
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
 ISOLATION = add_client take_expired revoke_add_client \
-	keys_rotate_seal keys_rotate_open keys_rotate_reseal keys_retire_seal
+	keys_rotate_seal keys_rotate_open keys_rotate_reseal keys_retire_seal \
+	revoke_late_save limit_repeatable_read
 TAP_TESTS = 1
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -118,3 +118,20 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.idsess_report_top_subjects(integer) IS
 'The subjects with the most concurrent sessions (NULL or <= 0: 10; at most 1000) and the clients they use, from the subject index (expired sessions count until the worker removes them)';
+
+-- revocation: a revoked session key stays revoked until the session would
+-- have expired, so that a late save by an identity server that loaded the
+-- session before the revocation cannot bring it back.
+CREATE TABLE idsess.revoked_keys (
+	key_hash bytea PRIMARY KEY,
+	revoked timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	until timestamptz
+);
+CREATE INDEX revoked_keys_until ON idsess.revoked_keys (until) WHERE until IS NOT NULL;
+COMMENT ON TABLE idsess.revoked_keys IS 'Tombstones of revoked (and session-limit-ended) session keys: idsess_update and idsess_create refuse these keys (SQLSTATE ISRVK) until the tombstone''s time';
+COMMENT ON COLUMN idsess.revoked_keys.key_hash IS 'SHA-256 of the session key (as UTF-8); the key itself is not kept';
+COMMENT ON COLUMN idsess.revoked_keys.revoked IS 'When the key was revoked';
+COMMENT ON COLUMN idsess.revoked_keys.until IS 'The revoked session''s expiry, else its inactivity deadline; NULL: the session never expired, the key stays revoked for good';
+COMMENT ON INDEX idsess.revoked_keys_until IS 'Purging tombstones past their time';
+SELECT pg_catalog.pg_extension_config_dump('idsess.revoked_keys', '');
+REVOKE ALL ON idsess.revoked_keys FROM PUBLIC;

@@ -91,12 +91,24 @@ SELECT idsess_clients('no-such-key');
 
 -- Statements that fail with a ticket as an argument are not logged with
 -- the statement text (errhidestmt): check the server log carries no ticket.
+-- Whatever the error: a duplicate key, a blank or too long identifier
+-- (22023, 22001), a ticket too large (54000), in create and in update.
 SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 secret', key => 'k-limit');
+SELECT idsess_create(' ', ticket => 'LOGMARKER-91c2 blank subject');
+SELECT idsess_create(repeat('x', 201), ticket => 'LOGMARKER-91c2 long subject');
+SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 blank key', key => '');
+SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 long sid', session_id => repeat('x', 201));
+SELECT idsess_update('k-limit', ticket => 'LOGMARKER-91c2 blank name', display_name => ' ');
+SELECT idsess_update('k-limit', ticket => 'LOGMARKER-91c2 long name', display_name => repeat('x', 201));
+SET idsess.max_ticket_size = '1kB';
+SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 large' || repeat('s', 2000));
+SELECT idsess_update('k-limit', ticket => 'LOGMARKER-91c2 large' || repeat('s', 2000));
+RESET idsess.max_ticket_size;
 -- (Control: an ordinary failing statement is logged with its text.)
 SELECT 'LOGCONTROL-77e0' || 1/0;
-SELECT pg_sleep(0.2);
-SELECT position('LOGMARKER-91c2' IN pg_read_file(pg_current_logfile())) AS ticket_in_log,
-       position('LOGCONTROL-77e0' IN pg_read_file(pg_current_logfile())) > 0 AS control_in_log;
+SELECT idsess_test.wait_until($$SELECT position('LOGCONTROL-77e0' IN pg_read_file(pg_current_logfile())) > 0$$)
+       AS control_in_log;
+SELECT position('LOGMARKER-91c2' IN pg_read_file(pg_current_logfile())) AS ticket_in_log;
 
 SELECT idsess_delete_sessions(subject_id => 'u') AS cleaned,
        idsess_delete_sessions(subject_id => repeat('é', 200)) AS cleaned_long;

@@ -33,3 +33,39 @@ SELECT count(*) FROM idsess_revoke(subject_id => 'nobody');
 -- Every revocation is audited: who, the filter, the reason, how many.
 SELECT actor = session_user AS by_me, action, subject_id, session_id, client_ids, reason, sessions, clients
 FROM idsess.audit WHERE session_id IS NULL OR session_id LIKE 'sid-%' ORDER BY id;
+
+-- A revoked key stays revoked: an identity server that loaded the session
+-- before the revocation cannot save it back, with update or with create.
+SELECT key FROM idsess_create('ivan', 'i1', key => 'k-i1', expires => now() + interval '1 hour');
+SELECT key FROM idsess_create('ivan', 'i2', key => 'k-i2');
+SELECT key FROM idsess_create('ivan', 'i3', key => 'k-i3', idle_timeout => '30 minutes');
+SELECT key FROM idsess_revoke(subject_id => 'ivan') ORDER BY key;
+SELECT idsess_update('k-i1', ticket => 'late save');
+\echo :LAST_ERROR_SQLSTATE
+SELECT key FROM idsess_create('ivan', 'late save', key => 'k-i1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT key FROM idsess_create('ivan', 'late save', key => 'k-i2', expires => now() + interval '1 hour');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS ivan_sessions FROM idsess.sessions WHERE subject_id = 'ivan';
+-- A key that never existed is still just "not there".
+SELECT idsess_update('k-never', ticket => 'x') AS updated;
+-- Only the key's hash is kept, until the session would have ended by
+-- itself: its expiry, else its inactivity deadline, else for good.
+SELECT k, round(extract(epoch FROM r.until - r.revoked) / 60) AS holds_for_minutes
+FROM unnest('{k-i1,k-i2,k-i3}'::text[]) k
+LEFT JOIN idsess.revoked_keys r ON r.key_hash = sha256(convert_to(k, 'UTF8'))
+ORDER BY k;
+SELECT (SELECT count(*) FROM idsess.revoked_keys
+        WHERE key_hash = sha256(convert_to(k, 'UTF8'))) AS tombstones,
+       (SELECT count(*) FROM idsess.revoked_keys r
+        WHERE position(convert_to(k, 'UTF8') IN r.key_hash) > 0) AS plaintext
+FROM (VALUES ('k-i1')) v(k);
+-- A tombstone past its time no longer holds, and revocations purge it.
+UPDATE idsess.revoked_keys SET until = now() - interval '1 second'
+WHERE key_hash = sha256(convert_to('k-i1', 'UTF8'));
+SELECT key FROM idsess_create('ivan', 'fresh sign-in', key => 'k-i1');
+SELECT count(*) FROM idsess_revoke(subject_id => 'nobody-at-all');
+SELECT count(*) AS stale_tombstones FROM idsess.revoked_keys WHERE until <= now();
+SELECT idsess_delete('k-i1') AS deleted;
+DELETE FROM idsess.revoked_keys WHERE key_hash IN (SELECT sha256(convert_to(k, 'UTF8'))
+                                                   FROM unnest('{k-i2,k-i3}'::text[]) k);

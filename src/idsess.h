@@ -167,7 +167,8 @@ extern void idsess_check_ticket_size(Size len);
 	"(s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())"
 
 /* store.c */
-extern void idsess_session_values(int row, bool open_ticket, Datum *values, bool *nulls);
+extern Tuplestorestate *idsess_ticket_srf(FunctionCallInfo fcinfo);
+extern void idsess_check_opened(Size *opened, Size len);
 extern int64 idsess_lock_live_session(text *key);
 extern int	idsess_delete_children(Datum ids, Datum causes, Datum subjects,
 								   Datum sids, Datum client_filter, bool to_outbox);
@@ -176,6 +177,20 @@ extern int	idsess_run_exact(IdsessQuery *by_subject, IdsessQuery *by_sid,
 							 bool read_only);
 extern Datum idsess_int8_array(int64 *vals, int n);
 extern Datum idsess_text_array(Datum *vals, int n);
+
+/* revoke.c: tombstones of revoked keys */
+#define IDSESS_ERRCODE_REVOKED	MAKE_SQLSTATE('I','S','R','V','K')
+
+/*
+ * Until when a revoked session's key stays revoked, as a column of a
+ * DELETE ... RETURNING on idsess.sessions: its expiry, else its inactivity
+ * deadline, else NULL (for good).
+ */
+#define IDSESS_REVOKED_UNTIL	"COALESCE(expires, last_active + idle_timeout)"
+
+extern void idsess_bury_keys(Datum *keys, Datum *untils, bool *until_nulls, int n);
+extern bool idsess_key_is_revoked(text *key);
+extern int	idsess_purge_revoked_keys(int limit);
 
 /* limit.c */
 extern Datum idsess_apply_session_limit(text *subject, int limit);

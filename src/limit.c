@@ -8,18 +8,21 @@
  * are ended to make room (idsess.session_limit_action) and returned to the
  * caller, who owes them a back-channel logout.  Sign-ins of one subject are
  * serialized by a transaction-level advisory lock while a limit applies, so
- * two concurrent sign-ins cannot both pass the count.
+ * two concurrent sign-ins cannot both pass the count (under REPEATABLE READ,
+ * whose snapshot is older than the lock, see idsess_apply_session_limit).
  *
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/snapmgr.h"
 
 /* The first key of idsess's advisory locks: "idsess" in a 32-bit tag. */
 #define IDSESS_ADVISORY_CLASS	0x1D5E5500
@@ -33,9 +36,13 @@ static IdsessQuery q_live_of_subject = {
 	" ORDER BY s.created, s.id",
 	.nargs = 1, .argtypes = {TEXTOID}
 };
+static IdsessQuery q_count_live_of_subject = {
+	.sql = "SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE s.subject_id = $1 AND " IDSESS_LIVE,
+	.nargs = 1, .argtypes = {TEXTOID}
+};
 static IdsessQuery q_end_sessions = {
 	.sql = "DELETE FROM idsess.sessions WHERE id = ANY ($1) "
-	"RETURNING id, key, subject_id, session_id",
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
 	.nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 
@@ -60,7 +67,9 @@ append_text_array_json(StringInfo buf, Datum arr)
 
 /*
  * Applies the limit for a new session of `subject`; the caller is connected
- * to SPI.  Returns the ended sessions as a jsonb array (empty when none).
+ * to SPI.  Returns the ended sessions as a jsonb array (empty when none),
+ * allocated in the caller's memory context so that it outlives SPI_finish:
+ * everything read from the SPI results here dies with SPI's memory.
  */
 Datum
 idsess_apply_session_limit(text *subject, int limit)
@@ -69,7 +78,11 @@ idsess_apply_session_limit(text *subject, int limit)
 	int			live;
 	int			excess;
 	int64	   *ids;
+	SPITupleTable *live_rows;
 	SPITupleTable *gone;
+	Datum	   *keys;
+	Datum	   *untils;
+	bool	   *until_nulls;
 	StringInfoData buf;
 	bool		isnull;
 	int			n;
@@ -78,9 +91,35 @@ idsess_apply_session_limit(text *subject, int limit)
 	args[1] = PointerGetDatum(subject);
 	idsess_spi_run(&q_lock_subject, args, NULL, false, 0);
 	live = idsess_spi_run(&q_live_of_subject, &args[1], NULL, false, 0);
+	live_rows = SPI_tuptable;
+
+	/*
+	 * Under REPEATABLE READ or SERIALIZABLE the transaction's snapshot
+	 * predates the lock: a sign-in of the same subject that held the lock
+	 * before us and committed is invisible to it, and both would pass the
+	 * limit.  Count again with the latest snapshot; if it sees other live
+	 * sessions, this sign-in fails as a serialization failure, to be
+	 * retried in a new transaction like any other.
+	 */
+	if (IsolationUsesXactSnapshot())
+	{
+		int64		latest;
+
+		idsess_spi_run_latest(&q_count_live_of_subject, &args[1], NULL, true, 1);
+		latest = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
+		if (latest != live)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to a concurrent sign-in of the same subject"),
+					 errdetail("The session limit was counted in a snapshot taken before another sign-in committed."),
+					 errhint("Retry the transaction."),
+					 errhidestmt(true)));
+	}
+
 	excess = live - limit + 1;
 	if (excess <= 0)
-		return DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+		return SPI_datumTransfer(DirectFunctionCall1(jsonb_in, CStringGetDatum("[]")),
+								 false, -1);
 
 	if (idsess_session_limit_action == IDSESS_LIMIT_REFUSE)
 		ereport(ERROR,
@@ -92,12 +131,21 @@ idsess_apply_session_limit(text *subject, int limit)
 
 	ids = palloc(sizeof(int64) * excess);
 	for (int i = 0; i < excess; i++)
-		ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
+		ids[i] = DatumGetInt64(SPI_getbinval(live_rows->vals[i], live_rows->tupdesc, 1, &isnull));
 	args[0] = idsess_int8_array(ids, excess);
 	n = idsess_spi_run(&q_end_sessions, args, NULL, false, 0);
 	gone = SPI_tuptable;
+	keys = palloc(sizeof(Datum) * n);
+	untils = palloc(sizeof(Datum) * n);
+	until_nulls = palloc(sizeof(bool) * n);
 	for (int i = 0; i < n; i++)
+	{
 		ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
+		keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
+		untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &until_nulls[i]);
+	}
+	/* An ended session is revoked: a late save from its device must not revive it. */
+	idsess_bury_keys(keys, untils, until_nulls, n);
 	idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
 						   (Datum) 0, (Datum) 0, false);
 	idsess_count(IDSESS_EV_LIMITED, n);
@@ -124,5 +172,6 @@ idsess_apply_session_limit(text *subject, int limit)
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoChar(&buf, ']');
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	return SPI_datumTransfer(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)),
+							 false, -1);
 }

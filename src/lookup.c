@@ -240,7 +240,8 @@ idsess_get(PG_FUNCTION_ARGS)
 	char		format;
 	bytea	   *plain;
 
-	InitMaterializedSRF(fcinfo, 0);
+	/* A tuplestore that never spills the opened ticket to a temporary file. */
+	(void) idsess_ticket_srf(fcinfo);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	nsp = get_namespace_oid("idsess", false);
 
@@ -275,10 +276,15 @@ idsess_get(PG_FUNCTION_ARGS)
 	nulls[12] = format != IDSESS_FORMAT_TEXT;
 	nulls[13] = format != IDSESS_FORMAT_BYTES;
 	if (nulls[12] && nulls[13])
+	{
+		explicit_bzero(plain, VARSIZE(plain));
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("sealed ticket has an unknown format")));
+	}
 	values[12] = values[13] = PointerGetDatum(plain);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	explicit_bzero(plain, VARSIZE(plain));
+	pfree(plain);
 	return (Datum) 0;
 }

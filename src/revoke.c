@@ -6,22 +6,41 @@
  *
  * Like Duende's session management RemoveSessions, every matching session is
  * removed; the client ids given only limit which clients (and SAML entities)
- * are returned for notification.  Each removed session is announced with
- * NOTIFY idsess_revoked, payload {"subject_id": ..., "session_id": ...},
- * delivered when the transaction commits.
+ * are returned for notification.  A revocation that removed sessions is
+ * announced with NOTIFY idsess_revoked when the transaction commits, with
+ * the payload {"audit_id": ...}: any role can LISTEN, so the payload names
+ * no subject or sid; roles that may read idsess.audit look them up there.
+ *
+ * A revoked key stays revoked against late writes: an identity server that
+ * loaded the session before the revocation must not save it back.  Each
+ * revoked key leaves a tombstone in idsess.revoked_keys (the SHA-256 of the
+ * key, never the key) until the session would have ended by itself
+ * (its expiry, else its inactivity deadline; never, when it had neither).
+ * idsess_update and idsess_create on a tombstoned key fail with
+ * IDSESS_ERRCODE_REVOKED.  Tombstones past that time are purged by
+ * idsess_purge_revoked_keys, lazily by each revocation.
+ *
+ * The table is new in 1.1.  This library also serves a 1.0 schema (before
+ * ALTER EXTENSION UPDATE), which has no tombstones to check or write: whether
+ * the table exists is cached per backend and forgotten on any change to
+ * pg_class names (a syscache callback on RELNAMENSP), so the update is seen
+ * by the next call without a lookup on every call.
  *
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(idsess_revoke);
 
@@ -29,19 +48,131 @@ PG_FUNCTION_INFO_V1(idsess_revoke);
 
 static IdsessQuery q_revoke_by_subject = {
 	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 "
-	"RETURNING id, key, subject_id, session_id",
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 static IdsessQuery q_revoke_by_sid = {
 	.sql = "DELETE FROM idsess.sessions WHERE session_id = $1 "
-	"RETURNING id, key, subject_id, session_id",
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 static IdsessQuery q_revoke_by_both = {
 	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2 "
-	"RETURNING id, key, subject_id, session_id",
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
 	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
+
+/* The key's hash as the tombstones store it. */
+#define KEY_HASH(arg) "pg_catalog.sha256(pg_catalog.convert_to(" arg ", 'UTF8'))"
+
+static IdsessQuery q_bury = {
+	.sql = "INSERT INTO idsess.revoked_keys (key_hash, until) "
+	"SELECT " KEY_HASH("k") ", u FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+	"pg_catalog.unnest($2::pg_catalog.timestamptz[])) AS t(k, u) "
+	"ON CONFLICT (key_hash) DO UPDATE SET revoked = EXCLUDED.revoked, until = EXCLUDED.until",
+	.nargs = 2, .argtypes = {TEXTARRAYOID, TIMESTAMPTZARRAYOID}
+};
+static IdsessQuery q_is_revoked = {
+	.sql = "SELECT 1 FROM idsess.revoked_keys WHERE key_hash = " KEY_HASH("$1")
+	" AND (until IS NULL OR until > pg_catalog.now())",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_purge = {
+	.sql = "DELETE FROM idsess.revoked_keys WHERE key_hash = ANY (ARRAY("
+	"SELECT key_hash FROM idsess.revoked_keys WHERE until <= pg_catalog.now() "
+	"ORDER BY until LIMIT $1))",
+	.nargs = 1, .argtypes = {INT4OID}
+};
+
+typedef enum
+{
+	TOMBSTONES_UNKNOWN,
+	TOMBSTONES_ABSENT,
+	TOMBSTONES_PRESENT
+} TombstoneState;
+
+static TombstoneState tombstones = TOMBSTONES_UNKNOWN;
+static bool tombstone_callback_registered = false;
+
+static void
+forget_tombstone_state(Datum arg pg_attribute_unused(), int cacheid pg_attribute_unused(),
+					   uint32 hashvalue pg_attribute_unused())
+{
+	tombstones = TOMBSTONES_UNKNOWN;
+}
+
+/* Whether idsess.revoked_keys exists (false on a 1.0 schema). */
+static bool
+have_tombstones(void)
+{
+	if (!tombstone_callback_registered)
+	{
+		CacheRegisterSyscacheCallback(RELNAMENSP, forget_tombstone_state, (Datum) 0);
+		tombstone_callback_registered = true;
+	}
+	if (tombstones == TOMBSTONES_UNKNOWN)
+	{
+		Oid			nsp = get_namespace_oid("idsess", true);
+
+		tombstones = OidIsValid(nsp) && OidIsValid(get_relname_relid("revoked_keys", nsp)) ?
+			TOMBSTONES_PRESENT : TOMBSTONES_ABSENT;
+	}
+	return tombstones == TOMBSTONES_PRESENT;
+}
+
+/*
+ * Leaves tombstones for the n revoked keys (text Datums) with the times
+ * until which they hold (NULL: for good).  The caller is connected to SPI.
+ */
+void
+idsess_bury_keys(Datum *keys, Datum *untils, bool *until_nulls, int n)
+{
+	Datum		args[2];
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	if (n == 0 || !have_tombstones())
+		return;
+	args[0] = idsess_text_array(keys, n);
+	args[1] = PointerGetDatum(construct_md_array(untils, until_nulls, 1, dims, lbs,
+												 TIMESTAMPTZOID, sizeof(TimestampTz),
+												 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	idsess_spi_run(&q_bury, args, NULL, false, 0);
+}
+
+/*
+ * Whether `key` was revoked and its tombstone still holds.  The caller is
+ * connected to SPI.  It reads with the latest snapshot, not the
+ * transaction's: under REPEATABLE READ a revocation that committed after
+ * the snapshot (for which a create's insert may have waited) must count.
+ */
+bool
+idsess_key_is_revoked(text *key)
+{
+	Datum		arg = PointerGetDatum(key);
+
+	if (!have_tombstones())
+		return false;
+	return idsess_spi_run_latest(&q_is_revoked, &arg, NULL, true, 1) > 0;
+}
+
+/*
+ * Deletes up to `limit` tombstones past their time; returns how many.  Runs
+ * in the caller's transaction (the worker's round or a revocation).
+ */
+int
+idsess_purge_revoked_keys(int limit)
+{
+	Datum		arg = Int32GetDatum(limit);
+	int			n;
+
+	if (!have_tombstones())
+		return 0;
+	idsess_spi_connect();
+	n = idsess_spi_run(&q_purge, &arg, NULL, false, 0);
+	SPI_finish();
+	return n;
+}
 
 /* Checks the client id filter: no NULL or empty element. */
 static Datum
@@ -72,32 +203,27 @@ client_filter_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 static void
-notify_revoked(text *subject, text *sid)
+notify_revoked(int64 audit_id)
 {
-	StringInfoData buf;
+	char		payload[64];
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"subject_id\": ");
-	escape_json(&buf, text_to_cstring(subject));
-	appendStringInfoString(&buf, ", \"session_id\": ");
-	escape_json(&buf, text_to_cstring(sid));
-	appendStringInfoChar(&buf, '}');
-	Async_Notify(REVOKE_CHANNEL, buf.data);
-	pfree(buf.data);
+	snprintf(payload, sizeof(payload), "{\"audit_id\": " INT64_FORMAT "}", audit_id);
+	Async_Notify(REVOKE_CHANNEL, payload);
 }
 
 static IdsessQuery q_audit = {
 	.sql = "INSERT INTO idsess.audit (action, subject_id, session_id, client_ids, reason, sessions, clients) "
-	"VALUES ('revoke', $1, $2, $3, $4, $5, $6)",
+	"VALUES ('revoke', $1, $2, $3, $4, $5, $6) RETURNING id",
 	.nargs = 6, .argtypes = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, INT4OID, INT4OID}
 };
 
-/* Records the revocation, also when it matched nothing. */
-static void
+/* Records the revocation, also when it matched nothing; returns its id. */
+static int64
 audit_revoke(text *subject, text *sid, Datum filter, Datum reason, int sessions, int clients)
 {
 	Datum		args[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
 
 	args[0] = PointerGetDatum(subject);
 	args[1] = PointerGetDatum(sid);
@@ -110,6 +236,7 @@ audit_revoke(text *subject, text *sid, Datum filter, Datum reason, int sessions,
 	nulls[2] = filter ? ' ' : 'n';
 	nulls[3] = reason ? ' ' : 'n';
 	idsess_spi_run(&q_audit, args, nulls, false, 0);
+	return DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 }
 
 Datum
@@ -123,6 +250,7 @@ idsess_revoke(PG_FUNCTION_ARGS)
 	SPITupleTable *gone;
 	int			nclients = 0;
 	int64	   *ids;
+	int64		audit_id;
 	int			n;
 	bool		isnull;
 
@@ -137,10 +265,19 @@ idsess_revoke(PG_FUNCTION_ARGS)
 						 subject, sid, false);
 	if (n > 0)
 	{
+		Datum	   *keys = palloc(sizeof(Datum) * n);
+		Datum	   *untils = palloc(sizeof(Datum) * n);
+		bool	   *until_nulls = palloc(sizeof(bool) * n);
+
 		gone = SPI_tuptable;
 		ids = palloc(sizeof(int64) * n);
 		for (int i = 0; i < n; i++)
+		{
 			ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
+			keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
+			untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &until_nulls[i]);
+		}
+		idsess_bury_keys(keys, untils, until_nulls, n);
 		idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
 							   (Datum) 0, filter, false);
 		for (int i = 0; i < n; i++)
@@ -155,11 +292,14 @@ idsess_revoke(PG_FUNCTION_ARGS)
 			nclients += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[3])),
 									   ARR_DIMS(DatumGetArrayTypeP(values[3])));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-			notify_revoked(DatumGetTextPP(values[1]), DatumGetTextPP(values[2]));
 		}
 	}
-	audit_revoke(subject, sid, filter, reason, n, nclients);
+	audit_id = audit_revoke(subject, sid, filter, reason, n, nclients);
+	if (n > 0)
+		notify_revoked(audit_id);
 	SPI_finish();
+	/* Purge more than this call buried, so tombstones cannot pile up. */
+	(void) idsess_purge_revoked_keys(2 * n + 100);
 	idsess_count(IDSESS_EV_REVOKED, n);
 	return (Datum) 0;
 }

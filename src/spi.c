@@ -7,6 +7,20 @@
  * Every statement idsess runs is a constant string with schema-qualified
  * names and parameters; no SQL is ever built from user input.
  *
+ * Lifetimes.  While connected, palloc allocates in SPI's procedure context,
+ * and every result table stays valid until SPI_finish (a later query does
+ * not free an earlier one); SPI_finish frees all of it.  So:
+ *	- idsess_spi_get() returns a Datum pointing into the result: use it only
+ *	  before SPI_finish (by-value types such as int8 and timestamptz are
+ *	  safe to keep, being copies);
+ *	- a by-reference value used after SPI_finish is taken with
+ *	  idsess_spi_copy(), or, when built from SPI results (arrays, jsonb,
+ *	  opened tickets), moved out with SPI_datumTransfer() before SPI_finish;
+ *	- a tuplestore filled before SPI_finish copies what it is given, so rows
+ *	  put there may point into SPI memory.
+ * A function returning a Datum to a caller that is connected to SPI says in
+ * its comment which context the Datum lives in.
+ *
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
@@ -82,14 +96,17 @@ idsess_spi_run_arg(IdsessQuery *q, Datum arg)
 	return idsess_spi_run(q, &arg, NULL, false, 0);
 }
 
-/* Column col (1-based) of result row; valid until SPI_finish. */
+/* Column col (1-based) of the last result's row; points into it until SPI_finish. */
 Datum
 idsess_spi_get(int row, int col, bool *isnull)
 {
 	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
 }
 
-/* The same, copied into the caller's (upper executor) memory context. */
+/*
+ * The same, detoasted and copied into the memory context that was current at
+ * SPI_connect, so it outlives SPI_finish.
+ */
 Datum
 idsess_spi_copy(int row, int col, bool *isnull)
 {

@@ -7,9 +7,10 @@
  * Each function checks its arguments, runs fixed SQL against the tables in
  * schema idsess through prepared SPI plans, and seals or opens tickets with
  * seal.c.  A ticket is sealed with the session key as associated data, so a
- * ticket copied to another row does not open.  Errors raised while a ticket
- * is an argument hide the statement from the server log (errhidestmt), so
- * a ticket sent as a literal is not logged by log_min_error_statement.
+ * ticket copied to another row does not open.  Every error raised in
+ * create and update, where a ticket is an argument, hides the statement from
+ * the server log (hiding_statement), so a ticket sent as a literal is not
+ * logged by log_min_error_statement.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,9 +18,12 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(idsess_create);
 PG_FUNCTION_INFO_V1(idsess_update);
@@ -28,6 +32,9 @@ PG_FUNCTION_INFO_V1(idsess_delete);
 PG_FUNCTION_INFO_V1(idsess_get_sessions);
 PG_FUNCTION_INFO_V1(idsess_delete_sessions);
 PG_FUNCTION_INFO_V1(idsess_take_expired);
+
+static Datum create_session(FunctionCallInfo fcinfo);
+static Datum update_session(FunctionCallInfo fcinfo);
 
 /* Attribute numbers (0-based) of idsess.session. */
 enum
@@ -105,42 +112,6 @@ seal_ticket(text *key, char format, bytea *ticket, int32 *key_id)
 							  key_id);
 }
 
-/*
- * Fills the idsess.session attributes from SPI result row `row` (selected
- * with IDSESS_SESSION_COLS), opening the ticket when asked to.
- */
-void
-idsess_session_values(int row, bool open_ticket, Datum *values, bool *nulls)
-{
-	for (int i = 0; i < A_TICKET; i++)
-		values[i] = idsess_spi_copy(row, i + 1, &nulls[i]);
-	nulls[A_TICKET] = nulls[A_TICKET_BYTES] = true;
-	if (open_ticket)
-	{
-		bool		isnull;
-		bytea	   *sealed = DatumGetByteaPP(idsess_spi_get(row, 13, &isnull));
-		text	   *key = DatumGetTextPP(values[A_KEY]);
-		char		format;
-		bytea	   *plain;
-
-		plain = idsess_unseal(sealed, &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-		if (format == IDSESS_FORMAT_TEXT)
-		{
-			values[A_TICKET] = SPI_datumTransfer(PointerGetDatum(plain), false, -1);
-			nulls[A_TICKET] = false;
-		}
-		else if (format == IDSESS_FORMAT_BYTES)
-		{
-			values[A_TICKET_BYTES] = SPI_datumTransfer(PointerGetDatum(plain), false, -1);
-			nulls[A_TICKET_BYTES] = false;
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("sealed ticket has an unknown format")));
-	}
-}
-
 static TimestampTz
 timestamp_arg(FunctionCallInfo fcinfo, int argno, bool *never)
 {
@@ -164,8 +135,8 @@ static IdsessQuery q_insert = {
 	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID}
 };
 
-Datum
-idsess_create(PG_FUNCTION_ARGS)
+static Datum
+create_session(FunctionCallInfo fcinfo)
 {
 	text	   *subject = idsess_arg_id(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
 	text	   *key = idsess_arg_id_opt(fcinfo, 3, "key", IDSESS_MAX_ID_CHARS);
@@ -265,21 +236,44 @@ idsess_create(PG_FUNCTION_ARGS)
 	nulls[6] = has_expires ? ' ' : 'n';
 	nulls[7] = idle ? ' ' : 'n';
 
+	/* ended is returned after SPI_finish: built in this memory context. */
+	ended = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 	idsess_spi_connect();
-	ended = limit > 0 ? idsess_apply_session_limit(subject, limit) :
-		DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+	if (limit > 0)
+		ended = idsess_apply_session_limit(subject, limit);
 	if (idsess_spi_run(&q_insert, args, nulls, false, 1) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("a session with this key already exists"),
 				 errhint("Session keys must be unique; omit key to have one generated."),
 				 errhidestmt(true)));
+
+	/*
+	 * Checked after the insert: the insert waited for any uncommitted
+	 * revocation that deleted a session with this key, whose tombstone the
+	 * check (with the latest snapshot) then sees.
+	 */
+	if (idsess_key_is_revoked(key))
+		ereport(ERROR,
+				(errcode(IDSESS_ERRCODE_REVOKED),
+				 errmsg("a session with this key was revoked"),
+				 errdetail("A revoked key stays revoked until the session would have expired."),
+				 errhint("Do not save a revoked session again; sign the user in anew, with a new key."),
+				 errhidestmt(true)));
 	SPI_finish();
 	idsess_count(IDSESS_EV_CREATED, 1);
 
+	/* The worker must wake at the earlier of expiry and the idle deadline. */
 	if (has_expires || idle)
-		idsess_nudge_worker(has_expires ? expires :
-							created + idle->time + idle->day * USECS_PER_DAY);
+	{
+		TimestampTz due = has_expires ? expires : DT_NOEND;
+
+		if (idle)
+			due = Min(due, DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+																   TimestampTzGetDatum(created),
+																   PointerGetDatum(idle))));
+		idsess_nudge_worker(due);
+	}
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -306,24 +300,163 @@ idsess_create(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));
 }
 
-/* Emits every row of the current SPI result as an idsess.session. */
-static void
-emit_sessions(FunctionCallInfo fcinfo, int nrows, bool open_ticket)
+/*
+ * Runs body with the statement hidden from the server log if it fails.  The
+ * ticket is an argument of the statement, which log_min_error_statement
+ * would log (ticket and all, when sent as a literal) with any error: an
+ * argument check, the size limit, the key file, sealing, SPI.  Hiding every
+ * error here, rather than marking each ereport, leaves none out.
+ */
+static Datum
+hiding_statement(Datum (*body) (FunctionCallInfo), FunctionCallInfo fcinfo)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		result = (Datum) 0;
+
+	PG_TRY();
+	{
+		result = body(fcinfo);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->hide_stmt = true;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+Datum
+idsess_create(PG_FUNCTION_ARGS)
+{
+	return hiding_statement(create_session, fcinfo);
+}
+
+Datum
+idsess_update(PG_FUNCTION_ARGS)
+{
+	return hiding_statement(update_session, fcinfo);
+}
+
+/*
+ * The result of a function that returns opened tickets.
+ *
+ * The executor would keep a set-returning function's rows in a tuplestore
+ * that spills to a temporary file past work_mem (also for value-per-call
+ * functions called in FROM, which it materializes itself).  So these
+ * functions materialize into a tuplestore of their own that is never
+ * written to disk, and bound what they put in it instead
+ * (idsess_check_opened).  The caller's own query can still spill the rows
+ * (a sort, a CTE): README says to select tickets plainly.
+ */
+Tuplestorestate *
+idsess_ticket_srf(FunctionCallInfo fcinfo)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	TupleDesc	desc;
 
-	for (int i = 0; i < nrows; i++)
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rsinfo->setDesc = CreateTupleDescCopy(desc);
+	/* A memory bound no result reaches: it never spills. */
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, MAX_KILOBYTES);
+	rsinfo->returnMode = SFRM_Materialize;
+	MemoryContextSwitchTo(old);
+	return rsinfo->setResult;
+}
+
+/*
+ * Counts `len` more bytes of opened tickets into *opened, refusing to go past
+ * the bound of one call: work_mem or 16 tickets of idsess.max_ticket_size,
+ * whichever is more.
+ */
+void
+idsess_check_opened(Size *opened, Size len)
+{
+	Size		limit = (Size) Max(work_mem, 16 * idsess_max_ticket_kb) * 1024;
+
+	*opened += len;
+	if (*opened > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the sessions' tickets are too large to return at once"),
+				 errdetail("One call returns at most %zu kB of tickets.", limit / 1024),
+				 errhint("Open them one at a time with idsess_get, or raise work_mem.")));
+}
+
+/*
+ * Puts every row of the current SPI result (selected with
+ * IDSESS_SESSION_COLS) into tupstore with its ticket opened.  Each row is
+ * built in a memory context of its own, reset after the row: the detoasted
+ * seal and the plaintext of one row at a time, the plaintext wiped first.
+ */
+static void
+emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows)
+{
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess session row",
+												 ALLOCSET_DEFAULT_SIZES);
+	Size		opened = 0;
+	bytea	   *volatile plain = NULL;
+
+	PG_TRY();
 	{
-		Datum		values[IDSESS_SESSION_NATTS];
-		bool		nulls[IDSESS_SESSION_NATTS];
+		for (int i = 0; i < nrows; i++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+			Datum		values[IDSESS_SESSION_NATTS];
+			bool		nulls[IDSESS_SESSION_NATTS];
+			bool		isnull;
+			text	   *key;
+			char		format;
 
-		idsess_session_values(i, open_ticket, values, nulls);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			CHECK_FOR_INTERRUPTS();
+			/* Rows point into SPI's result: the tuplestore copies them. */
+			for (int c = 0; c < A_TICKET; c++)
+				values[c] = idsess_spi_get(i, c + 1, &nulls[c]);
+			key = DatumGetTextPP(values[A_KEY]);
+			plain = idsess_unseal(DatumGetByteaPP(idsess_spi_get(i, 13, &isnull)), &format,
+								  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+			if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("sealed ticket has an unknown format")));
+			idsess_check_opened(&opened, VARSIZE(plain));
+			nulls[A_TICKET] = format != IDSESS_FORMAT_TEXT;
+			nulls[A_TICKET_BYTES] = format != IDSESS_FORMAT_BYTES;
+			values[A_TICKET] = values[A_TICKET_BYTES] = PointerGetDatum(plain);
+			tuplestore_putvalues(tupstore, desc, values, nulls);
+			explicit_bzero(plain, VARSIZE(plain));
+			plain = NULL;
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+		}
 	}
+	PG_CATCH();
+	{
+		if (plain)
+			explicit_bzero(plain, VARSIZE(plain));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextDelete(rowcxt);
 }
 
 static IdsessQuery q_lock_for_update = {
-	.sql = "SELECT id, created FROM idsess.sessions WHERE key = $1 FOR NO KEY UPDATE",
+	.sql = "SELECT s.id, s.created FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE
+	" FOR NO KEY UPDATE",
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
@@ -337,8 +470,8 @@ static IdsessQuery q_update = {
 	.nargs = 7, .argtypes = {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID, TEXTOID}
 };
 
-Datum
-idsess_update(PG_FUNCTION_ARGS)
+static Datum
+update_session(FunctionCallInfo fcinfo)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
 	text	   *display = idsess_arg_id_opt(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS);
@@ -379,6 +512,14 @@ idsess_update(PG_FUNCTION_ARGS)
 	arg = PointerGetDatum(key);
 	if (idsess_spi_run(&q_lock_for_update, &arg, NULL, false, 1) == 0)
 	{
+		/* "Revoked" must not read as "gone": gone invites a create. */
+		if (idsess_key_is_revoked(key))
+			ereport(ERROR,
+					(errcode(IDSESS_ERRCODE_REVOKED),
+					 errmsg("session was revoked"),
+					 errdetail("A revoked key stays revoked until the session would have expired."),
+					 errhint("Do not create the session again; sign the user in anew."),
+					 errhidestmt(true)));
 		SPI_finish();
 		PG_RETURN_BOOL(false);
 	}
@@ -567,14 +708,16 @@ idsess_get_sessions(PG_FUNCTION_ARGS)
 {
 	text	   *subject = idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
 	text	   *sid = idsess_arg_id_opt(fcinfo, 1, "session_id", IDSESS_MAX_ID_CHARS);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Tuplestorestate *tupstore;
 	int			n;
 
 	idsess_require_filter(subject, sid);
-	InitMaterializedSRF(fcinfo, 0);
+	tupstore = idsess_ticket_srf(fcinfo);
 	idsess_spi_connect();
 	n = idsess_run_exact(&q_sessions_by_subject, &q_sessions_by_sid, &q_sessions_by_both,
 						 subject, sid, true);
-	emit_sessions(fcinfo, n, true);
+	emit_sessions(tupstore, rsinfo->setDesc, n);
 	SPI_finish();
 	return (Datum) 0;
 }
