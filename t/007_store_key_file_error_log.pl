@@ -29,7 +29,7 @@ SELECT idsess_update('k', 'TICKETMARK-5d1 update');
 SELECT idsess_create('u', 'TICKETMARK-5d1 create');
 SELECT 'LOGCONTROL-5d1' || 1/0;
 }, on_error_stop => 0);
-is(() = $err =~ /could not open idsess master key file/g, 2,
+is(() = $err =~ /could not open the idsess master key file/g, 2,
 	'update and create fail on the missing key file');
 ok($node->wait_for_log(qr/LOGCONTROL-5d1/), 'the control statement is logged');
 my $log = slurp_file($node->logfile);
