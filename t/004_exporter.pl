@@ -64,21 +64,29 @@ like($err, qr/permission denied/, 'a plain role cannot call idsess_report_key_ri
 my $port = PostgreSQL::Test::Cluster::get_free_port();
 my $dsn = sprintf('host=%s port=%d user=idsess_exporter dbname=metrics sslmode=disable',
 	$node->host, $node->port);
-my ($eout, $eerr) = ('', '');
+my $exporter_log = $node->basedir . '/exporter.log';
 my $h = IPC::Run::start(
 	[ $exporter, "--web.listen-address=127.0.0.1:$port",
 	  "--extend.query-path=$queries", '--log.level=warn' ],
-	'<', \undef, '>', \$eout, '2>', \$eerr,
-	init => sub { $ENV{DATA_SOURCE_NAME} = $dsn; });
+	'<', \undef, '>&', $exporter_log,
+	init => sub {
+		# The data source says everything; the exporter's driver (lib/pq)
+		# panics on some libpq variables, such as the PGSYSCONFDIR that
+		# pg_virtualenv sets.
+		delete $ENV{$_} for grep { /^PG/ } keys %ENV;
+		$ENV{DATA_SOURCE_NAME} = $dsn;
+	});
 
 # Scrapes until the idsess series are there (the exporter needs a moment to
 # listen and connect), at most the tests' default timeout.
 my $http = HTTP::Tiny->new(timeout => 10);
 my $body = '';
+my $last = '';
 my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
 while (time() < $deadline)
 {
 	my $r = $http->get("http://127.0.0.1:$port/metrics");
+	$last = "$r->{status} $r->{reason}";
 	if ($r->{success} && $r->{content} =~ /^idsess_key_ring_active_age_seconds/m)
 	{
 		$body = $r->{content};
@@ -87,7 +95,7 @@ while (time() < $deadline)
 	usleep(200_000);
 }
 ok($body ne '', 'the exporter serves idsess series on loopback')
-  or diag("exporter stderr:\n$eerr");
+  or diag("exporter log:\n" . slurp_file($exporter_log) . "last response: $last");
 note(join("\n", grep { /^idsess_/ } split /\n/, $body));
 
 # metric NAME, LABELS: the value of the series with these labels (others,
@@ -135,8 +143,9 @@ is(metric('idsess_key_ring_keys', state => 'inactive'), 1, 'the rotated-out key 
 is(metric('idsess_key_ring_keys', state => 'destroyed'), 0, 'no destroyed key');
 my $age = metric('idsess_key_ring_active_age_seconds');
 ok(defined $age && $age >= 0 && $age < 600, 'the active key is as old as the rotation');
-unlike($eerr, qr/idsess/, 'the exporter logged no error for an idsess query')
-  or diag($eerr);
+my $log = slurp_file($exporter_log);
+unlike($log, qr/idsess/, 'the exporter logged no error for an idsess query')
+  or diag($log);
 
 $h->signal('TERM');
 $h->finish;
