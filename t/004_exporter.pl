@@ -17,7 +17,10 @@ use Time::HiRes qw(usleep);
 my $exporter = '/usr/bin/prometheus-postgres-exporter';
 plan skip_all => "$exporter is not installed (Debian package prometheus-postgres-exporter)"
   unless -x $exporter;
-my $queries = "$FindBin::RealBin/../monitoring/idsess-queries.yaml";
+# The tree's query file, or the one a package installed (scripts/dev deb).
+my $queries = $ENV{IDSESS_EXPORTER_QUERIES}
+  // "$FindBin::RealBin/../monitoring/idsess-queries.yaml";
+ok(-r $queries, "the query file $queries is there");
 
 my $node = PostgreSQL::Test::Cluster->new('exporter');
 $node->init;
