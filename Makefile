@@ -61,3 +61,11 @@ bench:
 install: install-proxy
 install-proxy:
 	$(MAKE) -C proxy install
+
+# The release archive for PGXN: the committed tree at HEAD (git archive),
+# idsess-<version>.zip with everything under idsess-<version>/, the version
+# taken from META.json.
+DIST_VERSION = $(shell perl -MJSON::PP -0777 -ne 'print decode_json($$_)->{version}' META.json)
+.PHONY: dist
+dist:
+	git archive --format=zip --prefix=idsess-$(DIST_VERSION)/ -o idsess-$(DIST_VERSION).zip HEAD

@@ -135,3 +135,18 @@ COMMENT ON COLUMN idsess.revoked_keys.until IS 'The revoked session''s expiry, e
 COMMENT ON INDEX idsess.revoked_keys_until IS 'Purging tombstones past their time';
 SELECT pg_catalog.pg_extension_config_dump('idsess.revoked_keys', '');
 REVOKE ALL ON idsess.revoked_keys FROM PUBLIC;
+
+-- monitoring: the key ring's dates for the reporting role, which the
+-- Prometheus exporter's queries (monitoring/idsess-queries.yaml) log in
+-- with; idsess.key_ring stays the admin's (it counts tickets per key).
+CREATE FUNCTION idsess_report_key_ring()
+RETURNS TABLE (id integer, state text, created timestamptz, deactivated timestamptz, ended timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT k.id, k.state, k.created, k.deactivated, k.destroyed FROM idsess.keys k ORDER BY k.id;
+END;
+COMMENT ON FUNCTION idsess_report_key_ring() IS
+'The data keys without key material or ticket counts: id, state, when made, deactivated and ended (for monitoring the key ring''s age)';
+REVOKE ALL ON FUNCTION idsess_report_key_ring() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION idsess_report_key_ring() TO idsess_reporting, idsess_admin;
