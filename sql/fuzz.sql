@@ -73,6 +73,7 @@ INSERT INTO fuzz_allowed VALUES
   ('idsess_report_history',      '{}'),
   ('idsess_report_expiring',     '{}'),
   ('idsess_report_age',          '{}'),
+  ('idsess_report_key_ring',     '{}'),
   ('idsess_report_concurrency',  '{}'),
   ('idsess_report_top_subjects', '{}');
 UPDATE fuzz_allowed SET codes = codes || '{22004,22023,22001,54000}';
