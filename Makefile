@@ -45,6 +45,11 @@ ISOLATION = add_client take_expired revoke_add_client \
 TAP_TESTS = 1
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
+# Without PGXS the first target below would become the default: a plain
+# "make" with a wrong PG_CONFIG would start the benchmarks.
+ifeq ($(PGXS),)
+$(error $(PG_CONFIG) gave no PGXS makefile: install postgresql-server-dev-15 or set PG_CONFIG)
+endif
 include $(PGXS)
 
 # Benchmarks against the peers' designs: bench/run, the full run by default
