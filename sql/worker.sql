@@ -85,6 +85,24 @@ ALTER SYSTEM RESET idsess.expire_batch_delay;
 ALTER SYSTEM RESET idsess.expire_batch_size;
 SELECT pg_reload_conf();
 
+-- A due session row-locked by another transaction is skipped, and the
+-- worker does not spin on it: over two seconds of the lock its whole
+-- database commits a few dozen transactions (a worker that naps 1 ms and
+-- reruns commits thousands).  Once the lock is gone the session goes.
+SELECT key FROM idsess_create('kim', 'locked', key => 'k-w-locked', expires => clock_timestamp() + interval '2 seconds');
+SET stats_fetch_consistency = none;
+BEGIN;
+SELECT key AS locked FROM idsess.sessions WHERE key = 'k-w-locked' FOR UPDATE;
+SELECT pg_sleep(2.5);
+SELECT xact_commit AS commits_before FROM pg_stat_database WHERE datname = current_database() \gset
+SELECT pg_sleep(2);
+SELECT xact_commit - :commits_before < 100 AS worker_sleeps_while_locked
+FROM pg_stat_database WHERE datname = current_database();
+COMMIT;
+RESET stats_fetch_consistency;
+SELECT idsess_test.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE key = 'k-w-locked')$$, 3)
+       AS removed_once_unlocked;
+
 -- Terminated, the worker is started again by the launcher.
 SELECT pid AS old_pid FROM idsess.workers WHERE database = current_database() \gset
 SELECT pg_terminate_backend(:old_pid);

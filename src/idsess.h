@@ -164,7 +164,7 @@ typedef struct IdsessDueCursor
 extern IdsessExpired idsess_expire_batch(int limit, bool to_outbox,
 										 Tuplestorestate *out, TupleDesc outdesc,
 										 IdsessDueCursor *cursor);
-extern bool idsess_next_due(TimestampTz *due);
+extern bool idsess_next_due(TimestampTz *due, bool *overdue);
 
 /* shmem.c */
 #define IDSESS_MAX_WORKERS	32

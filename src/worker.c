@@ -13,7 +13,9 @@
  * An expiry worker removes due sessions in batches of
  * idsess.expire_batch_size, one short transaction per batch (see expire.c),
  * then sleeps until the next session falls due, at most idsess.max_nap; a
- * backend that commits a session falling due earlier sets its latch.  An
+ * backend that commits a session falling due earlier sets its latch.  Due
+ * sessions it could not lock (held by other transactions) make it look
+ * again after a nap that grows while they stay, never in a busy loop.  An
  * error is logged and recorded in the status slot, and the worker carries
  * on after a nap.
  *
@@ -336,6 +338,16 @@ pause_between_batches(void)
 }
 
 /*
+ * The first nap after a round that left due sessions behind, which it could
+ * not lock; it doubles each round they stay, up to idsess.max_nap.  Their
+ * lock holder's commit does not wake the worker unless it moves their due
+ * time, so the worker looks again by itself, but it must not spin.
+ */
+#define OVERDUE_NAP_MIN_MS	10
+
+static long overdue_nap_ms = 0;
+
+/*
  * One round: remove every due session, batch by batch, and find when the
  * next one falls due.  Returns how long to sleep, in milliseconds.
  */
@@ -345,6 +357,7 @@ expire_round(bool *announced_missing)
 	int64		removed = 0;
 	TimestampTz due = 0;
 	bool		found = false;
+	bool		overdue = false;
 	long		nap = idsess_max_nap_ms;
 	IdsessDueCursor cursor = {false, 0, 0};
 
@@ -394,7 +407,7 @@ expire_round(bool *announced_missing)
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	found = idsess_next_due(&due);
+	found = idsess_next_due(&due, &overdue);
 	idsess_stats_flush();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -405,11 +418,19 @@ expire_round(bool *announced_missing)
 	{
 		TimestampTz now = GetCurrentTimestamp();
 
-		/* Wake just after it is due, since removal tests due < now(). */
+		/* Wake just after it is due, since removal tests due <= now(). */
 		nap = due <= now ? 1 : (long) ((due - now) / 1000) + 1;
 		if (nap > idsess_max_nap_ms)
 			nap = idsess_max_nap_ms;
 	}
+	if (overdue)
+	{
+		overdue_nap_ms = overdue_nap_ms == 0 ? OVERDUE_NAP_MIN_MS :
+			Min(overdue_nap_ms * 2, idsess_max_nap_ms);
+		nap = Min(nap, overdue_nap_ms);
+	}
+	else
+		overdue_nap_ms = 0;
 
 	SpinLockAcquire(&my_slot->mutex);
 	my_slot->state = IDSESS_WORKER_SLEEPING;
