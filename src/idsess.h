@@ -177,14 +177,20 @@ typedef enum IdsessWorkerState
 	IDSESS_WORKER_EXPIRING
 } IdsessWorkerState;
 
-/* One per served database; pid 0 means free. */
+/*
+ * One per served database.  The launcher assigns a slot to a database
+ * (dbname) and starts a worker for it; the worker holds it (pid) while it
+ * runs.  The assignment outlives both, so a restarted launcher learns from
+ * the slots which databases are served and by which process.
+ */
 typedef struct IdsessSlot
 {
 	slock_t		mutex;
-	pid_t		pid;
+	char		dbname[NAMEDATALEN];	/* assigned database; empty: free */
+	pid_t		pid;			/* the worker serving it; 0: none */
 	Oid			dboid;
-	char		dbname[NAMEDATALEN];
 	struct Latch *latch;
+	bool		stop;			/* the launcher asks the worker to exit */
 	IdsessWorkerState state;
 	TimestampTz started;
 	TimestampTz last_run;

@@ -7,8 +7,11 @@
  * to no database (it reads only pg_database) and keeps one expiry worker
  * running for each database named in idsess.databases that exists,
  * starting, restarting and stopping them as the setting and the databases
- * change.  Both start only once recovery has finished, so a standby removes
- * nothing and a promoted standby starts expiring by itself.
+ * change.  Which database each worker serves lives in the shared-memory
+ * slots, not in the launcher, so a restarted launcher adopts the running
+ * workers; it asks a worker to stop through its slot.  Both start only once
+ * recovery has finished, so a standby removes nothing and a promoted
+ * standby starts expiring by itself.
  *
  * An expiry worker removes due sessions in batches of
  * idsess.expire_batch_size, one short transaction per batch (see expire.c),
@@ -37,7 +40,6 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
-#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -64,14 +66,21 @@ idsess_register_launcher(void)
 	RegisterBackgroundWorker(&worker);
 }
 
-typedef struct Launched
-{
-	char		dbname[NAMEDATALEN];
-	BackgroundWorkerHandle *handle;
-} Launched;
+/*
+ * A worker the launcher registered and has not yet seen stop: until it has
+ * claimed its slot, this is the only sign that its database is being
+ * served.  Freed once the worker has stopped, so a launcher that starts
+ * workers all day holds at most one handle per slot.
+ */
+static BackgroundWorkerHandle *pending[IDSESS_MAX_WORKERS];
+
+/* The launcher starts a worker for a slot at most this often. */
+#define RESTART_DELAY_MS	1000
+
+static TimestampTz last_start[IDSESS_MAX_WORKERS];
 
 static bool
-start_worker(int slot, const char *dbname, BackgroundWorkerHandle **handle)
+start_worker(int slot, const char *dbname)
 {
 	BackgroundWorker worker;
 
@@ -86,7 +95,8 @@ start_worker(int slot, const char *dbname, BackgroundWorkerHandle **handle)
 	strlcpy(worker.bgw_extra, dbname, BGW_EXTRALEN);
 	worker.bgw_main_arg = Int32GetDatum(slot);
 	worker.bgw_notify_pid = MyProcPid;
-	return RegisterDynamicBackgroundWorker(&worker, handle);
+	last_start[slot] = GetCurrentTimestamp();
+	return RegisterDynamicBackgroundWorker(&worker, &pending[slot]);
 }
 
 /*
@@ -117,31 +127,156 @@ database_exists(const char *dbname)
 	return found;
 }
 
-static bool
-worker_running(BackgroundWorkerHandle *handle)
+/* Frees the handle of a registered worker that has stopped. */
+static void
+forget_stopped(int i)
 {
 	pid_t		pid;
 
-	return handle != NULL && GetBackgroundWorkerPid(handle, &pid) != BGWH_STOPPED;
+	if (pending[i] != NULL && GetBackgroundWorkerPid(pending[i], &pid) == BGWH_STOPPED)
+	{
+		pfree(pending[i]);
+		pending[i] = NULL;
+	}
+}
+
+/* Frees a slot no worker holds, for another database. */
+static void
+release_assignment(IdsessSlot *slot)
+{
+	SpinLockAcquire(&slot->mutex);
+	if (slot->pid == 0)
+	{
+		slot->dbname[0] = '\0';
+		slot->dboid = InvalidOid;
+	}
+	SpinLockRelease(&slot->mutex);
+}
+
+/*
+ * One pass of the launcher: asks the workers of databases no longer named
+ * to exit, frees their slots once they have, and starts a worker for each
+ * named database that exists and has none running or starting.  Which
+ * database each slot serves, and whether a worker holds it, is read from
+ * shared memory: a launcher restarted while workers run adopts them.
+ */
+static void
+launcher_pass(List *names, bool *warned_full)
+{
+	ListCell   *lc;
+
+	for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
+	{
+		IdsessSlot *slot = &idsess_shared->slots[i];
+		char		dbname[NAMEDATALEN];
+		bool		wanted = false;
+		bool		running;
+
+		forget_stopped(i);
+		SpinLockAcquire(&slot->mutex);
+		strlcpy(dbname, slot->dbname, NAMEDATALEN);
+		running = slot->pid != 0;
+		SpinLockRelease(&slot->mutex);
+		if (dbname[0] == '\0')
+			continue;
+		foreach(lc, names)
+			if (strcmp((char *) lfirst(lc), dbname) == 0)
+				wanted = true;
+		if (wanted)
+			continue;
+		if (running)
+		{
+			Latch	   *latch;
+
+			SpinLockAcquire(&slot->mutex);
+			slot->stop = true;
+			latch = slot->latch;
+			SpinLockRelease(&slot->mutex);
+			if (latch)
+				SetLatch(latch);
+		}
+		else if (pending[i] != NULL)
+			TerminateBackgroundWorker(pending[i]);
+		else
+			release_assignment(slot);
+	}
+
+	foreach(lc, names)
+	{
+		const char *dbname = (const char *) lfirst(lc);
+		int			index = -1;
+		IdsessSlot *slot;
+		bool		running = false;
+
+		for (int i = 0; i < IDSESS_MAX_WORKERS && index < 0; i++)
+		{
+			slot = &idsess_shared->slots[i];
+			SpinLockAcquire(&slot->mutex);
+			if (strcmp(slot->dbname, dbname) == 0)
+			{
+				index = i;
+				running = slot->pid != 0;
+			}
+			SpinLockRelease(&slot->mutex);
+		}
+		if (index >= 0 && (running || pending[index] != NULL))
+			continue;
+		if (index >= 0 &&
+			!TimestampDifferenceExceeds(last_start[index], GetCurrentTimestamp(), RESTART_DELAY_MS))
+			continue;
+
+		if (!database_exists(dbname))
+		{
+			if (index >= 0)
+				release_assignment(&idsess_shared->slots[index]);
+			continue;
+		}
+
+		for (int i = 0; i < IDSESS_MAX_WORKERS && index < 0; i++)
+		{
+			slot = &idsess_shared->slots[i];
+			if (pending[i] != NULL)
+				continue;
+			SpinLockAcquire(&slot->mutex);
+			if (slot->dbname[0] == '\0' && slot->pid == 0)
+			{
+				strlcpy(slot->dbname, dbname, NAMEDATALEN);
+				index = i;
+			}
+			SpinLockRelease(&slot->mutex);
+		}
+		if (index < 0)
+		{
+			if (!*warned_full)
+				ereport(LOG,
+						(errmsg("idsess serves at most %d databases; \"%s\" is not served",
+								IDSESS_MAX_WORKERS, dbname)));
+			*warned_full = true;
+			continue;
+		}
+		if (!start_worker(index, dbname))
+			ereport(LOG,
+					(errmsg("could not start the idsess expiry worker for database \"%s\"", dbname),
+					 errhint("Raise max_worker_processes.")));
+	}
 }
 
 void
 idsess_launcher_main(Datum main_arg pg_attribute_unused())
 {
-	Launched	launched[IDSESS_MAX_WORKERS];
 	bool		warned_full = false;
 
-	memset(launched, 0, sizeof(launched));
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	if (idsess_shared == NULL)
+		proc_exit(0);
 
 	for (;;)
 	{
 		char	   *rawnames;
 		List	   *names = NIL;
-		ListCell   *lc;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -157,68 +292,12 @@ idsess_launcher_main(Datum main_arg pg_attribute_unused())
 					(errmsg("idsess.databases is not a valid list of database names")));
 			names = NIL;
 		}
-
-		/* Stop workers whose database is no longer named. */
-		for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
-		{
-			bool		wanted = false;
-
-			if (launched[i].dbname[0] == '\0')
-				continue;
-			foreach(lc, names)
-				if (strcmp((char *) lfirst(lc), launched[i].dbname) == 0)
-					wanted = true;
-			if (!wanted)
-			{
-				if (launched[i].handle)
-					TerminateBackgroundWorker(launched[i].handle);
-				memset(&launched[i], 0, sizeof(Launched));
-			}
-		}
-
-		/* Start (or restart) a worker for each named database that exists. */
-		foreach(lc, names)
-		{
-			const char *dbname = (const char *) lfirst(lc);
-			int			slot = -1;
-			bool		exists;
-
-			for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
-				if (strcmp(launched[i].dbname, dbname) == 0)
-					slot = i;
-			if (slot >= 0 && worker_running(launched[slot].handle))
-				continue;
-
-			exists = database_exists(dbname);
-			if (!exists)
-				continue;
-
-			if (slot < 0)
-			{
-				for (int i = 0; i < IDSESS_MAX_WORKERS && slot < 0; i++)
-					if (launched[i].dbname[0] == '\0')
-						slot = i;
-				if (slot < 0)
-				{
-					if (!warned_full)
-						ereport(LOG,
-								(errmsg("idsess serves at most %d databases; \"%s\" is not served",
-										IDSESS_MAX_WORKERS, dbname)));
-					warned_full = true;
-					continue;
-				}
-				strlcpy(launched[slot].dbname, dbname, NAMEDATALEN);
-			}
-			if (!start_worker(slot, dbname, &launched[slot].handle))
-				ereport(LOG,
-						(errmsg("could not start the idsess expiry worker for database \"%s\"", dbname),
-						 errhint("Raise max_worker_processes.")));
-		}
+		launcher_pass(names, &warned_full);
 		list_free(names);
 		pfree(rawnames);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 1000L, PG_WAIT_EXTENSION);
+						 RESTART_DELAY_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }
@@ -235,41 +314,68 @@ release_slot(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 	{
 		my_slot->pid = 0;
 		my_slot->latch = NULL;
+		my_slot->stop = false;
 	}
 	SpinLockRelease(&my_slot->mutex);
 }
 
-/* Claims the status slot, unless a live worker already serves it. */
+/*
+ * Claims the status slot the launcher assigned to this database, unless a
+ * worker already holds it or the launcher has since given it to another
+ * (a worker started by a launcher that was then restarted).
+ */
 static bool
 claim_slot(int index, const char *dbname)
 {
 	IdsessSlot *slot = &idsess_shared->slots[index];
-	pid_t		holder;
+	bool		claimed = false;
 
 	SpinLockAcquire(&slot->mutex);
-	holder = slot->pid;
+	if (slot->pid == 0 && strcmp(slot->dbname, dbname) == 0)
+	{
+		claimed = true;
+		slot->pid = MyProcPid;
+		slot->dboid = MyDatabaseId;
+		slot->latch = MyLatch;
+		slot->stop = false;
+		slot->state = IDSESS_WORKER_STARTING;
+		slot->started = GetCurrentTimestamp();
+		slot->last_run = 0;
+		slot->last_removed = 0;
+		slot->total_removed = 0;
+		slot->next_due = 0;
+		slot->wake_at = 0;
+		slot->last_error_at = 0;
+		slot->last_error[0] = '\0';
+	}
 	SpinLockRelease(&slot->mutex);
-	if (holder != 0 && holder != MyProcPid && BackendPidGetProc(holder) != NULL)
+	if (!claimed)
 		return false;
-
-	SpinLockAcquire(&slot->mutex);
-	slot->pid = MyProcPid;
-	slot->dboid = MyDatabaseId;
-	strlcpy(slot->dbname, dbname, NAMEDATALEN);
-	slot->latch = MyLatch;
-	slot->state = IDSESS_WORKER_STARTING;
-	slot->started = GetCurrentTimestamp();
-	slot->last_run = 0;
-	slot->last_removed = 0;
-	slot->total_removed = 0;
-	slot->next_due = 0;
-	slot->wake_at = 0;
-	slot->last_error_at = 0;
-	slot->last_error[0] = '\0';
-	SpinLockRelease(&slot->mutex);
 	my_slot = slot;
 	on_shmem_exit(release_slot, (Datum) 0);
 	return true;
+}
+
+/*
+ * Between steps and in every wait: exits when the launcher asks (its
+ * database left idsess.databases), and applies a reload.
+ */
+static void
+worker_interrupts(void)
+{
+	bool		stop;
+
+	CHECK_FOR_INTERRUPTS();
+	SpinLockAcquire(&my_slot->mutex);
+	stop = my_slot->stop;
+	SpinLockRelease(&my_slot->mutex);
+	if (stop)
+		proc_exit(0);
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
 }
 
 static void
@@ -322,12 +428,7 @@ pause_between_batches(void)
 	{
 		long		left;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		worker_interrupts();
 		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
 		if (left <= 0 || idsess_expire_batch_delay_ms <= 0)
 			break;
@@ -395,7 +496,7 @@ expire_round(bool *announced_missing)
 			break;
 		if (idsess_expire_batch_delay_ms > 0)
 			pause_between_batches();
-		CHECK_FOR_INTERRUPTS();
+		worker_interrupts();
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -468,12 +569,7 @@ idsess_worker_main(Datum main_arg)
 		long		nap = idsess_max_nap_ms;
 		MemoryContext old = MemoryContextSwitchTo(round_cxt);
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		worker_interrupts();
 
 		/*
 		 * Until the round has looked for the next due time, any session
