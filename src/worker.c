@@ -140,7 +140,7 @@ forget_stopped(int i)
 	}
 }
 
-/* Frees a slot no worker holds, for another database. */
+/* Frees a slot no worker holds, with its counters, for another database. */
 static void
 release_assignment(IdsessSlot *slot)
 {
@@ -149,6 +149,10 @@ release_assignment(IdsessSlot *slot)
 	{
 		slot->dbname[0] = '\0';
 		slot->dboid = InvalidOid;
+		slot->state = IDSESS_WORKER_STARTING;
+		slot->retry_at = 0;
+		slot->announced_missing = false;
+		idsess_zero_counts(slot);
 	}
 	SpinLockRelease(&slot->mutex);
 }
@@ -207,6 +211,7 @@ launcher_pass(List *names, bool *warned_full)
 		int			index = -1;
 		IdsessSlot *slot;
 		bool		running = false;
+		TimestampTz retry_at = 0;
 
 		for (int i = 0; i < IDSESS_MAX_WORKERS && index < 0; i++)
 		{
@@ -216,13 +221,15 @@ launcher_pass(List *names, bool *warned_full)
 			{
 				index = i;
 				running = slot->pid != 0;
+				retry_at = slot->retry_at;
 			}
 			SpinLockRelease(&slot->mutex);
 		}
 		if (index >= 0 && (running || pending[index] != NULL))
 			continue;
 		if (index >= 0 &&
-			!TimestampDifferenceExceeds(last_start[index], GetCurrentTimestamp(), RESTART_DELAY_MS))
+			(!TimestampDifferenceExceeds(last_start[index], GetCurrentTimestamp(), RESTART_DELAY_MS) ||
+			 GetCurrentTimestamp() < retry_at))
 			continue;
 
 		if (!database_exists(dbname))
@@ -261,6 +268,15 @@ launcher_pass(List *names, bool *warned_full)
 	}
 }
 
+static void
+forget_launcher(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
+{
+	SpinLockAcquire(&idsess_shared->mutex);
+	if (idsess_shared->launcher_latch == MyLatch)
+		idsess_shared->launcher_latch = NULL;
+	SpinLockRelease(&idsess_shared->mutex);
+}
+
 void
 idsess_launcher_main(Datum main_arg pg_attribute_unused())
 {
@@ -272,6 +288,11 @@ idsess_launcher_main(Datum main_arg pg_attribute_unused())
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 	if (idsess_shared == NULL)
 		proc_exit(0);
+	/* Set by a backend that commits a session in a database waiting for its worker. */
+	SpinLockAcquire(&idsess_shared->mutex);
+	idsess_shared->launcher_latch = MyLatch;
+	SpinLockRelease(&idsess_shared->mutex);
+	on_shmem_exit(forget_launcher, (Datum) 0);
 
 	for (;;)
 	{
@@ -303,6 +324,7 @@ idsess_launcher_main(Datum main_arg pg_attribute_unused())
 }
 
 static IdsessSlot *my_slot = NULL;
+static int	my_index = -1;
 
 static void
 release_slot(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
@@ -335,6 +357,9 @@ claim_slot(int index, const char *dbname)
 	{
 		claimed = true;
 		slot->pid = MyProcPid;
+		/* A database dropped and created again under its name: new counts. */
+		if (slot->dboid != MyDatabaseId)
+			idsess_zero_counts(slot);
 		slot->dboid = MyDatabaseId;
 		slot->latch = MyLatch;
 		slot->stop = false;
@@ -352,6 +377,7 @@ claim_slot(int index, const char *dbname)
 	if (!claimed)
 		return false;
 	my_slot = slot;
+	my_index = index;
 	on_shmem_exit(release_slot, (Datum) 0);
 	return true;
 }
@@ -376,14 +402,6 @@ worker_interrupts(void)
 		ConfigReloadPending = false;
 		ProcessConfigFile(PGC_SIGHUP);
 	}
-}
-
-static void
-set_state(IdsessWorkerState state)
-{
-	SpinLockAcquire(&my_slot->mutex);
-	my_slot->state = state;
-	SpinLockRelease(&my_slot->mutex);
 }
 
 /*
@@ -449,11 +467,37 @@ pause_between_batches(void)
 static long overdue_nap_ms = 0;
 
 /*
+ * The database has no idsess extension (yet, or any more).  The worker
+ * exits rather than stay connected, which would make a plain DROP DATABASE
+ * fail; the launcher starts it again after idsess.max_nap (at least a
+ * second), or at once when a backend commits a session here.  The wait is
+ * logged once per database, not once per attempt.
+ */
+static void
+wait_for_extension(void)
+{
+	bool		announce;
+
+	SpinLockAcquire(&my_slot->mutex);
+	announce = !my_slot->announced_missing;
+	my_slot->announced_missing = true;
+	my_slot->state = IDSESS_WORKER_NO_EXTENSION;
+	my_slot->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													Max(idsess_max_nap_ms, 1000));
+	SpinLockRelease(&my_slot->mutex);
+	if (announce)
+		ereport(LOG,
+				(errmsg("idsess expiry worker is waiting for CREATE EXTENSION idsess in database \"%s\"",
+						MyBgworkerEntry->bgw_extra)));
+	proc_exit(0);
+}
+
+/*
  * One round: remove every due session, batch by batch, and find when the
  * next one falls due.  Returns how long to sleep, in milliseconds.
  */
 static long
-expire_round(bool *announced_missing)
+expire_round(void)
 {
 	int64		removed = 0;
 	TimestampTz due = 0;
@@ -469,16 +513,12 @@ expire_round(bool *announced_missing)
 	{
 		PopActiveSnapshot();
 		CommitTransactionCommand();
-		if (!*announced_missing)
-			ereport(LOG,
-					(errmsg("idsess expiry worker is waiting for CREATE EXTENSION idsess in database \"%s\"",
-							my_slot->dbname)));
-		*announced_missing = true;
-		set_state(IDSESS_WORKER_NO_EXTENSION);
-		return nap;
+		wait_for_extension();
 	}
-	*announced_missing = false;
-	set_state(IDSESS_WORKER_EXPIRING);
+	SpinLockAcquire(&my_slot->mutex);
+	my_slot->announced_missing = false;
+	my_slot->state = IDSESS_WORKER_EXPIRING;
+	SpinLockRelease(&my_slot->mutex);
 	pgstat_report_activity(STATE_RUNNING, "idsess: removing expired sessions");
 
 	for (;;)
@@ -509,7 +549,7 @@ expire_round(bool *announced_missing)
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	found = idsess_next_due(&due, &overdue);
-	idsess_stats_flush();
+	idsess_stats_flush(my_index);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	(void) pgstat_report_stat(true);
@@ -548,7 +588,6 @@ idsess_worker_main(Datum main_arg)
 {
 	int			index = DatumGetInt32(main_arg);
 	char		dbname[NAMEDATALEN];
-	volatile bool announced_missing = false;
 	MemoryContext round_cxt;
 
 	strlcpy(dbname, MyBgworkerEntry->bgw_extra, NAMEDATALEN);
@@ -581,7 +620,7 @@ idsess_worker_main(Datum main_arg)
 
 		PG_TRY();
 		{
-			nap = expire_round((bool *) &announced_missing);
+			nap = expire_round();
 		}
 		PG_CATCH();
 		{
