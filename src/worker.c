@@ -18,9 +18,11 @@
  * then sleeps until the next session falls due, at most idsess.max_nap; a
  * backend that commits a session falling due earlier sets its latch.  Due
  * sessions it could not lock (held by other transactions) make it look
- * again after a nap that grows while they stay, never in a busy loop.  An
- * error is logged and recorded in the status slot, and the worker carries
- * on after a nap.
+ * again after a nap that grows while they stay, never in a busy loop.  The
+ * round is a list of steps (expiry, key upkeep, the history, the next due
+ * time), each in its own transaction: an error is logged, recorded in the
+ * status slot, and only its own step is skipped, for longer each time it
+ * fails again.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +35,7 @@
 #include "access/xact.h"
 #include "catalog/pg_database.h"
 #include "commands/extension.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -405,33 +408,6 @@ worker_interrupts(void)
 }
 
 /*
- * Key upkeep, each in its own transaction: rotate the data key when it is
- * older than idsess.key_lifetime, and re-seal one batch of tickets under
- * older keys when idsess.reseal_batch_size allows.
- */
-static void
-key_upkeep(void)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	(void) idsess_rotate_if_old();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-
-	if (idsess_reseal_batch_size > 0)
-	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "idsess: re-sealing tickets under older keys");
-		(void) idsess_reseal_batch(idsess_reseal_batch_size);
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-}
-
-/*
  * The pause of idsess.expire_batch_delay between two batches of a backlog.
  * Sessions committed meanwhile set the latch, but they need not cut it
  * short: the round looks for the next due time after its last batch.
@@ -493,78 +469,241 @@ wait_for_extension(void)
 }
 
 /*
- * One round: remove every due session, batch by batch, and find when the
- * next one falls due.  Returns how long to sleep, in milliseconds.
+ * The round's steps.  Each runs in its own transaction(s); one that fails
+ * is rolled back, its error logged and recorded in the slot, and the round
+ * goes on with the next step, so a bad row in one step cannot stop the
+ * others (expiry, the history, the next due time).  A step that keeps
+ * failing is retried after 1 s, then twice as long after each failure in a
+ * row, up to STEP_BACKOFF_MAX_MS, rather than every round.
  */
-static long
-expire_round(void)
-{
-	int64		removed = 0;
-	TimestampTz due = 0;
-	bool		found = false;
-	bool		overdue = false;
-	long		nap = idsess_max_nap_ms;
-	IdsessDueCursor cursor = {false, 0, 0};
+#define STEP_BACKOFF_MIN_MS	1000
+#define STEP_BACKOFF_MAX_MS	(5 * 60 * 1000)
 
+typedef struct RoundStep
+{
+	const char *activity;		/* shown in pg_stat_activity */
+	void		(*run) (void);
+	bool		(*wanted) (void);	/* NULL: always */
+	int			failures;		/* in a row */
+	TimestampTz retry_at;
+} RoundStep;
+
+/* What the round learnt, for the status slot and the nap. */
+static int64 round_removed;
+static bool round_found;
+static bool round_overdue;
+static TimestampTz round_due;
+
+static void
+begin_step_xact(void)
+{
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (!OidIsValid(get_extension_oid("idsess", true)))
-	{
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		wait_for_extension();
-	}
-	SpinLockAcquire(&my_slot->mutex);
-	my_slot->announced_missing = false;
-	my_slot->state = IDSESS_WORKER_EXPIRING;
-	SpinLockRelease(&my_slot->mutex);
-	pgstat_report_activity(STATE_RUNNING, "idsess: removing expired sessions");
+}
+
+static void
+end_step_xact(void)
+{
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/* Removes every due session, one transaction per batch. */
+static void
+step_expire(void)
+{
+	IdsessDueCursor cursor = {false, 0, 0};
 
 	for (;;)
 	{
-		IdsessExpired r = idsess_expire_batch(idsess_expire_batch_size,
-											  idsess_expired_trigger_logout,
-											  NULL, NULL, &cursor);
+		IdsessExpired r;
 
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		begin_step_xact();
+		r = idsess_expire_batch(idsess_expire_batch_size, idsess_expired_trigger_logout,
+								NULL, NULL, &cursor);
+		end_step_xact();
 		/* Autovacuum learns of the dead rows only from reported stats. */
 		(void) pgstat_report_stat(false);
-		removed += r.removed;
+		round_removed += r.removed;
 		if (r.locked < idsess_expire_batch_size)
 			break;
 		if (idsess_expire_batch_delay_ms > 0)
 			pause_between_batches();
 		worker_interrupts();
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
 	}
+}
 
-	if (idsess_master_key_file && idsess_master_key_file[0] != '\0')
-		key_upkeep();
+static bool
+have_master_key(void)
+{
+	return idsess_master_key_file && idsess_master_key_file[0] != '\0';
+}
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	found = idsess_next_due(&due, &overdue);
+/* Makes a new data key active when the active one is older than idsess.key_lifetime. */
+static void
+step_rotate(void)
+{
+	begin_step_xact();
+	(void) idsess_rotate_if_old();
+	end_step_xact();
+}
+
+static bool
+reseal_wanted(void)
+{
+	return have_master_key() && idsess_reseal_batch_size > 0;
+}
+
+/* Re-seals one batch of tickets under older keys. */
+static void
+step_reseal(void)
+{
+	begin_step_xact();
+	(void) idsess_reseal_batch(idsess_reseal_batch_size);
+	end_step_xact();
+}
+
+/* Moves this database's event counters into the hourly history. */
+static void
+step_stats(void)
+{
+	begin_step_xact();
 	idsess_stats_flush(my_index);
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	end_step_xact();
+}
+
+/* When the next session falls due, and whether due ones were left behind. */
+static void
+step_next_due(void)
+{
+	begin_step_xact();
+	round_found = idsess_next_due(&round_due, &round_overdue);
+	end_step_xact();
+}
+
+/*
+ * In order.  Per-round housekeeping goes between the key upkeep and the
+ * history, as one more entry.
+ */
+static RoundStep round_steps[] = {
+	{.activity = "idsess: removing expired sessions", .run = step_expire},
+	{.activity = "idsess: rotating the data key", .run = step_rotate, .wanted = have_master_key},
+	{.activity = "idsess: re-sealing tickets under older keys", .run = step_reseal, .wanted = reseal_wanted},
+	{.activity = "idsess: flushing the hourly history", .run = step_stats},
+	{.activity = "idsess: looking for the next due session", .run = step_next_due},
+};
+
+/*
+ * Keeps the error's message only (never its detail, which may name files or
+ * hold row contents), cut at a character boundary.  A message that names
+ * the master key file, which idsess_reporting must not learn, is replaced.
+ */
+static void
+record_error(const char *message)
+{
+	char		buf[sizeof(my_slot->last_error)];
+	int			len;
+
+	if (message == NULL)
+		message = "unknown error";
+	if (idsess_master_key_file && idsess_master_key_file[0] != '\0' &&
+		strstr(message, idsess_master_key_file) != NULL)
+		message = "error about the master key file (see the server log)";
+	len = pg_mbcliplen(message, strlen(message), sizeof(buf) - 1);
+	memcpy(buf, message, len);
+	buf[len] = '\0';
+	SpinLockAcquire(&my_slot->mutex);
+	strlcpy(my_slot->last_error, buf, sizeof(my_slot->last_error));
+	my_slot->last_error_at = GetCurrentTimestamp();
+	SpinLockRelease(&my_slot->mutex);
+}
+
+/* Runs one step unless it is backing off; false when it failed. */
+static bool
+run_step(RoundStep *step, MemoryContext round_cxt)
+{
+	bool		ok = true;
+
+	if (step->wanted && !step->wanted())
+		return true;
+	if (step->failures > 0 && GetCurrentTimestamp() < step->retry_at)
+		return false;
+	pgstat_report_activity(STATE_RUNNING, step->activity);
+	PG_TRY();
+	{
+		step->run();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(round_cxt);
+		edata = CopyErrorData();
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		record_error(edata->message);
+		ok = false;
+	}
+	PG_END_TRY();
+	if (ok)
+		step->failures = 0;
+	else
+	{
+		long		backoff = STEP_BACKOFF_MIN_MS;
+
+		for (int i = 1; i < step->failures && backoff < STEP_BACKOFF_MAX_MS; i++)
+			backoff *= 2;
+		step->failures++;
+		step->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 Min(backoff, STEP_BACKOFF_MAX_MS));
+	}
+	return ok;
+}
+
+/*
+ * One round: checks that the database has the extension, then runs the
+ * steps.  Returns how long to sleep, in milliseconds.
+ */
+static long
+expire_round(MemoryContext round_cxt)
+{
+	long		nap = idsess_max_nap_ms;
+
+	begin_step_xact();
+	if (!OidIsValid(get_extension_oid("idsess", true)))
+	{
+		end_step_xact();
+		wait_for_extension();
+	}
+	end_step_xact();
+	SpinLockAcquire(&my_slot->mutex);
+	my_slot->announced_missing = false;
+	my_slot->state = IDSESS_WORKER_EXPIRING;
+	SpinLockRelease(&my_slot->mutex);
+
+	round_removed = 0;
+	round_found = false;
+	round_overdue = false;
+	for (int i = 0; i < (int) lengthof(round_steps); i++)
+	{
+		worker_interrupts();
+		(void) run_step(&round_steps[i], round_cxt);
+	}
 	(void) pgstat_report_stat(true);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
-	if (found)
+	if (round_found)
 	{
 		TimestampTz now = GetCurrentTimestamp();
 
 		/* Wake just after it is due, since removal tests due <= now(). */
-		nap = due <= now ? 1 : (long) ((due - now) / 1000) + 1;
+		nap = round_due <= now ? 1 : (long) ((round_due - now) / 1000) + 1;
 		if (nap > idsess_max_nap_ms)
 			nap = idsess_max_nap_ms;
 	}
-	if (overdue)
+	if (round_overdue)
 	{
 		overdue_nap_ms = overdue_nap_ms == 0 ? OVERDUE_NAP_MIN_MS :
 			Min(overdue_nap_ms * 2, idsess_max_nap_ms);
@@ -576,9 +715,9 @@ expire_round(void)
 	SpinLockAcquire(&my_slot->mutex);
 	my_slot->state = IDSESS_WORKER_SLEEPING;
 	my_slot->last_run = GetCurrentTimestamp();
-	my_slot->last_removed = removed;
-	my_slot->total_removed += removed;
-	my_slot->next_due = found ? due : 0;
+	my_slot->last_removed = round_removed;
+	my_slot->total_removed += round_removed;
+	my_slot->next_due = round_found ? round_due : 0;
 	SpinLockRelease(&my_slot->mutex);
 	return nap;
 }
@@ -605,7 +744,7 @@ idsess_worker_main(Datum main_arg)
 									  ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		long		nap = idsess_max_nap_ms;
+		long		nap;
 		MemoryContext old = MemoryContextSwitchTo(round_cxt);
 
 		worker_interrupts();
@@ -618,28 +757,7 @@ idsess_worker_main(Datum main_arg)
 		my_slot->wake_at = PG_INT64_MAX;
 		SpinLockRelease(&my_slot->mutex);
 
-		PG_TRY();
-		{
-			nap = expire_round();
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(round_cxt);
-			edata = CopyErrorData();
-			EmitErrorReport();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			pgstat_report_activity(STATE_IDLE, NULL);
-			SpinLockAcquire(&my_slot->mutex);
-			my_slot->state = IDSESS_WORKER_SLEEPING;
-			strlcpy(my_slot->last_error, edata->message ? edata->message : "unknown error",
-					sizeof(my_slot->last_error));
-			my_slot->last_error_at = GetCurrentTimestamp();
-			SpinLockRelease(&my_slot->mutex);
-		}
-		PG_END_TRY();
+		nap = expire_round(round_cxt);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(round_cxt);
 
