@@ -26,6 +26,15 @@ SELECT idsess_touch('k-w-busy') AS touched_past_its_first_deadline;
 SELECT idsess_test.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE key IN ('k-w-soon', 'k-w-idle'))$$, 3)
        AS gone;
 SELECT key FROM idsess.sessions WHERE subject_id = 'kim' ORDER BY key;
+-- Each round also purges revocation tombstones past their time, and only
+-- those.
+INSERT INTO idsess.revoked_keys (key_hash, until) VALUES
+  (sha256('k-w-stale'), now() - interval '1 second'),
+  (sha256('k-w-holds'), now() + interval '1 hour');
+SELECT idsess_test.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.revoked_keys
+                                 WHERE key_hash = sha256('k-w-stale'))$$, 5) AS stale_purged;
+SELECT count(*) AS still_held FROM idsess.revoked_keys WHERE key_hash = sha256('k-w-holds');
+DELETE FROM idsess.revoked_keys WHERE key_hash = sha256('k-w-holds');
 -- The worker's work shows in its status.
 SELECT total_removed >= 2 AS removed_counted, last_run IS NOT NULL AS has_run,
        next_due IS NOT NULL AS knows_next_due, last_error
@@ -84,6 +93,24 @@ SELECT idsess_test.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions W
 ALTER SYSTEM RESET idsess.expire_batch_delay;
 ALTER SYSTEM RESET idsess.expire_batch_size;
 SELECT pg_reload_conf();
+
+-- A due session row-locked by another transaction is skipped, and the
+-- worker does not spin on it: over two seconds of the lock its whole
+-- database commits a few dozen transactions (a worker that naps 1 ms and
+-- reruns commits thousands).  Once the lock is gone the session goes.
+SELECT key FROM idsess_create('kim', 'locked', key => 'k-w-locked', expires => clock_timestamp() + interval '2 seconds');
+SET stats_fetch_consistency = none;
+BEGIN;
+SELECT key AS locked FROM idsess.sessions WHERE key = 'k-w-locked' FOR UPDATE;
+SELECT pg_sleep(2.5);
+SELECT xact_commit AS commits_before FROM pg_stat_database WHERE datname = current_database() \gset
+SELECT pg_sleep(2);
+SELECT xact_commit - :commits_before < 100 AS worker_sleeps_while_locked
+FROM pg_stat_database WHERE datname = current_database();
+COMMIT;
+RESET stats_fetch_consistency;
+SELECT idsess_test.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE key = 'k-w-locked')$$, 3)
+       AS removed_once_unlocked;
 
 -- Terminated, the worker is started again by the launcher.
 SELECT pid AS old_pid FROM idsess.workers WHERE database = current_database() \gset

@@ -177,23 +177,34 @@ idsess_expire_batch(int limit, bool to_outbox, Tuplestorestate *out, TupleDesc o
 	return result;
 }
 
+/*
+ * Whether sessions already due remain (rows that other transactions held
+ * locked while the batches ran, or that were committed since), and the
+ * earliest due time still to come.  Both walk the (due, id) index.
+ */
 static IdsessQuery q_next_due = {
-	.sql = "SELECT s.due FROM idsess.sessions s WHERE s.due IS NOT NULL ORDER BY s.due LIMIT 1",
+	.sql = "SELECT EXISTS (SELECT FROM idsess.sessions s WHERE s.due <= pg_catalog.now()), "
+	"(SELECT s.due FROM idsess.sessions s WHERE s.due > pg_catalog.now() ORDER BY s.due LIMIT 1)",
 	.nargs = 0
 };
 
-/* The earliest due time of any session; false when none will ever be due. */
+/*
+ * The earliest due time after now() in *due (false when no session will
+ * fall due), and in *overdue whether any session is due already.
+ */
 bool
-idsess_next_due(TimestampTz *due)
+idsess_next_due(TimestampTz *due, bool *overdue)
 {
 	bool		found = false;
 	bool		isnull;
 
 	idsess_spi_connect();
+	*overdue = false;
 	if (idsess_spi_run(&q_next_due, NULL, NULL, true, 1) > 0)
 	{
-		*due = DatumGetTimestampTz(idsess_spi_get(0, 1, &isnull));
-		found = true;
+		*overdue = DatumGetBool(idsess_spi_get(0, 1, &isnull));
+		*due = DatumGetTimestampTz(idsess_spi_get(0, 2, &isnull));
+		found = !isnull;
 	}
 	SPI_finish();
 	return found;

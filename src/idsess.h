@@ -214,7 +214,7 @@ typedef struct IdsessDueCursor
 extern IdsessExpired idsess_expire_batch(int limit, bool to_outbox,
 										 Tuplestorestate *out, TupleDesc outdesc,
 										 IdsessDueCursor *cursor);
-extern bool idsess_next_due(TimestampTz *due);
+extern bool idsess_next_due(TimestampTz *due, bool *overdue);
 
 /* shmem.c */
 #define IDSESS_MAX_WORKERS	32
@@ -227,26 +227,7 @@ typedef enum IdsessWorkerState
 	IDSESS_WORKER_EXPIRING
 } IdsessWorkerState;
 
-/* One per served database; pid 0 means free. */
-typedef struct IdsessSlot
-{
-	slock_t		mutex;
-	pid_t		pid;
-	Oid			dboid;
-	char		dbname[NAMEDATALEN];
-	struct Latch *latch;
-	IdsessWorkerState state;
-	TimestampTz started;
-	TimestampTz last_run;
-	int64		last_removed;
-	int64		total_removed;
-	TimestampTz next_due;		/* earliest due session seen; 0: none */
-	TimestampTz wake_at;		/* when the worker will look again */
-	TimestampTz last_error_at;
-	char		last_error[256];
-} IdsessSlot;
-
-/* Session events counted per database for the hourly history (stats.c). */
+/* Session events counted per served database for the hourly history (stats.c). */
 typedef enum IdsessEvent
 {
 	IDSESS_EV_CREATED,
@@ -258,17 +239,40 @@ typedef enum IdsessEvent
 	IDSESS_NUM_EVENTS
 } IdsessEvent;
 
-typedef struct IdsessCounters
+/*
+ * One per served database.  The launcher assigns a slot to a database
+ * (dbname) and starts a worker for it; the worker holds it (pid) while it
+ * runs.  The assignment outlives both, so a restarted launcher learns from
+ * the slots which databases are served and by which process, and the
+ * database's event counters survive its worker's restarts.
+ */
+typedef struct IdsessSlot
 {
-	Oid			dboid;			/* InvalidOid: free */
-	pg_atomic_uint64 n[IDSESS_NUM_EVENTS];
-} IdsessCounters;
+	slock_t		mutex;
+	char		dbname[NAMEDATALEN];	/* assigned database; empty: free */
+	pid_t		pid;			/* the worker serving it; 0: none */
+	Oid			dboid;			/* set by its first worker */
+	struct Latch *latch;
+	bool		stop;			/* the launcher asks the worker to exit */
+	TimestampTz retry_at;		/* no worker is started before this */
+	bool		announced_missing;	/* "waiting for CREATE EXTENSION" logged */
+	IdsessWorkerState state;
+	TimestampTz started;
+	TimestampTz last_run;
+	int64		last_removed;
+	int64		total_removed;
+	TimestampTz next_due;		/* earliest due session seen; 0: none */
+	TimestampTz wake_at;		/* when the worker will look again */
+	TimestampTz last_error_at;
+	char		last_error[256];
+	pg_atomic_uint64 counts[IDSESS_NUM_EVENTS]; /* committed, not yet flushed */
+} IdsessSlot;
 
 typedef struct IdsessShared
 {
+	slock_t		mutex;			/* for launcher_latch */
+	struct Latch *launcher_latch;
 	IdsessSlot	slots[IDSESS_MAX_WORKERS];
-	slock_t		counters_lock;
-	IdsessCounters counters[IDSESS_MAX_WORKERS];
 } IdsessShared;
 
 extern IdsessShared *idsess_shared;
@@ -278,7 +282,9 @@ extern void idsess_nudge_worker(TimestampTz due);
 /* stats.c */
 extern void idsess_count(IdsessEvent ev, int64 n);
 extern void idsess_stats_at_xact_end(bool commit);
-extern void idsess_stats_flush(void);
+extern void idsess_stats_at_subxact_end(bool commit);
+extern void idsess_stats_flush(int slot_index);
+extern void idsess_zero_counts(IdsessSlot *slot);
 
 /* worker.c */
 extern void idsess_register_launcher(void);

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * shmem.c
- *		Shared memory: one status slot per served database, read by
- *		idsess_worker_status(), and the wake-up of a database's worker when
- *		a session falls due before the worker meant to look again.
+ *		Shared memory: one slot per served database (its worker's status,
+ *		read by idsess_worker_status(), and its event counters), and the
+ *		wake-up of a database's worker when a session falls due before the
+ *		worker meant to look again.
  *
  * The slots exist only when idsess is in shared_preload_libraries; without
  * it the status function returns no rows and nothing is ever woken.
@@ -53,29 +54,40 @@ idsess_shmem_startup(void)
 	if (!found)
 	{
 		memset(idsess_shared, 0, sizeof(IdsessShared));
+		SpinLockInit(&idsess_shared->mutex);
 		for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
 		{
 			SpinLockInit(&idsess_shared->slots[i].mutex);
 			for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
-				pg_atomic_init_u64(&idsess_shared->counters[i].n[e], 0);
+				pg_atomic_init_u64(&idsess_shared->slots[i].counts[e], 0);
 		}
-		SpinLockInit(&idsess_shared->counters_lock);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
 /*
- * At commit: publishes this transaction's session counts and wakes this
- * database's worker if a session falls due before it meant to look.
+ * At the end of a transaction: publishes its session counts if it commits,
+ * and wakes this database's worker if a committed session falls due before
+ * the worker meant to look.  A database whose worker exited for want of the
+ * extension has it started again at once, by the launcher.
  */
 static void
 idsess_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 {
 	TimestampTz due = pending_due;
+	bool		wake_launcher = false;
 
-	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
-		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
-		return;
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			break;
+		default:
+			return;
+	}
 	idsess_stats_at_xact_end(event == XACT_EVENT_COMMIT);
 	pending_due = 0;
 	if (due == 0 || event != XACT_EVENT_COMMIT || idsess_shared == NULL)
@@ -86,15 +98,44 @@ idsess_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 		Latch	   *latch = NULL;
 
 		SpinLockAcquire(&slot->mutex);
-		if (slot->pid != 0 && slot->dboid == MyDatabaseId && due < slot->wake_at)
+		if (slot->dboid == MyDatabaseId && slot->dbname[0] != '\0')
 		{
-			latch = slot->latch;
-			slot->wake_at = due;
+			if (slot->pid != 0 && due < slot->wake_at)
+			{
+				latch = slot->latch;
+				slot->wake_at = due;
+			}
+			else if (slot->pid == 0 && slot->state == IDSESS_WORKER_NO_EXTENSION)
+			{
+				slot->retry_at = 0;
+				wake_launcher = true;
+			}
 		}
 		SpinLockRelease(&slot->mutex);
 		if (latch)
 			SetLatch(latch);
 	}
+	if (wake_launcher)
+	{
+		Latch	   *latch;
+
+		SpinLockAcquire(&idsess_shared->mutex);
+		latch = idsess_shared->launcher_latch;
+		SpinLockRelease(&idsess_shared->mutex);
+		if (latch)
+			SetLatch(latch);
+	}
+}
+
+/* A subtransaction's session counts join its parent's, or are dropped. */
+static void
+idsess_subxact_callback(SubXactEvent event,
+						SubTransactionId mySubid pg_attribute_unused(),
+						SubTransactionId parentSubid pg_attribute_unused(),
+						void *arg pg_attribute_unused())
+{
+	if (event == SUBXACT_EVENT_COMMIT_SUB || event == SUBXACT_EVENT_ABORT_SUB)
+		idsess_stats_at_subxact_end(event == SUBXACT_EVENT_COMMIT_SUB);
 }
 
 void
@@ -105,6 +146,7 @@ idsess_shmem_init(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = idsess_shmem_startup;
 	RegisterXactCallback(idsess_xact_callback, NULL);
+	RegisterSubXactCallback(idsess_subxact_callback, NULL);
 }
 
 /* Notes that a session written by this transaction falls due at `due`. */
@@ -154,10 +196,13 @@ idsess_worker_status(PG_FUNCTION_ARGS)
 		SpinLockAcquire(&slot->mutex);
 		copy = *slot;
 		SpinLockRelease(&slot->mutex);
-		if (copy.pid == 0)
+		/* A database waiting for the extension has no process meanwhile. */
+		if (copy.pid == 0 &&
+			!(copy.dbname[0] != '\0' && copy.state == IDSESS_WORKER_NO_EXTENSION))
 			continue;
 
 		values[0] = Int32GetDatum(copy.pid);
+		nulls[0] = copy.pid == 0;
 		values[1] = DirectFunctionCall1(namein, CStringGetDatum(copy.dbname));
 		values[2] = CStringGetTextDatum(state_name(copy.state));
 		values[3] = TimestampTzGetDatum(copy.started);

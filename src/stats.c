@@ -4,75 +4,175 @@
  *		Counting session events (created, expired, ended by inactivity,
  *		revoked, deleted, ended by the session limit) for the hourly history.
  *
- * A backend counts in local memory and, when its transaction commits, adds
- * the counts to its database's counters in shared memory with atomic adds,
- * so no sign-in waits on a hot counter row.  The expiry worker flushes the
- * counters into idsess.stats_hourly each round and drops hours older than
- * idsess.stats_retention.  Without shared_preload_libraries there are no
- * counters and no history.
+ * A backend counts in local memory, one set of counts per transaction
+ * nesting level: a subtransaction's counts join its parent's when it
+ * commits and are dropped when it rolls back, and a prepared transaction's
+ * are dropped (whether it commits later is not known here).  When the top
+ * transaction commits, the counts are added to the counters of its
+ * database's worker slot in shared memory, so no sign-in waits on a hot
+ * counter row.  Only databases in idsess.databases have a slot, so only
+ * their events are counted; a slot's counters are zeroed when the launcher
+ * frees the slot for another database.
+ *
+ * The expiry worker flushes its slot's counters into idsess.stats_hourly
+ * each round and drops hours older than idsess.stats_retention.  It
+ * subtracts what it flushed only once that transaction has committed, so a
+ * flush that fails loses nothing.  Without shared_preload_libraries there
+ * are no counters and no history.
  *
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "miscadmin.h"
+#include "utils/memutils.h"
 
-static int64 pending[IDSESS_NUM_EVENTS];
-static bool any_pending = false;
-static int	my_counters = -1;	/* index into idsess_shared->counters */
+/* Counts not yet committed, per nesting level (index 0: the top level). */
+typedef struct PendingCounts
+{
+	int64		n[IDSESS_NUM_EVENTS];
+} PendingCounts;
+
+static PendingCounts *pending = NULL;	/* in TopMemoryContext */
+static int	pending_levels = 0;		/* allocated */
+static int	pending_top = 0;		/* levels 1 .. pending_top may be non-zero */
+
+/* What this transaction's flush read from the counters, to subtract at commit. */
+static int64 flushed[IDSESS_NUM_EVENTS];
+static int	flushed_slot = -1;
+
+/* The slot last found serving this database: a hint, checked under its lock. */
+static int	my_slot_hint = -1;
+
+/* This database's name, looked up inside a transaction for use at commit. */
+static char my_dbname[NAMEDATALEN];
 
 void
 idsess_count(IdsessEvent ev, int64 n)
 {
+	int			level;
+
 	if (idsess_shared == NULL || n == 0)
 		return;
-	pending[ev] += n;
-	any_pending = true;
+	if (my_dbname[0] == '\0')
+	{
+		char	   *name = get_database_name(MyDatabaseId);
+
+		if (name)
+			strlcpy(my_dbname, name, NAMEDATALEN);
+	}
+	level = GetCurrentTransactionNestLevel();
+	if (level > pending_levels)
+	{
+		int			want = Max(level, 4);
+
+		if (pending == NULL)
+			pending = MemoryContextAllocZero(TopMemoryContext, sizeof(PendingCounts) * want);
+		else
+		{
+			pending = repalloc(pending, sizeof(PendingCounts) * want);
+			memset(&pending[pending_levels], 0,
+				   sizeof(PendingCounts) * (want - pending_levels));
+		}
+		pending_levels = want;
+	}
+	pending[level - 1].n[ev] += n;
+	pending_top = Max(pending_top, level);
 }
 
-/* This database's counters, claimed on first use. */
-static IdsessCounters *
-counters_for_db(Oid dboid, bool claim)
+/* A subtransaction ends: its counts join its parent's, or are dropped. */
+void
+idsess_stats_at_subxact_end(bool commit)
 {
-	IdsessCounters *found = NULL;
+	int			level = GetCurrentTransactionNestLevel();
 
-	if (my_counters >= 0 && idsess_shared->counters[my_counters].dboid == dboid)
-		return &idsess_shared->counters[my_counters];
-
-	SpinLockAcquire(&idsess_shared->counters_lock);
-	for (int i = 0; i < IDSESS_MAX_WORKERS && found == NULL; i++)
-		if (idsess_shared->counters[i].dboid == dboid)
-		{
-			found = &idsess_shared->counters[i];
-			my_counters = i;
-		}
-	for (int i = 0; claim && i < IDSESS_MAX_WORKERS && found == NULL; i++)
-		if (!OidIsValid(idsess_shared->counters[i].dboid))
-		{
-			idsess_shared->counters[i].dboid = dboid;
-			found = &idsess_shared->counters[i];
-			my_counters = i;
-		}
-	SpinLockRelease(&idsess_shared->counters_lock);
-	return found;
+	if (level > pending_top || level < 2)
+		return;
+	for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
+	{
+		if (commit)
+			pending[level - 2].n[e] += pending[level - 1].n[e];
+		pending[level - 1].n[e] = 0;
+	}
+	pending_top = level - 1;
 }
 
+/*
+ * The slot serving this database, with its mutex held; -1 (no lock held)
+ * when no slot does.  A slot the launcher has assigned to this database's
+ * name but whose worker has not yet connected is taken too (it records the
+ * database's OID), so that counts made meanwhile are not lost.
+ */
+static int
+lock_my_slot(void)
+{
+	if (my_slot_hint >= 0)
+	{
+		IdsessSlot *slot = &idsess_shared->slots[my_slot_hint];
+
+		SpinLockAcquire(&slot->mutex);
+		if (slot->dboid == MyDatabaseId && slot->dbname[0] != '\0')
+			return my_slot_hint;
+		SpinLockRelease(&slot->mutex);
+	}
+	for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
+	{
+		IdsessSlot *slot = &idsess_shared->slots[i];
+
+		SpinLockAcquire(&slot->mutex);
+		if (slot->dbname[0] != '\0' && !OidIsValid(slot->dboid) &&
+			strcmp(slot->dbname, my_dbname) == 0)
+			slot->dboid = MyDatabaseId;
+		if (slot->dboid == MyDatabaseId && slot->dbname[0] != '\0')
+		{
+			my_slot_hint = i;
+			return i;
+		}
+		SpinLockRelease(&slot->mutex);
+	}
+	return -1;
+}
+
+/*
+ * The top transaction ends (commit, abort or prepare): a commit publishes
+ * its counts and retires what its flush moved into the history; otherwise
+ * both are dropped.
+ */
 void
 idsess_stats_at_xact_end(bool commit)
 {
-	IdsessCounters *c;
-
-	if (!any_pending)
-		return;
-	any_pending = false;
-	if (commit && (c = counters_for_db(MyDatabaseId, true)) != NULL)
+	if (commit && flushed_slot >= 0)
 	{
+		IdsessSlot *slot = &idsess_shared->slots[flushed_slot];
+
 		for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
-			if (pending[e] != 0)
-				pg_atomic_fetch_add_u64(&c->n[e], (uint64) pending[e]);
+			if (flushed[e] != 0)
+				pg_atomic_fetch_sub_u64(&slot->counts[e], flushed[e]);
 	}
-	memset(pending, 0, sizeof(pending));
+	flushed_slot = -1;
+	memset(flushed, 0, sizeof(flushed));
+
+	if (pending_top == 0)
+		return;
+	if (commit)
+	{
+		int			i = lock_my_slot();
+
+		if (i >= 0)
+		{
+			IdsessSlot *slot = &idsess_shared->slots[i];
+
+			for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
+				if (pending[0].n[e] != 0)
+					pg_atomic_fetch_add_u64(&slot->counts[e], pending[0].n[e]);
+			SpinLockRelease(&slot->mutex);
+		}
+	}
+	memset(pending, 0, sizeof(PendingCounts) * pending_levels);
+	pending_top = 0;
 }
 
 static IdsessQuery q_flush = {
@@ -90,33 +190,46 @@ static IdsessQuery q_trim = {
 };
 
 /*
- * Moves this database's counters into idsess.stats_hourly, in the caller's
- * transaction, and trims the history to idsess.stats_retention.
+ * Adds the counters of the worker's slot to idsess.stats_hourly, in the
+ * caller's top-level transaction (not a subtransaction: the counters are
+ * decreased when the top level commits), and trims the history to
+ * idsess.stats_retention.  The counters keep their values until then.
  */
 void
-idsess_stats_flush(void)
+idsess_stats_flush(int slot_index)
 {
-	IdsessCounters *c;
+	IdsessSlot *slot = &idsess_shared->slots[slot_index];
 	Datum		args[IDSESS_NUM_EVENTS];
 	bool		any = false;
 	Interval   *retention;
 	Datum		arg;
 
-	if (idsess_shared == NULL || (c = counters_for_db(MyDatabaseId, false)) == NULL)
-		return;
 	for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
 	{
-		uint64		v = pg_atomic_exchange_u64(&c->n[e], 0);
-
-		args[e] = Int64GetDatum((int64) v);
-		any |= v != 0;
+		flushed[e] = (int64) pg_atomic_read_u64(&slot->counts[e]);
+		args[e] = Int64GetDatum(flushed[e]);
+		any |= flushed[e] != 0;
 	}
 	idsess_spi_connect();
 	if (any)
+	{
 		idsess_spi_run(&q_flush, args, NULL, false, 0);
+		flushed_slot = slot_index;
+	}
 	retention = palloc0(sizeof(Interval));
 	retention->time = (int64) idsess_stats_retention_min * USECS_PER_MINUTE;
 	arg = PointerGetDatum(retention);
 	idsess_spi_run(&q_trim, &arg, NULL, false, 0);
 	SPI_finish();
+}
+
+/*
+ * Zeroes a slot's counters when it changes database; the caller holds the
+ * slot's mutex, which committing backends take to add to them.
+ */
+void
+idsess_zero_counts(IdsessSlot *slot)
+{
+	for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
+		pg_atomic_write_u64(&slot->counts[e], 0);
 }

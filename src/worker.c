@@ -7,15 +7,22 @@
  * to no database (it reads only pg_database) and keeps one expiry worker
  * running for each database named in idsess.databases that exists,
  * starting, restarting and stopping them as the setting and the databases
- * change.  Both start only once recovery has finished, so a standby removes
- * nothing and a promoted standby starts expiring by itself.
+ * change.  Which database each worker serves lives in the shared-memory
+ * slots, not in the launcher, so a restarted launcher adopts the running
+ * workers; it asks a worker to stop through its slot.  Both start only once
+ * recovery has finished, so a standby removes nothing and a promoted
+ * standby starts expiring by itself.
  *
  * An expiry worker removes due sessions in batches of
  * idsess.expire_batch_size, one short transaction per batch (see expire.c),
  * then sleeps until the next session falls due, at most idsess.max_nap; a
- * backend that commits a session falling due earlier sets its latch.  An
- * error is logged and recorded in the status slot, and the worker carries
- * on after a nap.
+ * backend that commits a session falling due earlier sets its latch.  Due
+ * sessions it could not lock (held by other transactions) make it look
+ * again after a nap that grows while they stay, never in a busy loop.  The
+ * round is a list of steps (expiry, key upkeep, the history, the next due
+ * time), each in its own transaction: an error is logged, recorded in the
+ * status slot, and only its own step is skipped, for longer each time it
+ * fails again.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +35,7 @@
 #include "access/xact.h"
 #include "catalog/pg_database.h"
 #include "commands/extension.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -35,7 +43,6 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
-#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -62,14 +69,21 @@ idsess_register_launcher(void)
 	RegisterBackgroundWorker(&worker);
 }
 
-typedef struct Launched
-{
-	char		dbname[NAMEDATALEN];
-	BackgroundWorkerHandle *handle;
-} Launched;
+/*
+ * A worker the launcher registered and has not yet seen stop: until it has
+ * claimed its slot, this is the only sign that its database is being
+ * served.  Freed once the worker has stopped, so a launcher that starts
+ * workers all day holds at most one handle per slot.
+ */
+static BackgroundWorkerHandle *pending[IDSESS_MAX_WORKERS];
+
+/* The launcher starts a worker for a slot at most this often. */
+#define RESTART_DELAY_MS	1000
+
+static TimestampTz last_start[IDSESS_MAX_WORKERS];
 
 static bool
-start_worker(int slot, const char *dbname, BackgroundWorkerHandle **handle)
+start_worker(int slot, const char *dbname)
 {
 	BackgroundWorker worker;
 
@@ -84,7 +98,8 @@ start_worker(int slot, const char *dbname, BackgroundWorkerHandle **handle)
 	strlcpy(worker.bgw_extra, dbname, BGW_EXTRALEN);
 	worker.bgw_main_arg = Int32GetDatum(slot);
 	worker.bgw_notify_pid = MyProcPid;
-	return RegisterDynamicBackgroundWorker(&worker, handle);
+	last_start[slot] = GetCurrentTimestamp();
+	return RegisterDynamicBackgroundWorker(&worker, &pending[slot]);
 }
 
 /*
@@ -115,31 +130,177 @@ database_exists(const char *dbname)
 	return found;
 }
 
-static bool
-worker_running(BackgroundWorkerHandle *handle)
+/* Frees the handle of a registered worker that has stopped. */
+static void
+forget_stopped(int i)
 {
 	pid_t		pid;
 
-	return handle != NULL && GetBackgroundWorkerPid(handle, &pid) != BGWH_STOPPED;
+	if (pending[i] != NULL && GetBackgroundWorkerPid(pending[i], &pid) == BGWH_STOPPED)
+	{
+		pfree(pending[i]);
+		pending[i] = NULL;
+	}
+}
+
+/* Frees a slot no worker holds, with its counters, for another database. */
+static void
+release_assignment(IdsessSlot *slot)
+{
+	SpinLockAcquire(&slot->mutex);
+	if (slot->pid == 0)
+	{
+		slot->dbname[0] = '\0';
+		slot->dboid = InvalidOid;
+		slot->state = IDSESS_WORKER_STARTING;
+		slot->retry_at = 0;
+		slot->announced_missing = false;
+		idsess_zero_counts(slot);
+	}
+	SpinLockRelease(&slot->mutex);
+}
+
+/*
+ * One pass of the launcher: asks the workers of databases no longer named
+ * to exit, frees their slots once they have, and starts a worker for each
+ * named database that exists and has none running or starting.  Which
+ * database each slot serves, and whether a worker holds it, is read from
+ * shared memory: a launcher restarted while workers run adopts them.
+ */
+static void
+launcher_pass(List *names, bool *warned_full)
+{
+	ListCell   *lc;
+
+	for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
+	{
+		IdsessSlot *slot = &idsess_shared->slots[i];
+		char		dbname[NAMEDATALEN];
+		bool		wanted = false;
+		bool		running;
+
+		forget_stopped(i);
+		SpinLockAcquire(&slot->mutex);
+		strlcpy(dbname, slot->dbname, NAMEDATALEN);
+		running = slot->pid != 0;
+		SpinLockRelease(&slot->mutex);
+		if (dbname[0] == '\0')
+			continue;
+		foreach(lc, names)
+			if (strcmp((char *) lfirst(lc), dbname) == 0)
+				wanted = true;
+		if (wanted)
+			continue;
+		if (running)
+		{
+			Latch	   *latch;
+
+			SpinLockAcquire(&slot->mutex);
+			slot->stop = true;
+			latch = slot->latch;
+			SpinLockRelease(&slot->mutex);
+			if (latch)
+				SetLatch(latch);
+		}
+		else if (pending[i] != NULL)
+			TerminateBackgroundWorker(pending[i]);
+		else
+			release_assignment(slot);
+	}
+
+	foreach(lc, names)
+	{
+		const char *dbname = (const char *) lfirst(lc);
+		int			index = -1;
+		IdsessSlot *slot;
+		bool		running = false;
+		TimestampTz retry_at = 0;
+
+		for (int i = 0; i < IDSESS_MAX_WORKERS && index < 0; i++)
+		{
+			slot = &idsess_shared->slots[i];
+			SpinLockAcquire(&slot->mutex);
+			if (strcmp(slot->dbname, dbname) == 0)
+			{
+				index = i;
+				running = slot->pid != 0;
+				retry_at = slot->retry_at;
+			}
+			SpinLockRelease(&slot->mutex);
+		}
+		if (index >= 0 && (running || pending[index] != NULL))
+			continue;
+		if (index >= 0 &&
+			(!TimestampDifferenceExceeds(last_start[index], GetCurrentTimestamp(), RESTART_DELAY_MS) ||
+			 GetCurrentTimestamp() < retry_at))
+			continue;
+
+		if (!database_exists(dbname))
+		{
+			if (index >= 0)
+				release_assignment(&idsess_shared->slots[index]);
+			continue;
+		}
+
+		for (int i = 0; i < IDSESS_MAX_WORKERS && index < 0; i++)
+		{
+			slot = &idsess_shared->slots[i];
+			if (pending[i] != NULL)
+				continue;
+			SpinLockAcquire(&slot->mutex);
+			if (slot->dbname[0] == '\0' && slot->pid == 0)
+			{
+				strlcpy(slot->dbname, dbname, NAMEDATALEN);
+				index = i;
+			}
+			SpinLockRelease(&slot->mutex);
+		}
+		if (index < 0)
+		{
+			if (!*warned_full)
+				ereport(LOG,
+						(errmsg("idsess serves at most %d databases; \"%s\" is not served",
+								IDSESS_MAX_WORKERS, dbname)));
+			*warned_full = true;
+			continue;
+		}
+		if (!start_worker(index, dbname))
+			ereport(LOG,
+					(errmsg("could not start the idsess expiry worker for database \"%s\"", dbname),
+					 errhint("Raise max_worker_processes.")));
+	}
+}
+
+static void
+forget_launcher(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
+{
+	SpinLockAcquire(&idsess_shared->mutex);
+	if (idsess_shared->launcher_latch == MyLatch)
+		idsess_shared->launcher_latch = NULL;
+	SpinLockRelease(&idsess_shared->mutex);
 }
 
 void
 idsess_launcher_main(Datum main_arg pg_attribute_unused())
 {
-	Launched	launched[IDSESS_MAX_WORKERS];
 	bool		warned_full = false;
 
-	memset(launched, 0, sizeof(launched));
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	if (idsess_shared == NULL)
+		proc_exit(0);
+	/* Set by a backend that commits a session in a database waiting for its worker. */
+	SpinLockAcquire(&idsess_shared->mutex);
+	idsess_shared->launcher_latch = MyLatch;
+	SpinLockRelease(&idsess_shared->mutex);
+	on_shmem_exit(forget_launcher, (Datum) 0);
 
 	for (;;)
 	{
 		char	   *rawnames;
 		List	   *names = NIL;
-		ListCell   *lc;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -155,73 +316,18 @@ idsess_launcher_main(Datum main_arg pg_attribute_unused())
 					(errmsg("idsess.databases is not a valid list of database names")));
 			names = NIL;
 		}
-
-		/* Stop workers whose database is no longer named. */
-		for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
-		{
-			bool		wanted = false;
-
-			if (launched[i].dbname[0] == '\0')
-				continue;
-			foreach(lc, names)
-				if (strcmp((char *) lfirst(lc), launched[i].dbname) == 0)
-					wanted = true;
-			if (!wanted)
-			{
-				if (launched[i].handle)
-					TerminateBackgroundWorker(launched[i].handle);
-				memset(&launched[i], 0, sizeof(Launched));
-			}
-		}
-
-		/* Start (or restart) a worker for each named database that exists. */
-		foreach(lc, names)
-		{
-			const char *dbname = (const char *) lfirst(lc);
-			int			slot = -1;
-			bool		exists;
-
-			for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
-				if (strcmp(launched[i].dbname, dbname) == 0)
-					slot = i;
-			if (slot >= 0 && worker_running(launched[slot].handle))
-				continue;
-
-			exists = database_exists(dbname);
-			if (!exists)
-				continue;
-
-			if (slot < 0)
-			{
-				for (int i = 0; i < IDSESS_MAX_WORKERS && slot < 0; i++)
-					if (launched[i].dbname[0] == '\0')
-						slot = i;
-				if (slot < 0)
-				{
-					if (!warned_full)
-						ereport(LOG,
-								(errmsg("idsess serves at most %d databases; \"%s\" is not served",
-										IDSESS_MAX_WORKERS, dbname)));
-					warned_full = true;
-					continue;
-				}
-				strlcpy(launched[slot].dbname, dbname, NAMEDATALEN);
-			}
-			if (!start_worker(slot, dbname, &launched[slot].handle))
-				ereport(LOG,
-						(errmsg("could not start the idsess expiry worker for database \"%s\"", dbname),
-						 errhint("Raise max_worker_processes.")));
-		}
+		launcher_pass(names, &warned_full);
 		list_free(names);
 		pfree(rawnames);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 1000L, PG_WAIT_EXTENSION);
+						 RESTART_DELAY_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }
 
 static IdsessSlot *my_slot = NULL;
+static int	my_index = -1;
 
 static void
 release_slot(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
@@ -233,75 +339,71 @@ release_slot(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 	{
 		my_slot->pid = 0;
 		my_slot->latch = NULL;
+		my_slot->stop = false;
 	}
 	SpinLockRelease(&my_slot->mutex);
 }
 
-/* Claims the status slot, unless a live worker already serves it. */
+/*
+ * Claims the status slot the launcher assigned to this database, unless a
+ * worker already holds it or the launcher has since given it to another
+ * (a worker started by a launcher that was then restarted).
+ */
 static bool
 claim_slot(int index, const char *dbname)
 {
 	IdsessSlot *slot = &idsess_shared->slots[index];
-	pid_t		holder;
+	bool		claimed = false;
 
 	SpinLockAcquire(&slot->mutex);
-	holder = slot->pid;
+	if (slot->pid == 0 && strcmp(slot->dbname, dbname) == 0)
+	{
+		claimed = true;
+		slot->pid = MyProcPid;
+		/* A database dropped and created again under its name: new counts. */
+		if (slot->dboid != MyDatabaseId)
+			idsess_zero_counts(slot);
+		slot->dboid = MyDatabaseId;
+		slot->latch = MyLatch;
+		slot->stop = false;
+		slot->state = IDSESS_WORKER_STARTING;
+		slot->started = GetCurrentTimestamp();
+		slot->last_run = 0;
+		slot->last_removed = 0;
+		slot->total_removed = 0;
+		slot->next_due = 0;
+		slot->wake_at = 0;
+		slot->last_error_at = 0;
+		slot->last_error[0] = '\0';
+	}
 	SpinLockRelease(&slot->mutex);
-	if (holder != 0 && holder != MyProcPid && BackendPidGetProc(holder) != NULL)
+	if (!claimed)
 		return false;
-
-	SpinLockAcquire(&slot->mutex);
-	slot->pid = MyProcPid;
-	slot->dboid = MyDatabaseId;
-	strlcpy(slot->dbname, dbname, NAMEDATALEN);
-	slot->latch = MyLatch;
-	slot->state = IDSESS_WORKER_STARTING;
-	slot->started = GetCurrentTimestamp();
-	slot->last_run = 0;
-	slot->last_removed = 0;
-	slot->total_removed = 0;
-	slot->next_due = 0;
-	slot->wake_at = 0;
-	slot->last_error_at = 0;
-	slot->last_error[0] = '\0';
-	SpinLockRelease(&slot->mutex);
 	my_slot = slot;
+	my_index = index;
 	on_shmem_exit(release_slot, (Datum) 0);
 	return true;
 }
 
-static void
-set_state(IdsessWorkerState state)
-{
-	SpinLockAcquire(&my_slot->mutex);
-	my_slot->state = state;
-	SpinLockRelease(&my_slot->mutex);
-}
-
 /*
- * Key upkeep, each in its own transaction: rotate the data key when it is
- * older than idsess.key_lifetime, and re-seal one batch of tickets under
- * older keys when idsess.reseal_batch_size allows.
+ * Between steps and in every wait: exits when the launcher asks (its
+ * database left idsess.databases), and applies a reload.
  */
 static void
-key_upkeep(void)
+worker_interrupts(void)
 {
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	(void) idsess_rotate_if_old();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	bool		stop;
 
-	if (idsess_reseal_batch_size > 0)
+	CHECK_FOR_INTERRUPTS();
+	SpinLockAcquire(&my_slot->mutex);
+	stop = my_slot->stop;
+	SpinLockRelease(&my_slot->mutex);
+	if (stop)
+		proc_exit(0);
+	if (ConfigReloadPending)
 	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "idsess: re-sealing tickets under older keys");
-		(void) idsess_reseal_batch(idsess_reseal_batch_size);
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
 	}
 }
 
@@ -320,12 +422,7 @@ pause_between_batches(void)
 	{
 		long		left;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		worker_interrupts();
 		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
 		if (left <= 0 || idsess_expire_batch_delay_ms <= 0)
 			break;
@@ -336,87 +433,305 @@ pause_between_batches(void)
 }
 
 /*
- * One round: remove every due session, batch by batch, and find when the
- * next one falls due.  Returns how long to sleep, in milliseconds.
+ * The first nap after a round that left due sessions behind, which it could
+ * not lock; it doubles each round they stay, up to idsess.max_nap.  Their
+ * lock holder's commit does not wake the worker unless it moves their due
+ * time, so the worker looks again by itself, but it must not spin.
  */
-static long
-expire_round(bool *announced_missing)
-{
-	int64		removed = 0;
-	TimestampTz due = 0;
-	bool		found = false;
-	long		nap = idsess_max_nap_ms;
-	IdsessDueCursor cursor = {false, 0, 0};
+#define OVERDUE_NAP_MIN_MS	10
 
+static long overdue_nap_ms = 0;
+
+/*
+ * The database has no idsess extension (yet, or any more).  The worker
+ * exits rather than stay connected, which would make a plain DROP DATABASE
+ * fail; the launcher starts it again after idsess.max_nap (at least a
+ * second), or at once when a backend commits a session here.  The wait is
+ * logged once per database, not once per attempt.
+ */
+static void
+wait_for_extension(void)
+{
+	bool		announce;
+
+	SpinLockAcquire(&my_slot->mutex);
+	announce = !my_slot->announced_missing;
+	my_slot->announced_missing = true;
+	my_slot->state = IDSESS_WORKER_NO_EXTENSION;
+	my_slot->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													Max(idsess_max_nap_ms, 1000));
+	SpinLockRelease(&my_slot->mutex);
+	if (announce)
+		ereport(LOG,
+				(errmsg("idsess expiry worker is waiting for CREATE EXTENSION idsess in database \"%s\"",
+						MyBgworkerEntry->bgw_extra)));
+	proc_exit(0);
+}
+
+/*
+ * The round's steps.  Each runs in its own transaction(s); one that fails
+ * is rolled back, its error logged and recorded in the slot, and the round
+ * goes on with the next step, so a bad row in one step cannot stop the
+ * others (expiry, the history, the next due time).  A step that keeps
+ * failing is retried after 1 s, then twice as long after each failure in a
+ * row, up to STEP_BACKOFF_MAX_MS, rather than every round.
+ */
+#define STEP_BACKOFF_MIN_MS	1000
+#define STEP_BACKOFF_MAX_MS	(5 * 60 * 1000)
+
+typedef struct RoundStep
+{
+	const char *activity;		/* shown in pg_stat_activity */
+	void		(*run) (void);
+	bool		(*wanted) (void);	/* NULL: always */
+	int			failures;		/* in a row */
+	TimestampTz retry_at;
+} RoundStep;
+
+/* What the round learnt, for the status slot and the nap. */
+static int64 round_removed;
+static bool round_found;
+static bool round_overdue;
+static TimestampTz round_due;
+
+static void
+begin_step_xact(void)
+{
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (!OidIsValid(get_extension_oid("idsess", true)))
-	{
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		if (!*announced_missing)
-			ereport(LOG,
-					(errmsg("idsess expiry worker is waiting for CREATE EXTENSION idsess in database \"%s\"",
-							my_slot->dbname)));
-		*announced_missing = true;
-		set_state(IDSESS_WORKER_NO_EXTENSION);
-		return nap;
-	}
-	*announced_missing = false;
-	set_state(IDSESS_WORKER_EXPIRING);
-	pgstat_report_activity(STATE_RUNNING, "idsess: removing expired sessions");
+}
+
+static void
+end_step_xact(void)
+{
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/* Removes every due session, one transaction per batch. */
+static void
+step_expire(void)
+{
+	IdsessDueCursor cursor = {false, 0, 0};
 
 	for (;;)
 	{
-		IdsessExpired r = idsess_expire_batch(idsess_expire_batch_size,
-											  idsess_expired_trigger_logout,
-											  NULL, NULL, &cursor);
+		IdsessExpired r;
 
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		begin_step_xact();
+		r = idsess_expire_batch(idsess_expire_batch_size, idsess_expired_trigger_logout,
+								NULL, NULL, &cursor);
+		end_step_xact();
 		/* Autovacuum learns of the dead rows only from reported stats. */
 		(void) pgstat_report_stat(false);
-		removed += r.removed;
+		round_removed += r.removed;
 		if (r.locked < idsess_expire_batch_size)
 			break;
 		if (idsess_expire_batch_delay_ms > 0)
 			pause_between_batches();
-		CHECK_FOR_INTERRUPTS();
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
+		worker_interrupts();
 	}
+}
 
-	if (idsess_master_key_file && idsess_master_key_file[0] != '\0')
-		key_upkeep();
+static bool
+have_master_key(void)
+{
+	return idsess_master_key_file && idsess_master_key_file[0] != '\0';
+}
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	found = idsess_next_due(&due);
-	idsess_stats_flush();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+/* Makes a new data key active when the active one is older than idsess.key_lifetime. */
+static void
+step_rotate(void)
+{
+	begin_step_xact();
+	(void) idsess_rotate_if_old();
+	end_step_xact();
+}
+
+static bool
+reseal_wanted(void)
+{
+	return have_master_key() && idsess_reseal_batch_size > 0;
+}
+
+/* Re-seals one batch of tickets under older keys. */
+static void
+step_reseal(void)
+{
+	begin_step_xact();
+	(void) idsess_reseal_batch(idsess_reseal_batch_size);
+	end_step_xact();
+}
+
+/*
+ * Deletes one batch of revocation tombstones past their time (revoke.c),
+ * so that the table does not keep the keys of sessions long gone when no
+ * revocation comes along to purge them.
+ */
+static void
+step_purge_revoked(void)
+{
+	begin_step_xact();
+	(void) idsess_purge_revoked_keys(idsess_expire_batch_size);
+	end_step_xact();
+}
+
+/* Moves this database's event counters into the hourly history. */
+static void
+step_stats(void)
+{
+	begin_step_xact();
+	idsess_stats_flush(my_index);
+	end_step_xact();
+}
+
+/* When the next session falls due, and whether due ones were left behind. */
+static void
+step_next_due(void)
+{
+	begin_step_xact();
+	round_found = idsess_next_due(&round_due, &round_overdue);
+	end_step_xact();
+}
+
+/*
+ * In order.  Per-round housekeeping goes between the key upkeep and the
+ * history, as one more entry.
+ */
+static RoundStep round_steps[] = {
+	{.activity = "idsess: removing expired sessions", .run = step_expire},
+	{.activity = "idsess: rotating the data key", .run = step_rotate, .wanted = have_master_key},
+	{.activity = "idsess: re-sealing tickets under older keys", .run = step_reseal, .wanted = reseal_wanted},
+	{.activity = "idsess: purging revocation tombstones past their time", .run = step_purge_revoked},
+	{.activity = "idsess: flushing the hourly history", .run = step_stats},
+	{.activity = "idsess: looking for the next due session", .run = step_next_due},
+};
+
+/*
+ * Keeps the error's message only (never its detail, which may name files or
+ * hold row contents), cut at a character boundary.  A message that names
+ * the master key file, which idsess_reporting must not learn, is replaced.
+ */
+static void
+record_error(const char *message)
+{
+	char		buf[sizeof(my_slot->last_error)];
+	int			len;
+
+	if (message == NULL)
+		message = "unknown error";
+	if (idsess_master_key_file && idsess_master_key_file[0] != '\0' &&
+		strstr(message, idsess_master_key_file) != NULL)
+		message = "error about the master key file (see the server log)";
+	len = pg_mbcliplen(message, strlen(message), sizeof(buf) - 1);
+	memcpy(buf, message, len);
+	buf[len] = '\0';
+	SpinLockAcquire(&my_slot->mutex);
+	strlcpy(my_slot->last_error, buf, sizeof(my_slot->last_error));
+	my_slot->last_error_at = GetCurrentTimestamp();
+	SpinLockRelease(&my_slot->mutex);
+}
+
+/* Runs one step unless it is backing off; false when it failed. */
+static bool
+run_step(RoundStep *step, MemoryContext round_cxt)
+{
+	bool		ok = true;
+
+	if (step->wanted && !step->wanted())
+		return true;
+	if (step->failures > 0 && GetCurrentTimestamp() < step->retry_at)
+		return false;
+	pgstat_report_activity(STATE_RUNNING, step->activity);
+	PG_TRY();
+	{
+		step->run();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(round_cxt);
+		edata = CopyErrorData();
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		record_error(edata->message);
+		ok = false;
+	}
+	PG_END_TRY();
+	if (ok)
+		step->failures = 0;
+	else
+	{
+		long		backoff = STEP_BACKOFF_MIN_MS;
+
+		for (int i = 1; i < step->failures && backoff < STEP_BACKOFF_MAX_MS; i++)
+			backoff *= 2;
+		step->failures++;
+		step->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 Min(backoff, STEP_BACKOFF_MAX_MS));
+	}
+	return ok;
+}
+
+/*
+ * One round: checks that the database has the extension, then runs the
+ * steps.  Returns how long to sleep, in milliseconds.
+ */
+static long
+expire_round(MemoryContext round_cxt)
+{
+	long		nap = idsess_max_nap_ms;
+
+	begin_step_xact();
+	if (!OidIsValid(get_extension_oid("idsess", true)))
+	{
+		end_step_xact();
+		wait_for_extension();
+	}
+	end_step_xact();
+	SpinLockAcquire(&my_slot->mutex);
+	my_slot->announced_missing = false;
+	my_slot->state = IDSESS_WORKER_EXPIRING;
+	SpinLockRelease(&my_slot->mutex);
+
+	round_removed = 0;
+	round_found = false;
+	round_overdue = false;
+	for (int i = 0; i < (int) lengthof(round_steps); i++)
+	{
+		worker_interrupts();
+		(void) run_step(&round_steps[i], round_cxt);
+	}
 	(void) pgstat_report_stat(true);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
-	if (found)
+	if (round_found)
 	{
 		TimestampTz now = GetCurrentTimestamp();
 
-		/* Wake just after it is due, since removal tests due < now(). */
-		nap = due <= now ? 1 : (long) ((due - now) / 1000) + 1;
+		/* Wake just after it is due, since removal tests due <= now(). */
+		nap = round_due <= now ? 1 : (long) ((round_due - now) / 1000) + 1;
 		if (nap > idsess_max_nap_ms)
 			nap = idsess_max_nap_ms;
 	}
+	if (round_overdue)
+	{
+		overdue_nap_ms = overdue_nap_ms == 0 ? OVERDUE_NAP_MIN_MS :
+			Min(overdue_nap_ms * 2, idsess_max_nap_ms);
+		nap = Min(nap, overdue_nap_ms);
+	}
+	else
+		overdue_nap_ms = 0;
 
 	SpinLockAcquire(&my_slot->mutex);
 	my_slot->state = IDSESS_WORKER_SLEEPING;
 	my_slot->last_run = GetCurrentTimestamp();
-	my_slot->last_removed = removed;
-	my_slot->total_removed += removed;
-	my_slot->next_due = found ? due : 0;
+	my_slot->last_removed = round_removed;
+	my_slot->total_removed += round_removed;
+	my_slot->next_due = round_found ? round_due : 0;
 	SpinLockRelease(&my_slot->mutex);
 	return nap;
 }
@@ -426,7 +741,6 @@ idsess_worker_main(Datum main_arg)
 {
 	int			index = DatumGetInt32(main_arg);
 	char		dbname[NAMEDATALEN];
-	volatile bool announced_missing = false;
 	MemoryContext round_cxt;
 
 	strlcpy(dbname, MyBgworkerEntry->bgw_extra, NAMEDATALEN);
@@ -444,15 +758,10 @@ idsess_worker_main(Datum main_arg)
 									  ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		long		nap = idsess_max_nap_ms;
+		long		nap;
 		MemoryContext old = MemoryContextSwitchTo(round_cxt);
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		worker_interrupts();
 
 		/*
 		 * Until the round has looked for the next due time, any session
@@ -462,28 +771,7 @@ idsess_worker_main(Datum main_arg)
 		my_slot->wake_at = PG_INT64_MAX;
 		SpinLockRelease(&my_slot->mutex);
 
-		PG_TRY();
-		{
-			nap = expire_round((bool *) &announced_missing);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(round_cxt);
-			edata = CopyErrorData();
-			EmitErrorReport();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			pgstat_report_activity(STATE_IDLE, NULL);
-			SpinLockAcquire(&my_slot->mutex);
-			my_slot->state = IDSESS_WORKER_SLEEPING;
-			strlcpy(my_slot->last_error, edata->message ? edata->message : "unknown error",
-					sizeof(my_slot->last_error));
-			my_slot->last_error_at = GetCurrentTimestamp();
-			SpinLockRelease(&my_slot->mutex);
-		}
-		PG_END_TRY();
+		nap = expire_round(round_cxt);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(round_cxt);
 

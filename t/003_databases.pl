@@ -1,7 +1,8 @@
 # The launcher serves every database named in idsess.databases: one expiry
 # worker each, a worker for a database created later, a quiet wait (logged
-# once) until CREATE EXTENSION, and a stopped worker when a database leaves
-# the setting.
+# once, with no process connected) until CREATE EXTENSION, a plain DROP
+# DATABASE of a named database without the extension, and a stopped worker
+# when a database leaves the setting.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -15,7 +16,7 @@ my $node = PostgreSQL::Test::Cluster->new('databases');
 $node->init;
 my $keyfile = $node->basedir . '/idsess.key';
 write_master_key($keyfile);
-$node->append_conf('postgresql.conf', idsess_conf($keyfile, 'one, two, later'));
+$node->append_conf('postgresql.conf', idsess_conf($keyfile, 'one, two, later, gone'));
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE DATABASE one');
@@ -39,17 +40,22 @@ for my $db (qw(one two))
 		"sessions expire in database $db");
 }
 
-# A database created later gets a worker, which waits for the extension,
-# says so once, and serves it once it is created.
+# A database created later is served.  Until it has the extension, its
+# worker looks, says so once and exits: the launcher starts it again every
+# idsess.max_nap (at least a second), and no worker stays connected.
 my $log_offset = -s $node->logfile;
 $node->safe_psql('postgres', 'CREATE DATABASE later');
-ok($node->poll_query_until('postgres', $workers, 'later,one,two'),
-	'a database created later gets its worker');
-ok($node->poll_query_until('one',
-		q{SELECT state = 'waiting for CREATE EXTENSION idsess' FROM idsess.workers
-		  WHERE database = 'later'}),
-	'its worker waits for CREATE EXTENSION');
-sleep(1);
+my $waiting = q{SELECT pid IS NULL AND state = 'waiting for CREATE EXTENSION idsess'
+	FROM idsess.workers WHERE database = 'later'};
+ok($node->poll_query_until('one', $waiting),
+	'a database without the extension waits for it, with no worker process');
+my $first = $node->safe_psql('one',
+	q{SELECT started FROM idsess.workers WHERE database = 'later'});
+ok( $node->poll_query_until(
+		'one',
+		qq{SELECT started > '$first' FROM idsess.workers WHERE database = 'later'}),
+	'the launcher looks again');
+ok($node->poll_query_until('one', $waiting), 'and the database still waits');
 my $log = slurp_file($node->logfile, $log_offset);
 my $count = () = $log =~ /waiting for CREATE EXTENSION idsess in database "later"/g;
 is($count, 1, 'the wait for the extension is logged once');
@@ -60,6 +66,20 @@ ok($node->poll_query_until('later', q{SELECT count(*) = 0 FROM idsess.sessions})
 	'the later database is served once the extension exists');
 is($node->safe_psql('later', q{SELECT state FROM idsess.workers WHERE database = 'later'}),
 	'sleeping', 'its worker reports sleeping');
+
+# A named database without the extension can be dropped without FORCE,
+# and leaves the status view.
+$node->safe_psql('postgres', 'CREATE DATABASE gone');
+ok( $node->poll_query_until(
+		'one', q{SELECT state = 'waiting for CREATE EXTENSION idsess' FROM idsess.workers
+		WHERE database = 'gone'}),
+	'a second database waits for the extension');
+my ($rc, $out, $err) = $node->psql('postgres', 'DROP DATABASE gone');
+is($rc, 0, 'a plain DROP DATABASE of a named database without the extension succeeds');
+is($err, '', 'with no error');
+ok( $node->poll_query_until(
+		'one', q{SELECT NOT EXISTS (SELECT FROM idsess.workers WHERE database = 'gone')}),
+	'the dropped database leaves idsess.workers');
 
 # A database removed from the setting loses its worker on reload.
 $node->append_conf('postgresql.conf', "idsess.databases = 'one'\n");
