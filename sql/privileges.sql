@@ -73,7 +73,8 @@ RESET ROLE;
 -- named after the identity server's login role, first on its default
 -- search_path ("$user", public), with an idsess_create of the same
 -- signature that keeps the tickets.
-CREATE ROLE idsess_t_identity LOGIN IN ROLE idsess_service;
+-- (A password, for servers that ask for one, as pg_virtualenv's does.)
+CREATE ROLE idsess_t_identity LOGIN PASSWORD 'idsess-t-identity' IN ROLE idsess_service;
 CREATE ROLE idsess_t_mallory LOGIN;
 SELECT current_database() AS db, current_user AS superuser,
        (SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'idsess') AS ext_schema \gset
@@ -106,7 +107,7 @@ SELECT ticket FROM :"ext_schema".idsess_get('k-cap-2');
 RESET ROLE;
 -- ... or unqualified under the search_path pinned for the login role.
 ALTER ROLE idsess_t_identity SET search_path = :"ext_schema";
-\c - idsess_t_identity
+\c -reuse-previous=on "user=idsess_t_identity password=idsess-t-identity"
 SHOW search_path;
 SELECT key FROM idsess_create('victim', 'ticket 3', key => 'k-cap-3');
 SELECT ticket FROM idsess_get('k-cap-3');
