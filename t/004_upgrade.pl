@@ -76,7 +76,7 @@ my $sessions = q{
 	FROM (SELECT key FROM idsess.sessions) s(k),
 		LATERAL (SELECT (g.key, g.scheme, g.subject_id, g.session_id, g.display_name, g.created,
 		                 g.renewed, g.expires, g.last_active, g.idle_timeout, g.clients,
-		                 g.saml_sessions, g.ticket, g.ticket_bytes)::text
+		                 g.saml_sessions, g.ticket, g.ticket_bytes)::text AS g
 		         FROM idsess_get(k) g) x};
 my $tables = q{
 	SELECT string_agg(t || ':' || n, E'\n' ORDER BY t) FROM (
