@@ -112,6 +112,7 @@ BEGIN
 	                               JOIN idsess.sessions s ON s.id = c.session
 	                               WHERE s.subject_id = t.subject_id ORDER BY 1))
 	FROM (SELECT s.subject_id, pg_catalog.count(*) AS sessions FROM idsess.sessions s
+	      WHERE s.subject_id IS NOT NULL
 	      GROUP BY s.subject_id ORDER BY 2 DESC, 1 LIMIT n) t
 	ORDER BY t.sessions DESC, t.subject_id;
 END
@@ -163,6 +164,29 @@ ALTER TYPE idsess.revoked ADD ATTRIBUTE issuer text, ADD ATTRIBUTE client_sids t
 ALTER TYPE idsess.logout ADD ATTRIBUTE issuer text, ADD ATTRIBUTE client_sids text[];
 ALTER TYPE idsess.query_row ADD ATTRIBUTE issuer text, ADD ATTRIBUTE client_sids text[],
 	ADD ATTRIBUTE ticket text, ADD ATTRIBUTE ticket_bytes bytea;
+
+-- Sessions without a user belong to no subject: the per-subject view and
+-- reports leave them out (idsess_report_top_subjects, in the reports
+-- section above, too).
+CREATE OR REPLACE VIEW idsess.subjects AS
+SELECT s.subject_id, pg_catalog.max(s.display_name) AS display_name,
+       pg_catalog.count(*) AS sessions,
+       pg_catalog.date_trunc('second', pg_catalog.now() - pg_catalog.max(s.last_active)) AS idle,
+       pg_catalog.date_trunc('second', pg_catalog.min(s.expires) - pg_catalog.now()) AS next_expiry_in
+FROM idsess.sessions s
+WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+  AND s.subject_id IS NOT NULL
+GROUP BY s.subject_id;
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_concurrency()
+RETURNS TABLE (sessions_per_subject text, subjects bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT CASE WHEN n >= 10 THEN '10 or more' ELSE n::text END, pg_catalog.count(*)
+	FROM (SELECT pg_catalog.count(*) AS n FROM idsess.sessions s WHERE s.subject_id IS NOT NULL
+	      GROUP BY s.subject_id) per_subject
+	GROUP BY 1 ORDER BY pg_catalog.min(n);
+END;
 
 DROP FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer);
 CREATE FUNCTION @extschema@.idsess_create(

@@ -33,6 +33,10 @@ SELECT key, subject_id IS NULL AS no_subject
 FROM idsess_create(NULL, 'anonymous', key => 'ct-anon', max_sessions => 1);
 SELECT subject_id IS NULL AS no_subject, ticket FROM idsess_get('ct-anon');
 SELECT key FROM idsess_create(NULL, 'anonymous 2', key => 'ct-anon-2', max_sessions => 1);
+SELECT count(*) AS anonymous_subjects FROM idsess.subjects WHERE subject_id IS NULL;
+SELECT count(*) AS anonymous_top FROM idsess_report_top_subjects(1000) WHERE subject_id IS NULL;
+SELECT sum(subjects) = (SELECT count(DISTINCT subject_id) FROM idsess.sessions) AS concurrency_counts_subjects_only
+FROM idsess_report_concurrency();
 SELECT idsess_update('ct-anon', subject_id => 'ct-user-8');
 SELECT key FROM idsess_get_sessions(subject_id => 'ct-user-8');
 SELECT idsess_update('ct-anon', subject_id => '');
