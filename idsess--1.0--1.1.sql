@@ -112,6 +112,7 @@ BEGIN
 	                               JOIN idsess.sessions s ON s.id = c.session
 	                               WHERE s.subject_id = t.subject_id ORDER BY 1))
 	FROM (SELECT s.subject_id, pg_catalog.count(*) AS sessions FROM idsess.sessions s
+	      WHERE s.subject_id IS NOT NULL
 	      GROUP BY s.subject_id ORDER BY 2 DESC, 1 LIMIT n) t
 	ORDER BY t.sessions DESC, t.subject_id;
 END
@@ -150,3 +151,178 @@ COMMENT ON FUNCTION idsess_report_key_ring() IS
 'The data keys without key material or ticket counts: id, state, when made, deactivated and ended (for monitoring the key ring''s age)';
 REVOKE ALL ON FUNCTION idsess_report_key_ring() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION idsess_report_key_ring() TO idsess_reporting, idsess_admin;
+
+-- contract: what Duende's full store contract and node-oidc-provider need
+-- (issue 11).  Sessions may have no subject (a session without a user);
+-- each session records the issuer that signed its user in; each client of
+-- a session may carry its own sid.  idsess_update can change every field,
+-- rekey atomically, create the session when absent (upsert) and set the
+-- client list in one call; expired sessions and query rows can come with
+-- their tickets for the identity server's role.  New result attributes are
+-- appended to the 1.0 types, so 1.0 callers reading by name are unaffected;
+-- client_sids is parallel to clients (same order, NULL: no sid).
+ALTER TABLE idsess.sessions ALTER COLUMN subject_id DROP NOT NULL;
+ALTER TABLE idsess.sessions ADD COLUMN issuer text;
+COMMENT ON COLUMN idsess.sessions.subject_id IS 'The user''s sub; NULL for a session without a user (not listed, revoked or limited by subject)';
+COMMENT ON COLUMN idsess.sessions.issuer IS 'The issuer that signed the user in (for logout tokens); NULL when not given';
+ALTER TABLE idsess.session_clients ADD COLUMN client_sid text;
+COMMENT ON COLUMN idsess.session_clients.client_sid IS 'The sid this client was given for the session (node-oidc-provider gives each client its own); NULL: none';
+ALTER TABLE idsess.logout_outbox ALTER COLUMN subject_id DROP NOT NULL;
+ALTER TABLE idsess.logout_outbox ADD COLUMN issuer text;
+ALTER TABLE idsess.logout_outbox ADD COLUMN client_sids text[];
+COMMENT ON COLUMN idsess.logout_outbox.issuer IS 'The expired session''s issuer, for the logout token';
+COMMENT ON COLUMN idsess.logout_outbox.client_sids IS 'Each client''s own sid, parallel to clients (NULL element: none)';
+
+ALTER TYPE idsess.session ADD ATTRIBUTE issuer text, ADD ATTRIBUTE client_sids text[];
+ALTER TYPE idsess.created ADD ATTRIBUTE issuer text, ADD ATTRIBUTE client_sids text[];
+ALTER TYPE idsess.revoked ADD ATTRIBUTE issuer text, ADD ATTRIBUTE client_sids text[];
+ALTER TYPE idsess.logout ADD ATTRIBUTE issuer text, ADD ATTRIBUTE client_sids text[];
+ALTER TYPE idsess.query_row ADD ATTRIBUTE issuer text, ADD ATTRIBUTE client_sids text[],
+	ADD ATTRIBUTE ticket text, ADD ATTRIBUTE ticket_bytes bytea;
+
+-- Sessions without a user belong to no subject: the per-subject view and
+-- reports leave them out (idsess_report_top_subjects, in the reports
+-- section above, too).
+CREATE OR REPLACE VIEW idsess.subjects AS
+SELECT s.subject_id, pg_catalog.max(s.display_name) AS display_name,
+       pg_catalog.count(*) AS sessions,
+       pg_catalog.date_trunc('second', pg_catalog.now() - pg_catalog.max(s.last_active)) AS idle,
+       pg_catalog.date_trunc('second', pg_catalog.min(s.expires) - pg_catalog.now()) AS next_expiry_in
+FROM idsess.sessions s
+WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+  AND s.subject_id IS NOT NULL
+GROUP BY s.subject_id;
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_concurrency()
+RETURNS TABLE (sessions_per_subject text, subjects bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT CASE WHEN n >= 10 THEN '10 or more' ELSE n::text END, pg_catalog.count(*)
+	FROM (SELECT pg_catalog.count(*) AS n FROM idsess.sessions s WHERE s.subject_id IS NOT NULL
+	      GROUP BY s.subject_id) per_subject
+	GROUP BY 1 ORDER BY pg_catalog.min(n);
+END;
+
+DROP FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer);
+CREATE FUNCTION @extschema@.idsess_create(
+	subject_id text,
+	ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL,
+	key text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	scheme text DEFAULT 'idsrv',
+	display_name text DEFAULT NULL,
+	expires timestamptz DEFAULT NULL,
+	idle_timeout interval DEFAULT NULL,
+	created timestamptz DEFAULT NULL,
+	max_sessions integer DEFAULT NULL,
+	issuer text DEFAULT NULL)
+RETURNS idsess.created
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_create';
+COMMENT ON FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text) IS
+'Creates a session and seals its ticket (give ticket or ticket_bytes); subject_id NULL: a session without a user; key and session_id are generated when NULL; expires NULL or infinity never expires; max_sessions overrides idsess.max_sessions_per_subject';
+
+DROP FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text);
+CREATE FUNCTION @extschema@.idsess_update(
+	key text,
+	ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL,
+	expires timestamptz DEFAULT NULL,
+	renewed timestamptz DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	created timestamptz DEFAULT NULL,
+	scheme text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	new_key text DEFAULT NULL,
+	upsert boolean DEFAULT false,
+	idle_timeout interval DEFAULT NULL,
+	clients text[] DEFAULT NULL,
+	client_sids text[] DEFAULT NULL)
+RETURNS boolean
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_update';
+COMMENT ON FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]) IS
+'Renews a session (renewed defaults to now) and replaces what is given: ticket, expires (infinity: never), display name, subject and issuer ('''' clears them), sid, created, scheme, idle timeout, the client list (clients, client_sids); new_key rekeys it; upsert creates it when absent; false when no such session';
+
+DROP FUNCTION @extschema@.idsess_add_client(text, text);
+CREATE FUNCTION @extschema@.idsess_add_client(key text, client_id text, client_sid text DEFAULT NULL)
+RETURNS text[]
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_add_client';
+COMMENT ON FUNCTION @extschema@.idsess_add_client(text, text, text) IS
+'Adds a client to a live session if absent (client_sid: its own sid, replaced when given again); returns the session''s client list';
+
+CREATE FUNCTION @extschema@.idsess_remove_client(key text, client_id text)
+RETURNS text[]
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_remove_client';
+COMMENT ON FUNCTION @extschema@.idsess_remove_client(text, text) IS
+'Removes a client from a live session (nothing when absent); returns the session''s client list';
+
+DROP FUNCTION @extschema@.idsess_clients(text);
+CREATE FUNCTION @extschema@.idsess_clients(key text, sids boolean DEFAULT false)
+RETURNS text[]
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_clients';
+COMMENT ON FUNCTION @extschema@.idsess_clients(text, boolean) IS
+'The client list of a live session, in the order the clients joined; sids: the clients'' own sids instead, in the same order';
+
+DROP FUNCTION @extschema@.idsess_take_expired(integer);
+CREATE FUNCTION @extschema@.idsess_take_expired(count integer DEFAULT 100, tickets boolean DEFAULT false)
+RETURNS SETOF idsess.session
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_take_expired';
+COMMENT ON FUNCTION @extschema@.idsess_take_expired(integer, boolean) IS
+'Removes and returns up to count expired or idle sessions (tickets: opened, for roles of idsess_service only); concurrent callers never get the same session';
+
+DROP FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean);
+CREATE FUNCTION @extschema@.idsess_query(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	client_id text DEFAULT NULL,
+	count integer DEFAULT 25,
+	results_token text DEFAULT NULL,
+	prior boolean DEFAULT false,
+	tickets boolean DEFAULT false)
+RETURNS SETOF idsess.query_row
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_query';
+COMMENT ON FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean) IS
+'Admin search: case-insensitive substring filters on subject, sid and display name plus an exact client filter, paged by an opaque results token (prior: page backward); tickets: opened on each row, for roles of idsess_service only';
+
+COMMENT ON FUNCTION @extschema@.idsess_add_saml_session(text, text, text, text, text) IS
+'Adds a SAML SP session to a live session, replacing any of the same entity_id (an upsert by entity, as Duende''s); returns the list';
+
+REVOKE ALL ON FUNCTION
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]),
+	@extschema@.idsess_add_client(text, text, text),
+	@extschema@.idsess_remove_client(text, text),
+	@extschema@.idsess_clients(text, boolean),
+	@extschema@.idsess_take_expired(integer, boolean),
+	@extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]),
+	@extschema@.idsess_add_client(text, text, text),
+	@extschema@.idsess_remove_client(text, text),
+	@extschema@.idsess_clients(text, boolean),
+	@extschema@.idsess_take_expired(integer, boolean),
+	@extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean)
+TO idsess_service;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.idsess_clients(text, boolean),
+	@extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean)
+TO idsess_admin;

@@ -349,7 +349,9 @@ LANGUAGE plproxy
 AS $$
 	CLUSTER 'idsess_shards';
 	RUN ON part;
-	SELECT * FROM idsess_take_expired(count);
+	SELECT key, scheme, subject_id, session_id, display_name, created, renewed, expires,
+	       last_active, idle_timeout, clients, saml_sessions, ticket, ticket_bytes
+	FROM idsess_take_expired(count);
 $$;
 COMMENT ON FUNCTION idsess.proxy_take_expired(integer, integer) IS 'idsess_take_expired on one partition (part is the partition number)';
 
@@ -359,7 +361,8 @@ LANGUAGE plproxy
 AS $$
 	CLUSTER 'idsess_shards';
 	RUN ON part;
-	SELECT * FROM idsess_take_logouts(count);
+	SELECT id, queued, cause, subject_id, session_id, clients, saml_sessions
+	FROM idsess_take_logouts(count);
 $$;
 COMMENT ON FUNCTION idsess.proxy_take_logouts(integer, integer) IS 'idsess_take_logouts on one partition (part is the partition number)';
 

@@ -46,7 +46,11 @@ BEGIN
 	       s.renewed, s.expires, s.last_active,
 	       ARRAY(SELECT c.client_id FROM idsess.session_clients c WHERE c.session = s.id
 	             ORDER BY c.added, c.client_id),
-	       NULL::text, NULL::boolean, NULL::boolean, NULL::bigint, NULL::integer, NULL::integer
+	       NULL::text, NULL::boolean, NULL::boolean, NULL::bigint, NULL::integer, NULL::integer,
+	       s.issuer,
+	       ARRAY(SELECT c.client_sid FROM idsess.session_clients c WHERE c.session = s.id
+	             ORDER BY c.added, c.client_id),
+	       NULL::text, NULL::bytea
 	FROM idsess.sessions s
 	WHERE (idsess_shard_page.subject_id IS NULL OR lower(s.subject_id) LIKE p_subject)
 	  AND (idsess_shard_page.session_id IS NULL OR lower(s.session_id) LIKE p_sid)

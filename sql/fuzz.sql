@@ -43,18 +43,22 @@ INSERT INTO fuzz_allowed VALUES
   -- the ticket opening errors: XX001 altered, 42704 key not in the ring,
   -- 55000 key retired or destroyed
   ('idsess_get',                 '{XX001,42704,55000}'),
-  ('idsess_update',              '{23514,XX001,42704,55000,22008,ISRVK}'),
+  -- 1.1: 23505 new_key taken or upserted key present, 2202E clients not
+  -- a one-dimensional array, 53400 session limit of an upsert
+  ('idsess_update',              '{23514,XX001,42704,55000,22008,ISRVK,23505,2202E,53400}'),
   ('idsess_touch',               '{}'),
   ('idsess_delete',              '{}'),
   ('idsess_get_sessions',        '{XX001,42704,55000}'),
   ('idsess_delete_sessions',     '{}'),
-  ('idsess_take_expired',        '{}'),
+  -- tickets => true: the opening errors, 42501 for roles that may not
+  ('idsess_take_expired',        '{XX001,42704,55000,42501}'),
   ('idsess_add_client',          '{P0002,55000}'),
   ('idsess_clients',             '{P0002,55000}'),
+  ('idsess_remove_client',       '{P0002,55000}'),
   ('idsess_add_saml_session',    '{P0002,55000}'),
   ('idsess_saml_sessions',       '{P0002,55000}'),
   ('idsess_remove_saml_session', '{P0002,55000}'),
-  ('idsess_query',               '{}'),
+  ('idsess_query',               '{XX001,42704,55000,42501}'),
   ('idsess_revoke',              '{}'),
   ('idsess_take_logouts',        '{}'),
   ('idsess_worker_status',       '{}'),

@@ -3,7 +3,7 @@
 \set SHOW_CONTEXT never
 
 -- Missing values: null_value_not_allowed (22004).
-SELECT idsess_create(NULL, 'x');
+SELECT idsess_update(NULL, 'x');
 \echo :LAST_ERROR_SQLSTATE
 SELECT idsess_create('u');
 \echo :LAST_ERROR_SQLSTATE

@@ -2,8 +2,8 @@
  *
  * clients.c
  *		The clients and SAML service-provider sessions of a session
- *		(Duende's IUserSession): add a client, list them; add, list and
- *		remove SAML SP sessions.
+ *		(Duende's IUserSession): add, list and remove clients (each with
+ *		its own sid, in 1.1); add, list and remove SAML SP sessions.
  *
  * Clients are rows of idsess.session_clients rather than a list inside the
  * ticket, so "which sessions did client X join" is an index lookup.  Adding
@@ -22,6 +22,7 @@
 
 PG_FUNCTION_INFO_V1(idsess_add_client);
 PG_FUNCTION_INFO_V1(idsess_clients);
+PG_FUNCTION_INFO_V1(idsess_remove_client);
 PG_FUNCTION_INFO_V1(idsess_add_saml_session);
 PG_FUNCTION_INFO_V1(idsess_saml_sessions);
 PG_FUNCTION_INFO_V1(idsess_remove_saml_session);
@@ -32,8 +33,27 @@ static IdsessQuery q_add_client = {
 	.nargs = 2, .argtypes = {INT8OID, TEXTOID}
 };
 
+/* 1.1: a given sid replaces the one the client joined with. */
+static IdsessQuery q_add_client_sid = {
+	.sql = "INSERT INTO idsess.session_clients AS c (session, client_id, client_sid) "
+	"VALUES ($1, $2, $3) ON CONFLICT (session, client_id) DO UPDATE "
+	"SET client_sid = EXCLUDED.client_sid WHERE EXCLUDED.client_sid IS NOT NULL",
+	.nargs = 3, .argtypes = {INT8OID, TEXTOID, TEXTOID}
+};
+
+static IdsessQuery q_remove_client = {
+	.sql = "DELETE FROM idsess.session_clients WHERE session = $1 AND client_id = $2",
+	.nargs = 2, .argtypes = {INT8OID, TEXTOID}
+};
+
 static IdsessQuery q_client_list = {
 	.sql = "SELECT ARRAY(SELECT client_id FROM idsess.session_clients WHERE session = $1 "
+	"ORDER BY added, client_id)",
+	.nargs = 1, .argtypes = {INT8OID}
+};
+
+static IdsessQuery q_client_sids = {
+	.sql = "SELECT ARRAY(SELECT client_sid FROM idsess.session_clients WHERE session = $1 "
 	"ORDER BY added, client_id)",
 	.nargs = 1, .argtypes = {INT8OID}
 };
@@ -62,32 +82,65 @@ idsess_add_client(PG_FUNCTION_ARGS)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
 	text	   *client = idsess_arg_id(fcinfo, 1, "client_id", IDSESS_MAX_ID_CHARS);
-	Datum		args[2];
+	text	   *client_sid = PG_NARGS() > 2 ?
+		idsess_arg_id_opt(fcinfo, 2, "client_sid", IDSESS_MAX_ID_CHARS) : NULL;
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
 	Datum		list;
 
 	idsess_spi_connect();
 	args[0] = Int64GetDatum(idsess_lock_live_session(key));
 	args[1] = PointerGetDatum(client);
-	idsess_spi_run(&q_add_client, args, NULL, false, 0);
+	args[2] = PointerGetDatum(client_sid);
+	nulls[2] = client_sid ? ' ' : 'n';
+	if (PG_NARGS() > 2)
+		idsess_spi_run(&q_add_client_sid, args, nulls, false, 0);
+	else
+		idsess_spi_run(&q_add_client, args, NULL, false, 0);
 	list = list_of(&q_client_list, DatumGetInt64(args[0]));
 	SPI_finish();
 	PG_RETURN_DATUM(list);
 }
 
 Datum
-idsess_clients(PG_FUNCTION_ARGS)
+idsess_remove_client(PG_FUNCTION_ARGS)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	text	   *client = idsess_arg_id(fcinfo, 1, "client_id", IDSESS_MAX_ID_CHARS);
+	Datum		args[2];
 	Datum		list;
 
 	idsess_spi_connect();
-	list = list_of(&q_client_list, idsess_lock_live_session(key));
+	args[0] = Int64GetDatum(idsess_lock_live_session(key));
+	args[1] = PointerGetDatum(client);
+	idsess_spi_run(&q_remove_client, args, NULL, false, 0);
+	list = list_of(&q_client_list, DatumGetInt64(args[0]));
 	SPI_finish();
 	PG_RETURN_DATUM(list);
 }
 
+/* The client list, or with sids => true (1.1) the clients' own sids. */
+Datum
+idsess_clients(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	bool		sids = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	Datum		list;
+
+	idsess_spi_connect();
+	list = list_of(sids ? &q_client_sids : &q_client_list, idsess_lock_live_session(key));
+	SPI_finish();
+	PG_RETURN_DATUM(list);
+}
+
+/*
+ * Duende's AddSamlSession is an upsert by EntityId: a session of the same
+ * entity under another session index is replaced, not kept beside it.
+ */
 static IdsessQuery q_add_saml = {
-	.sql = "INSERT INTO idsess.session_saml (session, entity_id, session_index, name_id, name_id_format) "
+	.sql = "WITH d AS (DELETE FROM idsess.session_saml WHERE session = $1 AND entity_id = $2 "
+	"AND session_index <> $3 RETURNING 1) "
+	"INSERT INTO idsess.session_saml (session, entity_id, session_index, name_id, name_id_format) "
 	"VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session, entity_id, session_index) "
 	"DO UPDATE SET name_id = EXCLUDED.name_id, name_id_format = EXCLUDED.name_id_format",
 	.nargs = 5, .argtypes = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}

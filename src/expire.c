@@ -51,12 +51,15 @@ static IdsessQuery q_reschedule = {
 	.nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 
-static IdsessQuery q_remove = {
-	.sql = "DELETE FROM idsess.sessions x WHERE x.id = ANY ($1) "
-	"RETURNING x.id, CASE WHEN x.expires <= pg_catalog.now() THEN 'expired' ELSE 'idle' END, "
-	"x.key, x.scheme, x.subject_id, x.session_id, x.display_name, x.created, "
-	"x.renewed, x.expires, x.last_active, x.idle_timeout",
-	.nargs = 1, .argtypes = {INT8ARRAYOID}
+/* [0]: a 1.0 schema, [1]: 1.1 (with the issuer). */
+#define REMOVE(issuer) \
+	"DELETE FROM idsess.sessions x WHERE x.id = ANY ($1) " \
+	"RETURNING x.id, CASE WHEN x.expires <= pg_catalog.now() THEN 'expired' ELSE 'idle' END, " \
+	"x.key, x.scheme, x.subject_id, x.session_id, x.display_name, x.created, " \
+	"x.renewed, x.expires, x.last_active, x.idle_timeout, x.ticket, " issuer
+static IdsessQuery q_remove[2] = {
+	{.sql = REMOVE("NULL::pg_catalog.text"), .nargs = 1, .argtypes = {INT8ARRAYOID}},
+	{.sql = REMOVE("x.issuer"), .nargs = 1, .argtypes = {INT8ARRAYOID}}
 };
 
 /*
@@ -64,7 +67,8 @@ static IdsessQuery q_remove = {
  * clients and SAML SP sessions, and gives touched idle-timeout sessions
  * among them their next due time.  With to_outbox, each removed session gets
  * a back-channel logout row in idsess.logout_outbox.  With `out`, each is
- * also added to it as an idsess.session (no ticket).
+ * also added to it as an idsess.session with its sealed ticket in
+ * ticket_bytes (idsess_open_session_rows opens or drops it).
  *
  * With a cursor, the batch starts after the cursor's (due, id) and the
  * cursor moves to the batch's last row, so a caller going through a backlog
@@ -85,7 +89,10 @@ idsess_expire_batch(int limit, bool to_outbox, Tuplestorestate *out, TupleDesc o
 	int64	   *live;
 	Datum	   *causes;
 	Datum	   *subjects;
+	bool	   *subject_nulls;
 	Datum	   *sids;
+	Datum	   *issuers;
+	bool	   *issuer_nulls;
 	bool		isnull;
 	int			save_nestlevel;
 
@@ -136,40 +143,51 @@ idsess_expire_batch(int limit, bool to_outbox, Tuplestorestate *out, TupleDesc o
 		return result;
 	}
 
-	n = idsess_spi_run_arg(&q_remove, idsess_int8_array(dead, ndead));
+	n = idsess_spi_run_arg(&q_remove[idsess_schema_1_1()], idsess_int8_array(dead, ndead));
 	result.removed = n;
 	removed = SPI_tuptable;
 	causes = palloc(sizeof(Datum) * (n > 0 ? n : 1));
 	subjects = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	subject_nulls = palloc(sizeof(bool) * (n > 0 ? n : 1));
 	sids = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	issuers = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	issuer_nulls = palloc(sizeof(bool) * (n > 0 ? n : 1));
 	for (int i = 0; i < n; i++)
 	{
 		dead[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
 		causes[i] = idsess_spi_get(i, 2, &isnull);
-		subjects[i] = idsess_spi_get(i, 5, &isnull);
+		subjects[i] = idsess_spi_get(i, 5, &subject_nulls[i]);
 		sids[i] = idsess_spi_get(i, 6, &isnull);
+		issuers[i] = idsess_spi_get(i, 14, &issuer_nulls[i]);
 		idsess_count(strcmp(TextDatumGetCString(causes[i]), "idle") == 0 ?
 					 IDSESS_EV_IDLE : IDSESS_EV_EXPIRED, 1);
 	}
 	idsess_delete_children(idsess_int8_array(dead, n),
 						   idsess_text_array(causes, n),
-						   idsess_text_array(subjects, n),
+						   idsess_text_array_nulls(subjects, subject_nulls, n),
 						   idsess_text_array(sids, n),
+						   idsess_text_array_nulls(issuers, issuer_nulls, n),
 						   (Datum) 0, to_outbox);
 
 	if (out)
 	{
 		for (int i = 0; i < n; i++)
 		{
-			Datum		values[IDSESS_SESSION_NATTS];
-			bool		nulls[IDSESS_SESSION_NATTS];
+			Datum		values[IDSESS_SESSION_NATTS_11];
+			bool		nulls[IDSESS_SESSION_NATTS_11];
 
-			/* key .. idle_timeout from the DELETE, then clients and SAML. */
+			/*
+			 * key .. idle_timeout from the DELETE, then clients and SAML, the
+			 * sealed ticket; 1.1's issuer and client sids.
+			 */
 			for (int c = 0; c < 10; c++)
 				values[c] = SPI_getbinval(removed->vals[i], removed->tupdesc, c + 3, &nulls[c]);
 			values[10] = idsess_spi_get(i, 1, &nulls[10]);
 			values[11] = idsess_spi_get(i, 2, &nulls[11]);
-			nulls[12] = nulls[13] = true;
+			nulls[12] = true;
+			values[13] = SPI_getbinval(removed->vals[i], removed->tupdesc, 13, &nulls[13]);
+			values[14] = SPI_getbinval(removed->vals[i], removed->tupdesc, 14, &nulls[14]);
+			values[15] = idsess_spi_get(i, 3, &nulls[15]);
 			tuplestore_putvalues(out, outdesc, values, nulls);
 		}
 	}
@@ -212,11 +230,14 @@ idsess_next_due(TimestampTz *due, bool *overdue)
 
 PG_FUNCTION_INFO_V1(idsess_take_logouts);
 
-static IdsessQuery q_take_logouts = {
-	.sql = "DELETE FROM idsess.logout_outbox x WHERE x.id IN (SELECT o.id FROM idsess.logout_outbox o "
-	"ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED) "
-	"RETURNING x.id, x.queued, x.cause, x.subject_id, x.session_id, x.clients, x.saml_sessions",
-	.nargs = 1, .argtypes = {INT4OID}
+/* [0]: a 1.0 schema, [1]: 1.1 (with the issuer and the clients' sids). */
+#define TAKE_LOGOUTS(more) \
+	"DELETE FROM idsess.logout_outbox x WHERE x.id IN (SELECT o.id FROM idsess.logout_outbox o " \
+	"ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED) " \
+	"RETURNING x.id, x.queued, x.cause, x.subject_id, x.session_id, x.clients, x.saml_sessions" more
+static IdsessQuery q_take_logouts[2] = {
+	{.sql = TAKE_LOGOUTS(""), .nargs = 1, .argtypes = {INT4OID}},
+	{.sql = TAKE_LOGOUTS(", x.issuer, x.client_sids"), .nargs = 1, .argtypes = {INT4OID}}
 };
 
 /*
@@ -231,17 +252,19 @@ idsess_take_logouts(PG_FUNCTION_ARGS)
 	Datum		arg = Int32GetDatum(count);
 	ReturnSetInfo *rsinfo;
 	int			n;
+	int			v11;
 
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	idsess_spi_connect();
-	n = idsess_spi_run(&q_take_logouts, &arg, NULL, false, 0);
+	v11 = rsinfo->setDesc->natts > 7;
+	n = idsess_spi_run(&q_take_logouts[v11], &arg, NULL, false, 0);
 	for (int i = 0; i < n; i++)
 	{
-		Datum		values[7];
-		bool		nulls[7];
+		Datum		values[9];
+		bool		nulls[9];
 
-		for (int c = 0; c < 7; c++)
+		for (int c = 0; c < (v11 ? 9 : 7); c++)
 			values[c] = idsess_spi_get(i, c + 1, &nulls[c]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

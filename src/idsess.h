@@ -121,7 +121,7 @@ typedef struct IdsessQuery
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[12];
+	Oid			argtypes[16];
 	int			cursor_options; /* e.g. CURSOR_OPT_CUSTOM_PLAN */
 	SPIPlanPtr	plan;
 } IdsessQuery;
@@ -161,6 +161,15 @@ extern void idsess_check_ticket_size(Size len);
 	"FROM idsess.session_saml m WHERE m.session = s.id), '[]'::pg_catalog.jsonb), " \
 	"s.ticket, s.id"
 
+/*
+ * In a 1.1 schema the session type also has the issuer and the clients'
+ * own sids (parallel to the clients): columns 15 and 16 of this list.
+ */
+#define IDSESS_SESSION_NATTS_11	16
+#define IDSESS_SESSION_COLS_11 IDSESS_SESSION_COLS ", s.issuer, " \
+	"ARRAY(SELECT c.client_sid FROM idsess.session_clients c WHERE c.session = s.id " \
+	"ORDER BY c.added, c.client_id)"
+
 /* A session is live until it expires or has been idle too long. */
 #define IDSESS_LIVE \
 	"(s.expires IS NULL OR s.expires > pg_catalog.now()) AND " \
@@ -171,7 +180,12 @@ extern Tuplestorestate *idsess_ticket_srf(FunctionCallInfo fcinfo);
 extern void idsess_check_opened(Size *opened, Size len);
 extern int64 idsess_lock_live_session(text *key);
 extern int	idsess_delete_children(Datum ids, Datum causes, Datum subjects,
-								   Datum sids, Datum client_filter, bool to_outbox);
+								   Datum sids, Datum issuers, Datum client_filter,
+								   bool to_outbox);
+extern Datum idsess_text_array_nulls(Datum *vals, bool *nulls, int n);
+extern void idsess_open_session_rows(Tuplestorestate *from, Tuplestorestate *to,
+									 TupleDesc desc, bool tickets);
+extern void idsess_require_ticket_role(void);
 extern int	idsess_run_exact(IdsessQuery *by_subject, IdsessQuery *by_sid,
 							 IdsessQuery *by_both, text *subject, text *sid,
 							 bool read_only);
@@ -190,6 +204,7 @@ extern Datum idsess_text_array(Datum *vals, int n);
 
 extern void idsess_bury_keys(Datum *keys, Datum *untils, bool *until_nulls, int n);
 extern bool idsess_key_is_revoked(text *key);
+extern bool idsess_schema_1_1(void);
 extern int	idsess_purge_revoked_keys(int limit);
 
 /* limit.c */

@@ -147,7 +147,7 @@ idsess_apply_session_limit(text *subject, int limit)
 	/* An ended session is revoked: a late save from its device must not revive it. */
 	idsess_bury_keys(keys, untils, until_nulls, n);
 	idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
-						   (Datum) 0, (Datum) 0, false);
+						   (Datum) 0, (Datum) 0, (Datum) 0, false);
 	idsess_count(IDSESS_EV_LIMITED, n);
 
 	initStringInfo(&buf);

@@ -38,11 +38,15 @@
 
 PG_FUNCTION_INFO_V1(idsess_get);
 
-/* Attribute numbers of idsess.sessions, as created by idsess--1.0.sql. */
+/*
+ * Attribute numbers of idsess.sessions, as created by idsess--1.0.sql; 1.1
+ * adds the issuer after them.
+ */
 enum
 {
 	S_ID = 1, S_KEY, S_SCHEME, S_SUBJECT, S_SID, S_DISPLAY, S_CREATED, S_RENEWED,
-	S_EXPIRES, S_IDLE, S_LAST_ACTIVE, S_DUE, S_KEY_ID, S_TICKET, S_NATTS = S_TICKET
+	S_EXPIRES, S_IDLE, S_LAST_ACTIVE, S_DUE, S_KEY_ID, S_TICKET, S_ISSUER,
+	S_NATTS = S_ISSUER
 };
 
 static Oid
@@ -100,8 +104,15 @@ copy_session(TupleTableSlot *slot, void *arg)
 
 	for (int i = 0; i < S_NATTS; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Form_pg_attribute att;
 
+		/* A 1.0 table has no issuer. */
+		if (i >= desc->natts)
+		{
+			row->nulls[i] = true;
+			continue;
+		}
+		att = TupleDescAttr(desc, i);
 		row->nulls[i] = slot->tts_isnull[i];
 		row->values[i] = row->nulls[i] ? (Datum) 0 :
 			datumCopy(slot->tts_values[i], att->attbyval, att->attlen);
@@ -117,6 +128,8 @@ typedef struct Child
 	char	   *sort2;
 	Datum		values[4];
 	bool		nulls[4];
+	Datum		sid;
+	bool		sid_null;
 } Child;
 
 typedef struct Children
@@ -125,6 +138,7 @@ typedef struct Children
 	int			cap;
 	Child	   *items;
 	int			natts;			/* attributes after `session`, before `added` */
+	bool		with_sid;		/* 1.1 clients: the client's sid after `added` */
 } Children;
 
 static void
@@ -147,6 +161,9 @@ collect_child(TupleTableSlot *slot, void *arg)
 			PointerGetDatum(PG_DETOAST_DATUM_COPY(slot->tts_values[i + 1]));
 	}
 	item->added = DatumGetTimestampTz(slot->tts_values[c->natts + 1]);
+	item->sid_null = !c->with_sid || slot->tts_isnull[c->natts + 2];
+	item->sid = item->sid_null ? (Datum) 0 :
+		PointerGetDatum(PG_DETOAST_DATUM_COPY(slot->tts_values[c->natts + 2]));
 	item->sort1 = TextDatumGetCString(item->values[0]);
 	item->sort2 = c->natts > 1 ? TextDatumGetCString(item->values[1]) : "";
 }
@@ -174,6 +191,20 @@ client_array(Children *c)
 	for (int i = 0; i < c->n; i++)
 		elems[i] = c->items[i].values[0];
 	return idsess_text_array(elems, c->n);
+}
+
+static Datum
+client_sid_array(Children *c)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (c->n > 0 ? c->n : 1));
+	bool	   *nulls = palloc(sizeof(bool) * (c->n > 0 ? c->n : 1));
+
+	for (int i = 0; i < c->n; i++)
+	{
+		elems[i] = c->items[i].sid;
+		nulls[i] = c->items[i].sid_null;
+	}
+	return idsess_text_array_nulls(elems, nulls, c->n);
 }
 
 static Datum
@@ -233,8 +264,9 @@ idsess_get(PG_FUNCTION_ARGS)
 	SessionRow	row;
 	Children	clients = {0};
 	Children	saml = {0};
-	Datum		values[IDSESS_SESSION_NATTS];
-	bool		nulls[IDSESS_SESSION_NATTS];
+	Datum		values[IDSESS_SESSION_NATTS_11];
+	bool		nulls[IDSESS_SESSION_NATTS_11];
+	bool		v11;
 	static const int from_row[] = {S_KEY, S_SCHEME, S_SUBJECT, S_SID, S_DISPLAY, S_CREATED,
 	S_RENEWED, S_EXPIRES, S_LAST_ACTIVE, S_IDLE};
 	char		format;
@@ -251,7 +283,10 @@ idsess_get(PG_FUNCTION_ARGS)
 	if (!row.found || !is_live(&row))
 		return (Datum) 0;
 
+	/* The 1.1 result type has the issuer and the clients' sids. */
+	v11 = rsinfo->setDesc->natts >= IDSESS_SESSION_NATTS_11;
 	clients.natts = 1;
+	clients.with_sid = v11;
 	scan_prefix(nsp, "session_clients", "session_clients_pkey", F_INT8EQ,
 				row.values[S_ID - 1], collect_child, &clients);
 	saml.natts = 4;
@@ -270,6 +305,13 @@ idsess_get(PG_FUNCTION_ARGS)
 	values[10] = client_array(&clients);
 	values[11] = saml_jsonb(&saml);
 	nulls[10] = nulls[11] = false;
+	if (v11)
+	{
+		values[14] = row.values[S_ISSUER - 1];
+		nulls[14] = row.nulls[S_ISSUER - 1];
+		values[15] = client_sid_array(&clients);
+		nulls[15] = false;
+	}
 
 	plain = idsess_unseal(DatumGetByteaPP(row.values[S_TICKET - 1]), &format,
 						  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));

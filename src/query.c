@@ -31,6 +31,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 
@@ -44,6 +45,11 @@ PG_FUNCTION_INFO_V1(idsess_query);
 	"ARRAY(SELECT c.client_id FROM idsess.session_clients c WHERE c.session = s.id " \
 	"ORDER BY c.added, c.client_id)"
 
+/* 1.1 rows also carry the issuer, the clients' own sids and the sealed ticket. */
+#define PAGE_COLS_11 PAGE_COLS ", s.issuer, " \
+	"ARRAY(SELECT c.client_sid FROM idsess.session_clients c WHERE c.session = s.id " \
+	"ORDER BY c.added, c.client_id), s.ticket"
+
 #define TEXT_FILTERS \
 	"($1::pg_catalog.text IS NULL OR pg_catalog.lower(s.subject_id) LIKE $1) AND " \
 	"($2::pg_catalog.text IS NULL OR pg_catalog.lower(s.session_id) LIKE $2) AND " \
@@ -54,31 +60,42 @@ PG_FUNCTION_INFO_V1(idsess_query);
 	.nargs = 6, .argtypes = {TEXTOID, TEXTOID, TEXTOID, INT8OID, INT4OID, TEXTOID}, \
 	.cursor_options = CURSOR_OPT_CUSTOM_PLAN
 
-/* $4: id bound (NULL on the first page), $5: rows wanted, $6: client id. */
-static IdsessQuery q_forward = {
-	.sql = "SELECT " PAGE_COLS " FROM idsess.sessions s WHERE " TEXT_FILTERS
-	" AND ($4::pg_catalog.int8 IS NULL OR s.id > $4) AND $6::pg_catalog.text IS NULL"
-	" ORDER BY s.id LIMIT $5",
-	QUERY_ARGS
+/*
+ * $4: id bound (NULL on the first page), $5: rows wanted, $6: client id.
+ * [0]: a 1.0 result type, [1]: 1.1's.
+ */
+#define FORWARD \
+	" FROM idsess.sessions s WHERE " TEXT_FILTERS \
+	" AND ($4::pg_catalog.int8 IS NULL OR s.id > $4) AND $6::pg_catalog.text IS NULL" \
+	" ORDER BY s.id LIMIT $5"
+#define BACKWARD \
+	" FROM idsess.sessions s WHERE " TEXT_FILTERS \
+	" AND s.id < $4 AND $6::pg_catalog.text IS NULL" \
+	" ORDER BY s.id DESC LIMIT $5"
+#define FORWARD_CLIENT \
+	" FROM idsess.session_clients k JOIN idsess.sessions s ON s.id = k.session" \
+	" WHERE k.client_id = $6 AND " TEXT_FILTERS \
+	" AND ($4::pg_catalog.int8 IS NULL OR k.session > $4)" \
+	" ORDER BY k.session LIMIT $5"
+#define BACKWARD_CLIENT \
+	" FROM idsess.session_clients k JOIN idsess.sessions s ON s.id = k.session" \
+	" WHERE k.client_id = $6 AND " TEXT_FILTERS " AND k.session < $4" \
+	" ORDER BY k.session DESC LIMIT $5"
+static IdsessQuery q_forward[2] = {
+	{.sql = "SELECT " PAGE_COLS FORWARD, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_11 FORWARD, QUERY_ARGS}
 };
-static IdsessQuery q_backward = {
-	.sql = "SELECT " PAGE_COLS " FROM idsess.sessions s WHERE " TEXT_FILTERS
-	" AND s.id < $4 AND $6::pg_catalog.text IS NULL"
-	" ORDER BY s.id DESC LIMIT $5",
-	QUERY_ARGS
+static IdsessQuery q_backward[2] = {
+	{.sql = "SELECT " PAGE_COLS BACKWARD, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_11 BACKWARD, QUERY_ARGS}
 };
-static IdsessQuery q_forward_client = {
-	.sql = "SELECT " PAGE_COLS " FROM idsess.session_clients k JOIN idsess.sessions s ON s.id = k.session"
-	" WHERE k.client_id = $6 AND " TEXT_FILTERS
-	" AND ($4::pg_catalog.int8 IS NULL OR k.session > $4)"
-	" ORDER BY k.session LIMIT $5",
-	QUERY_ARGS
+static IdsessQuery q_forward_client[2] = {
+	{.sql = "SELECT " PAGE_COLS FORWARD_CLIENT, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_11 FORWARD_CLIENT, QUERY_ARGS}
 };
-static IdsessQuery q_backward_client = {
-	.sql = "SELECT " PAGE_COLS " FROM idsess.session_clients k JOIN idsess.sessions s ON s.id = k.session"
-	" WHERE k.client_id = $6 AND " TEXT_FILTERS " AND k.session < $4"
-	" ORDER BY k.session DESC LIMIT $5",
-	QUERY_ARGS
+static IdsessQuery q_backward_client[2] = {
+	{.sql = "SELECT " PAGE_COLS BACKWARD_CLIENT, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_11 BACKWARD_CLIENT, QUERY_ARGS}
 };
 static IdsessQuery q_count = {
 	.sql = "SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE " TEXT_FILTERS
@@ -415,6 +432,43 @@ run_query(IdsessQuery *q, text **patterns, text *client, bool has_bound,
 	return idsess_spi_run(q, args, nulls, true, 0);
 }
 
+/*
+ * Puts a page row with its ticket (sealed: `sealed`) opened; the plaintext
+ * is wiped once the tuplestore has its copy, on error paths too.
+ */
+static void
+put_with_ticket(ReturnSetInfo *rsinfo, Datum *values, bool *nulls, Datum sealed,
+				Size *opened)
+{
+	text	   *key = DatumGetTextPP(values[0]);
+	bytea	   *volatile plain = NULL;
+	char		format;
+
+	PG_TRY();
+	{
+		plain = idsess_unseal(DatumGetByteaPP(sealed), &format,
+							  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("sealed ticket has an unknown format")));
+		idsess_check_opened(opened, VARSIZE(plain));
+		nulls[18] = format != IDSESS_FORMAT_TEXT;
+		nulls[19] = format != IDSESS_FORMAT_BYTES;
+		values[18] = values[19] = PointerGetDatum(plain);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_FINALLY();
+	{
+		if (plain)
+		{
+			explicit_bzero(plain, VARSIZE(plain));
+			pfree(plain);
+		}
+	}
+	PG_END_TRY();
+}
+
 Datum
 idsess_query(PG_FUNCTION_ARGS)
 {
@@ -434,6 +488,10 @@ idsess_query(PG_FUNCTION_ARGS)
 	text	   *token_text;
 	int64		pages;
 	int32		total_pages;
+	bool		tickets = PG_NARGS() > 7 && !PG_ARGISNULL(7) && PG_GETARG_BOOL(7);
+	bool		v11;
+	bool		isnull;
+	Size		opened = 0;
 
 	filters[0] = idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
 	filters[1] = idsess_arg_id_opt(fcinfo, 1, "session_id", IDSESS_MAX_ID_CHARS);
@@ -460,16 +518,18 @@ idsess_query(PG_FUNCTION_ARGS)
 				 errmsg("prior needs a results token"),
 				 errhint("The first page has no prior page; pass the token of the page to go back from.")));
 
-	InitMaterializedSRF(fcinfo, 0);
+	if (tickets)
+		idsess_require_ticket_role();
+	/* A tuplestore that never spills opened tickets to a temporary file. */
+	(void) idsess_ticket_srf(fcinfo);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	v11 = rsinfo->setDesc->natts > 16;
 	idsess_spi_connect();
 
 	if (has_token)
 		out.total = tok.total;
 	else
 	{
-		bool		isnull;
-
 		IdsessQuery *q = &q_count;
 
 		if (filters[3])
@@ -479,11 +539,26 @@ idsess_query(PG_FUNCTION_ARGS)
 	}
 
 	if (prior)
-		n = run_query(filters[3] ? &q_backward_client : &q_backward, patterns, filters[3],
-					  true, tok.first_id, count + 1);
+	{
+		n = run_query(filters[3] ? &q_backward_client[v11] : &q_backward[v11], patterns,
+					  filters[3], true, tok.first_id, count + 1);
+
+		/*
+		 * Back at the start with a short page (rows before this page were
+		 * deleted since): the first page is the first `count` rows, as
+		 * Duende's stores give it, read forward from the start.
+		 */
+		if (n < count)
+		{
+			prior = false;
+			has_token = false;
+			n = run_query(filters[3] ? &q_forward_client[v11] : &q_forward[v11], patterns,
+						  filters[3], false, 0, count + 1);
+		}
+	}
 	else
-		n = run_query(filters[3] ? &q_forward_client : &q_forward, patterns, filters[3],
-					  has_token, tok.last_id, count + 1);
+		n = run_query(filters[3] ? &q_forward_client[v11] : &q_forward[v11], patterns,
+					  filters[3], has_token, tok.last_id, count + 1);
 	more = n > count;
 	rows = more ? count : n;
 	if (prior)
@@ -506,7 +581,6 @@ idsess_query(PG_FUNCTION_ARGS)
 
 	/* Backward pages were read in descending order; rows are emitted ascending. */
 	{
-		bool		isnull;
 		int			first = prior ? rows - 1 : 0;
 		int			last = prior ? 0 : rows - 1;
 
@@ -531,9 +605,10 @@ idsess_query(PG_FUNCTION_ARGS)
 	for (int k = 0; k < rows; k++)
 	{
 		int			i = prior ? rows - 1 - k : k;
-		Datum		values[16];
-		bool		nulls[16];
+		Datum		values[20];
+		bool		nulls[20];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int c = 0; c < 10; c++)
 			values[c] = idsess_spi_get(i, c + 2, &nulls[c]);
 		values[10] = PointerGetDatum(token_text);
@@ -542,10 +617,19 @@ idsess_query(PG_FUNCTION_ARGS)
 		values[13] = Int64GetDatum(out.total);
 		values[14] = Int32GetDatum(total_pages);
 		values[15] = Int32GetDatum(out.page);
-		for (int c = 10; c < 16; c++)
+		for (int c = 10; c < 20; c++)
 			nulls[c] = false;
 		nulls[10] = token_text == NULL;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if (v11)
+		{
+			values[16] = idsess_spi_get(i, 12, &nulls[16]);
+			values[17] = idsess_spi_get(i, 13, &nulls[17]);
+			nulls[18] = nulls[19] = true;
+		}
+		if (v11 && tickets)
+			put_with_ticket(rsinfo, values, nulls, idsess_spi_get(i, 14, &isnull), &opened);
+		else
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();
 	return (Datum) 0;

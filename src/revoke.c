@@ -24,7 +24,9 @@
  * ALTER EXTENSION UPDATE), which has no tombstones to check or write: whether
  * the table exists is cached per backend and forgotten on any change to
  * pg_class names (a syscache callback on RELNAMENSP), so the update is seen
- * by the next call without a lookup on every call.
+ * by the next call without a lookup on every call.  The whole 1.1 schema
+ * comes with it in one upgrade transaction, so the other files ask the same
+ * question (idsess_schema_1_1) before using any 1.1 column.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,20 +48,26 @@ PG_FUNCTION_INFO_V1(idsess_revoke);
 
 #define REVOKE_CHANNEL	"idsess_revoked"
 
-static IdsessQuery q_revoke_by_subject = {
-	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 "
-	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
-	.nargs = 1, .argtypes = {TEXTOID}
+/* Per schema ([0]: 1.0, [1]: 1.1, which also returns the issuer). */
+#define REVOKED_COLS(issuer) \
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL ", " issuer
+static IdsessQuery q_revoke_by_subject[2] = {
+	{.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 " REVOKED_COLS("NULL::text"),
+	.nargs = 1, .argtypes = {TEXTOID}},
+	{.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 " REVOKED_COLS("issuer"),
+	.nargs = 1, .argtypes = {TEXTOID}}
 };
-static IdsessQuery q_revoke_by_sid = {
-	.sql = "DELETE FROM idsess.sessions WHERE session_id = $1 "
-	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
-	.nargs = 1, .argtypes = {TEXTOID}
+static IdsessQuery q_revoke_by_sid[2] = {
+	{.sql = "DELETE FROM idsess.sessions WHERE session_id = $1 " REVOKED_COLS("NULL::text"),
+	.nargs = 1, .argtypes = {TEXTOID}},
+	{.sql = "DELETE FROM idsess.sessions WHERE session_id = $1 " REVOKED_COLS("issuer"),
+	.nargs = 1, .argtypes = {TEXTOID}}
 };
-static IdsessQuery q_revoke_by_both = {
-	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2 "
-	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
-	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+static IdsessQuery q_revoke_by_both[2] = {
+	{.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2 "
+	REVOKED_COLS("NULL::text"), .nargs = 2, .argtypes = {TEXTOID, TEXTOID}},
+	{.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2 "
+	REVOKED_COLS("issuer"), .nargs = 2, .argtypes = {TEXTOID, TEXTOID}}
 };
 
 /* The key's hash as the tombstones store it. */
@@ -101,9 +109,9 @@ forget_tombstone_state(Datum arg pg_attribute_unused(), int cacheid pg_attribute
 	tombstones = TOMBSTONES_UNKNOWN;
 }
 
-/* Whether idsess.revoked_keys exists (false on a 1.0 schema). */
-static bool
-have_tombstones(void)
+/* Whether idsess.revoked_keys exists, i.e. the schema is 1.1 (not 1.0). */
+bool
+idsess_schema_1_1(void)
 {
 	if (!tombstone_callback_registered)
 	{
@@ -131,7 +139,7 @@ idsess_bury_keys(Datum *keys, Datum *untils, bool *until_nulls, int n)
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 
-	if (n == 0 || !have_tombstones())
+	if (n == 0 || !idsess_schema_1_1())
 		return;
 	args[0] = idsess_text_array(keys, n);
 	args[1] = PointerGetDatum(construct_md_array(untils, until_nulls, 1, dims, lbs,
@@ -151,7 +159,7 @@ idsess_key_is_revoked(text *key)
 {
 	Datum		arg = PointerGetDatum(key);
 
-	if (!have_tombstones())
+	if (!idsess_schema_1_1())
 		return false;
 	return idsess_spi_run_latest(&q_is_revoked, &arg, NULL, true, 1) > 0;
 }
@@ -166,7 +174,7 @@ idsess_purge_revoked_keys(int limit)
 	Datum		arg = Int32GetDatum(limit);
 	int			n;
 
-	if (!have_tombstones())
+	if (!idsess_schema_1_1())
 		return 0;
 	idsess_spi_connect();
 	n = idsess_spi_run(&q_purge, &arg, NULL, false, 0);
@@ -253,6 +261,7 @@ idsess_revoke(PG_FUNCTION_ARGS)
 	int64		audit_id;
 	int			n;
 	bool		isnull;
+	bool		v11;
 
 	if (reason)
 		idsess_check_id(DatumGetTextPP(reason), "reason", IDSESS_MAX_URI_CHARS);
@@ -260,9 +269,10 @@ idsess_revoke(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
+	v11 = idsess_schema_1_1();
 	idsess_spi_connect();
-	n = idsess_run_exact(&q_revoke_by_subject, &q_revoke_by_sid, &q_revoke_by_both,
-						 subject, sid, false);
+	n = idsess_run_exact(&q_revoke_by_subject[v11], &q_revoke_by_sid[v11],
+						 &q_revoke_by_both[v11], subject, sid, false);
 	if (n > 0)
 	{
 		Datum	   *keys = palloc(sizeof(Datum) * n);
@@ -279,16 +289,19 @@ idsess_revoke(PG_FUNCTION_ARGS)
 		}
 		idsess_bury_keys(keys, untils, until_nulls, n);
 		idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
-							   (Datum) 0, filter, false);
+							   (Datum) 0, (Datum) 0, filter, false);
 		for (int i = 0; i < n; i++)
 		{
-			Datum		values[5];
-			bool		nulls[5] = {false, false, false, false, false};
+			/* idsess.revoked; 1.1 appends issuer and client_sids */
+			Datum		values[7];
+			bool		nulls[7];
 
 			for (int c = 0; c < 3; c++)
-				values[c] = SPI_getbinval(gone->vals[i], gone->tupdesc, c + 2, &isnull);
-			values[3] = idsess_spi_get(i, 1, &isnull);
-			values[4] = idsess_spi_get(i, 2, &isnull);
+				values[c] = SPI_getbinval(gone->vals[i], gone->tupdesc, c + 2, &nulls[c]);
+			values[3] = idsess_spi_get(i, 1, &nulls[3]);
+			values[4] = idsess_spi_get(i, 2, &nulls[4]);
+			values[5] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6, &nulls[5]);
+			values[6] = idsess_spi_get(i, 3, &nulls[6]);
 			nclients += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[3])),
 									   ARR_DIMS(DatumGetArrayTypeP(values[3])));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

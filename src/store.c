@@ -19,6 +19,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -35,13 +36,20 @@ PG_FUNCTION_INFO_V1(idsess_take_expired);
 
 static Datum create_session(FunctionCallInfo fcinfo);
 static Datum update_session(FunctionCallInfo fcinfo);
+static void delete_children_of_result(int n);
 
 /* Attribute numbers (0-based) of idsess.session. */
 enum
 {
 	A_KEY, A_SCHEME, A_SUBJECT, A_SID, A_DISPLAY, A_CREATED, A_RENEWED,
 	A_EXPIRES, A_LAST_ACTIVE, A_IDLE, A_CLIENTS, A_SAML, A_TICKET, A_TICKET_BYTES,
-	A_ENDED						/* idsess.created only */
+	A_ISSUER, A_CLIENT_SIDS		/* 1.1 */
+};
+
+/* idsess.created: the session, ended_sessions, then (1.1) the same two. */
+enum
+{
+	C_ENDED = A_ISSUER, C_ISSUER, C_CLIENT_SIDS, C_NATTS
 };
 
 Datum
@@ -58,6 +66,37 @@ Datum
 idsess_text_array(Datum *vals, int n)
 {
 	return PointerGetDatum(construct_array(vals, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* A text[] whose elements may be NULL (subjects of sessions without a user). */
+Datum
+idsess_text_array_nulls(Datum *vals, bool *nulls, int n)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+	return PointerGetDatum(construct_md_array(vals, nulls, 1, dims, lbs, TEXTOID, -1,
+											  false, TYPALIGN_INT));
+}
+
+/*
+ * Tickets are opened for the identity server's role only.  The function
+ * runs as its owner (SECURITY DEFINER), so the role checked is the one
+ * that called it: the current role outside the function.
+ */
+void
+idsess_require_ticket_role(void)
+{
+	Oid			service = get_role_oid("idsess_service", true);
+
+	if (!OidIsValid(service) || !has_privs_of_role(GetOuterUserId(), service))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to open tickets"),
+				 errdetail("Only roles with the privileges of idsess_service may ask for tickets."),
+				 errhint("Call without tickets => true, or as the identity server's role.")));
 }
 
 static text *
@@ -125,45 +164,174 @@ timestamp_arg(FunctionCallInfo fcinfo, int argno, bool *never)
 	return ts;
 }
 
-static IdsessQuery q_insert = {
-	.sql = "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, "
-	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, "
-	"LEAST($7, $6 + $8), $9, $10) "
-	"ON CONFLICT (key) DO NOTHING RETURNING id",
-	.nargs = 10, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
-	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID}
+/* A session to insert, from idsess_create or an upsert by idsess_update. */
+typedef struct NewSession
+{
+	text	   *key;
+	text	   *subject;		/* NULL: a session without a user */
+	text	   *sid;
+	text	   *scheme;
+	text	   *display;
+	text	   *issuer;
+	TimestampTz created;
+	TimestampTz expires;
+	bool		has_expires;
+	Interval   *idle;			/* NULL: no inactivity timeout */
+	char		format;
+	bytea	   *ticket;
+	int			limit;			/* per-subject session limit; 0: none */
+} NewSession;
+
+/* [0]: a 1.0 schema, [1]: 1.1 (with the issuer). */
+static IdsessQuery q_insert[2] = {
+	{.sql = "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, "
+		"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, "
+		"LEAST($7, $6 + $8), $9, $10) "
+		"ON CONFLICT (key) DO NOTHING RETURNING id",
+		.nargs = 10, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID}},
+	{.sql = "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, "
+		"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, "
+		"LEAST($7, $6 + $8), $9, $10, $11) "
+		"ON CONFLICT (key) DO NOTHING RETURNING id",
+		.nargs = 11, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID}}
 };
+
+static void
+refuse_revoked_key(void)
+{
+	ereport(ERROR,
+			(errcode(IDSESS_ERRCODE_REVOKED),
+			 errmsg("a session with this key was revoked"),
+			 errdetail("A revoked key stays revoked until the session would have expired."),
+			 errhint("Do not save a revoked session again; sign the user in anew, with a new key."),
+			 errhidestmt(true)));
+}
+
+/* A non-negative interval argument (idle_timeout). */
+static Interval *
+idle_arg(FunctionCallInfo fcinfo, int argno)
+{
+	Interval   *iv = PG_GETARG_INTERVAL_P(argno);
+
+	if (iv->time < 0 || iv->day < 0 || iv->month < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("idle_timeout must not be negative"),
+				 errhint("Give 0 to turn the inactivity timeout off for this session."),
+				 errhidestmt(true)));
+	return iv;
+}
+
+static bool
+interval_is_zero(Interval *iv)
+{
+	return iv->time == 0 && iv->day == 0 && iv->month == 0;
+}
+
+/* The time the worker must wake for a session: the earlier of its deadlines. */
+static void
+nudge_for(TimestampTz from, bool has_expires, TimestampTz expires, Interval *idle)
+{
+	TimestampTz due;
+
+	if (!has_expires && !idle)
+		return;
+	due = has_expires ? expires : DT_NOEND;
+	if (idle)
+		due = Min(due, DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+															   TimestampTzGetDatum(from),
+															   PointerGetDatum(idle))));
+	idsess_nudge_worker(due);
+}
+
+/*
+ * Inserts ns (sealing its ticket) and returns the new row's id; the caller
+ * is connected to SPI.  *ended gets the sessions the session limit ended
+ * (allocated in the caller's context, see idsess_apply_session_limit), or
+ * stays as it was when no limit applies.
+ */
+static int64
+insert_session(NewSession *ns, bool v11, Datum *ended)
+{
+	Datum		args[11];
+	char		nulls[11];
+	int32		key_id;
+	bytea	   *sealed;
+	bool		isnull;
+	int64		id;
+
+	sealed = seal_ticket(ns->key, ns->format, ns->ticket, &key_id);
+	args[0] = PointerGetDatum(ns->key);
+	args[1] = PointerGetDatum(ns->scheme);
+	args[2] = PointerGetDatum(ns->subject);
+	args[3] = PointerGetDatum(ns->sid);
+	args[4] = PointerGetDatum(ns->display);
+	args[5] = TimestampTzGetDatum(ns->created);
+	args[6] = TimestampTzGetDatum(ns->expires);
+	args[7] = PointerGetDatum(ns->idle);
+	args[8] = Int32GetDatum(key_id);
+	args[9] = PointerGetDatum(sealed);
+	args[10] = PointerGetDatum(ns->issuer);
+	memset(nulls, ' ', sizeof(nulls));
+	nulls[2] = ns->subject ? ' ' : 'n';
+	nulls[4] = ns->display ? ' ' : 'n';
+	nulls[6] = ns->has_expires ? ' ' : 'n';
+	nulls[7] = ns->idle ? ' ' : 'n';
+	nulls[10] = ns->issuer ? ' ' : 'n';
+
+	/* Sessions without a user belong to no subject and count for none. */
+	if (ns->limit > 0 && ns->subject)
+		*ended = idsess_apply_session_limit(ns->subject, ns->limit);
+	if (idsess_spi_run(&q_insert[v11], args, nulls, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("a session with this key already exists"),
+				 errhint("Session keys must be unique; omit key to have one generated."),
+				 errhidestmt(true)));
+	id = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
+
+	/*
+	 * Checked after the insert: the insert waited for any uncommitted
+	 * revocation that deleted a session with this key, whose tombstone the
+	 * check (with the latest snapshot) then sees.
+	 */
+	if (idsess_key_is_revoked(ns->key))
+		refuse_revoked_key();
+	idsess_count(IDSESS_EV_CREATED, 1);
+	nudge_for(ns->created, ns->has_expires, ns->expires, ns->idle);
+	return id;
+}
 
 static Datum
 create_session(FunctionCallInfo fcinfo)
 {
-	text	   *subject = idsess_arg_id(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
-	text	   *key = idsess_arg_id_opt(fcinfo, 3, "key", IDSESS_MAX_ID_CHARS);
-	text	   *sid = idsess_arg_id_opt(fcinfo, 4, "session_id", IDSESS_MAX_ID_CHARS);
-	text	   *scheme = idsess_arg_id(fcinfo, 5, "scheme", IDSESS_MAX_ID_CHARS);
-	text	   *display = idsess_arg_id_opt(fcinfo, 6, "display_name", IDSESS_MAX_ID_CHARS);
-	TimestampTz created = GetCurrentTransactionStartTimestamp();
-	TimestampTz expires = 0;
-	bool		has_expires = false;
-	Interval   *idle = NULL;
-	char		format = 0;
-	bytea	   *ticket;
-	bytea	   *sealed;
-	int32		key_id;
-	Datum		args[10];
-	char		nulls[10];
+	bool		v11 = PG_NARGS() > 11;
+	NewSession	ns;
 	TupleDesc	tupdesc;
-	Datum		values[IDSESS_SESSION_NATTS + 1];
-	bool		isnull[IDSESS_SESSION_NATTS + 1];
-	int			limit = idsess_max_sessions_per_subject;
+	Datum		values[C_NATTS];
+	bool		isnull[C_NATTS];
 	Datum		ended;
 
-	ticket = ticket_arg(fcinfo, 1, 2, true, &format);
+	memset(&ns, 0, sizeof(ns));
+	/* 1.1: a session may have no user (node-oidc-provider saves those). */
+	ns.subject = v11 ? idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS) :
+		idsess_arg_id(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
+	ns.key = idsess_arg_id_opt(fcinfo, 3, "key", IDSESS_MAX_ID_CHARS);
+	ns.sid = idsess_arg_id_opt(fcinfo, 4, "session_id", IDSESS_MAX_ID_CHARS);
+	ns.scheme = idsess_arg_id(fcinfo, 5, "scheme", IDSESS_MAX_ID_CHARS);
+	ns.display = idsess_arg_id_opt(fcinfo, 6, "display_name", IDSESS_MAX_ID_CHARS);
+	ns.issuer = v11 ? idsess_arg_id_opt(fcinfo, 11, "issuer", IDSESS_MAX_URI_CHARS) : NULL;
+	ns.created = GetCurrentTransactionStartTimestamp();
+	ns.limit = idsess_max_sessions_per_subject;
+	ns.ticket = ticket_arg(fcinfo, 1, 2, true, &ns.format);
 	if (!PG_ARGISNULL(10))
 	{
-		limit = PG_GETARG_INT32(10);
-		if (limit < 0)
+		ns.limit = PG_GETARG_INT32(10);
+		if (ns.limit < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("max_sessions must not be negative"),
@@ -175,7 +343,7 @@ create_session(FunctionCallInfo fcinfo)
 	{
 		bool		never;
 
-		created = timestamp_arg(fcinfo, 9, &never);
+		ns.created = timestamp_arg(fcinfo, 9, &never);
 		if (never)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -186,9 +354,9 @@ create_session(FunctionCallInfo fcinfo)
 	{
 		bool		never;
 
-		expires = timestamp_arg(fcinfo, 7, &never);
-		has_expires = !never;
-		if (has_expires && expires < created)
+		ns.expires = timestamp_arg(fcinfo, 7, &never);
+		ns.has_expires = !never;
+		if (ns.has_expires && ns.expires < ns.created)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("expires must not be before created"),
@@ -197,105 +365,54 @@ create_session(FunctionCallInfo fcinfo)
 	}
 	if (!PG_ARGISNULL(8))
 	{
-		Interval   *iv = PG_GETARG_INTERVAL_P(8);
+		Interval   *iv = idle_arg(fcinfo, 8);
 
-		if (iv->time < 0 || iv->day < 0 || iv->month < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("idle_timeout must not be negative"),
-					 errhint("Give 0 to turn the inactivity timeout off for this session."),
-					 errhidestmt(true)));
-		if (iv->time > 0 || iv->day > 0 || iv->month > 0)
-			idle = iv;
+		if (!interval_is_zero(iv))
+			ns.idle = iv;
 	}
 	else if (idsess_idle_timeout_s > 0)
 	{
-		idle = palloc0(sizeof(Interval));
-		idle->time = (int64) idsess_idle_timeout_s * USECS_PER_SEC;
+		ns.idle = palloc0(sizeof(Interval));
+		ns.idle->time = (int64) idsess_idle_timeout_s * USECS_PER_SEC;
 	}
 
-	if (key == NULL)
-		key = hex_id(32);
-	if (sid == NULL)
-		sid = hex_id(16);
-
-	sealed = seal_ticket(key, format, ticket, &key_id);
-
-	args[0] = PointerGetDatum(key);
-	args[1] = PointerGetDatum(scheme);
-	args[2] = PointerGetDatum(subject);
-	args[3] = PointerGetDatum(sid);
-	args[4] = PointerGetDatum(display);
-	args[5] = TimestampTzGetDatum(created);
-	args[6] = TimestampTzGetDatum(expires);
-	args[7] = PointerGetDatum(idle);
-	args[8] = Int32GetDatum(key_id);
-	args[9] = PointerGetDatum(sealed);
-	memset(nulls, ' ', sizeof(nulls));
-	nulls[4] = display ? ' ' : 'n';
-	nulls[6] = has_expires ? ' ' : 'n';
-	nulls[7] = idle ? ' ' : 'n';
+	if (ns.key == NULL)
+		ns.key = hex_id(32);
+	if (ns.sid == NULL)
+		ns.sid = hex_id(16);
 
 	/* ended is returned after SPI_finish: built in this memory context. */
 	ended = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 	idsess_spi_connect();
-	if (limit > 0)
-		ended = idsess_apply_session_limit(subject, limit);
-	if (idsess_spi_run(&q_insert, args, nulls, false, 1) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("a session with this key already exists"),
-				 errhint("Session keys must be unique; omit key to have one generated."),
-				 errhidestmt(true)));
-
-	/*
-	 * Checked after the insert: the insert waited for any uncommitted
-	 * revocation that deleted a session with this key, whose tombstone the
-	 * check (with the latest snapshot) then sees.
-	 */
-	if (idsess_key_is_revoked(key))
-		ereport(ERROR,
-				(errcode(IDSESS_ERRCODE_REVOKED),
-				 errmsg("a session with this key was revoked"),
-				 errdetail("A revoked key stays revoked until the session would have expired."),
-				 errhint("Do not save a revoked session again; sign the user in anew, with a new key."),
-				 errhidestmt(true)));
+	(void) insert_session(&ns, v11, &ended);
 	SPI_finish();
-	idsess_count(IDSESS_EV_CREATED, 1);
-
-	/* The worker must wake at the earlier of expiry and the idle deadline. */
-	if (has_expires || idle)
-	{
-		TimestampTz due = has_expires ? expires : DT_NOEND;
-
-		if (idle)
-			due = Min(due, DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-																   TimestampTzGetDatum(created),
-																   PointerGetDatum(idle))));
-		idsess_nudge_worker(due);
-	}
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	memset(isnull, true, sizeof(isnull));
-	values[A_KEY] = PointerGetDatum(key);
-	values[A_SCHEME] = PointerGetDatum(scheme);
-	values[A_SUBJECT] = PointerGetDatum(subject);
-	values[A_SID] = PointerGetDatum(sid);
-	values[A_DISPLAY] = PointerGetDatum(display);
-	values[A_CREATED] = values[A_RENEWED] = values[A_LAST_ACTIVE] = TimestampTzGetDatum(created);
-	values[A_EXPIRES] = TimestampTzGetDatum(expires);
-	values[A_IDLE] = PointerGetDatum(idle);
+	values[A_KEY] = PointerGetDatum(ns.key);
+	values[A_SCHEME] = PointerGetDatum(ns.scheme);
+	values[A_SUBJECT] = PointerGetDatum(ns.subject);
+	values[A_SID] = PointerGetDatum(ns.sid);
+	values[A_DISPLAY] = PointerGetDatum(ns.display);
+	values[A_CREATED] = values[A_RENEWED] = values[A_LAST_ACTIVE] = TimestampTzGetDatum(ns.created);
+	values[A_EXPIRES] = TimestampTzGetDatum(ns.expires);
+	values[A_IDLE] = PointerGetDatum(ns.idle);
 	values[A_CLIENTS] = PointerGetDatum(construct_empty_array(TEXTOID));
 	values[A_SAML] = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
-	isnull[A_KEY] = isnull[A_SCHEME] = isnull[A_SUBJECT] = isnull[A_SID] = false;
-	isnull[A_DISPLAY] = display == NULL;
+	isnull[A_KEY] = isnull[A_SCHEME] = isnull[A_SID] = false;
+	isnull[A_SUBJECT] = ns.subject == NULL;
+	isnull[A_DISPLAY] = ns.display == NULL;
 	isnull[A_CREATED] = isnull[A_RENEWED] = isnull[A_LAST_ACTIVE] = false;
-	isnull[A_EXPIRES] = !has_expires;
-	isnull[A_IDLE] = idle == NULL;
+	isnull[A_EXPIRES] = !ns.has_expires;
+	isnull[A_IDLE] = ns.idle == NULL;
 	isnull[A_CLIENTS] = isnull[A_SAML] = false;
-	values[A_ENDED] = ended;
-	isnull[A_ENDED] = false;
+	values[C_ENDED] = ended;
+	isnull[C_ENDED] = false;
+	values[C_ISSUER] = PointerGetDatum(ns.issuer);
+	isnull[C_ISSUER] = ns.issuer == NULL;
+	values[C_CLIENT_SIDS] = values[A_CLIENTS];
+	isnull[C_CLIENT_SIDS] = false;
 	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));
 }
@@ -416,8 +533,8 @@ emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows)
 		for (int i = 0; i < nrows; i++)
 		{
 			MemoryContext old = MemoryContextSwitchTo(rowcxt);
-			Datum		values[IDSESS_SESSION_NATTS];
-			bool		nulls[IDSESS_SESSION_NATTS];
+			Datum		values[IDSESS_SESSION_NATTS_11];
+			bool		nulls[IDSESS_SESSION_NATTS_11];
 			bool		isnull;
 			text	   *key;
 			char		format;
@@ -426,6 +543,11 @@ emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows)
 			/* Rows point into SPI's result: the tuplestore copies them. */
 			for (int c = 0; c < A_TICKET; c++)
 				values[c] = idsess_spi_get(i, c + 1, &nulls[c]);
+			if (desc->natts >= IDSESS_SESSION_NATTS_11)
+			{
+				values[A_ISSUER] = idsess_spi_get(i, 15, &nulls[A_ISSUER]);
+				values[A_CLIENT_SIDS] = idsess_spi_get(i, 16, &nulls[A_CLIENT_SIDS]);
+			}
 			key = DatumGetTextPP(values[A_KEY]);
 			plain = idsess_unseal(DatumGetByteaPP(idsess_spi_get(i, 13, &isnull)), &format,
 								  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
@@ -455,12 +577,13 @@ emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows)
 }
 
 static IdsessQuery q_lock_for_update = {
-	.sql = "SELECT s.id, s.created FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE
-	" FOR NO KEY UPDATE",
+	.sql = "SELECT s.id, s.created, s.expires, s.ticket FROM idsess.sessions s "
+	"WHERE s.key = $1 AND " IDSESS_LIVE " FOR NO KEY UPDATE",
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
-static IdsessQuery q_update = {
+/* 1.0's update, for a 1.0 schema. */
+static IdsessQuery q_update_10 = {
 	.sql = "UPDATE idsess.sessions SET renewed = $2, last_active = $2, "
 	"expires = CASE WHEN $3 THEN $4 ELSE expires END, "
 	"due = LEAST(CASE WHEN $3 THEN $4 ELSE expires END, $2 + idle_timeout), "
@@ -470,13 +593,295 @@ static IdsessQuery q_update = {
 	.nargs = 7, .argtypes = {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID, TEXTOID}
 };
 
+/*
+ * 1.1: every field.  NULL keeps a value; for display name, subject and
+ * issuer '' clears it, for the idle timeout 0 turns it off.
+ */
+#define NEW_IDLE "CASE WHEN $14 IS NULL THEN idle_timeout ELSE NULLIF($14, '0'::pg_catalog.interval) END"
+static IdsessQuery q_update_11 = {
+	.sql = "UPDATE idsess.sessions SET renewed = $2, last_active = $2, "
+	"expires = CASE WHEN $3 THEN $4 ELSE expires END, "
+	"idle_timeout = " NEW_IDLE ", "
+	"due = LEAST(CASE WHEN $3 THEN $4 ELSE expires END, $2 + " NEW_IDLE "), "
+	"key_id = COALESCE($5, key_id), ticket = COALESCE($6, ticket), "
+	"display_name = CASE WHEN $7 IS NULL THEN display_name ELSE NULLIF($7, '') END, "
+	"subject_id = CASE WHEN $8 IS NULL THEN subject_id ELSE NULLIF($8, '') END, "
+	"session_id = COALESCE($9, session_id), created = COALESCE($10, created), "
+	"scheme = COALESCE($11, scheme), "
+	"issuer = CASE WHEN $12 IS NULL THEN issuer ELSE NULLIF($12, '') END, "
+	"key = COALESCE($13, key) "
+	"WHERE id = $1 RETURNING due",
+	.nargs = 14, .argtypes = {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID,
+	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID}
+};
+
+/* An upsert replaces a dead row (expired, not yet removed) with its key. */
+static IdsessQuery q_delete_dead = {
+	.sql = "DELETE FROM idsess.sessions s WHERE s.key = $1 AND NOT (" IDSESS_LIVE ") RETURNING s.id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
+static IdsessQuery q_key_taken = {
+	.sql = "SELECT 1 FROM idsess.sessions WHERE key = $1",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
+/*
+ * The client list becomes exactly $2 (text[]): others are removed, new ones
+ * added in array order after the kept ones.  $3 (text[], parallel to $2)
+ * sets each client's own sid when given; NULL keeps the kept clients' sids.
+ */
+static IdsessQuery q_set_clients = {
+	.sql = "WITH w AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), "
+	"pg_catalog.unnest($3::pg_catalog.text[])) WITH ORDINALITY AS w(client_id, client_sid, ord)), "
+	"d AS (DELETE FROM idsess.session_clients c WHERE c.session = $1 AND c.client_id <> ALL ($2) "
+	"RETURNING 1), "
+	"i AS (INSERT INTO idsess.session_clients AS c (session, client_id, client_sid, added) "
+	"SELECT $1, w.client_id, w.client_sid, "
+	"pg_catalog.clock_timestamp() + w.ord * '1 microsecond'::pg_catalog.interval FROM w "
+	"ON CONFLICT (session, client_id) DO UPDATE SET client_sid = "
+	"CASE WHEN $3 IS NULL THEN c.client_sid ELSE EXCLUDED.client_sid END RETURNING 1) "
+	"SELECT (SELECT pg_catalog.count(*) FROM d), (SELECT pg_catalog.count(*) FROM i)",
+	.nargs = 3, .argtypes = {INT8OID, TEXTARRAYOID, TEXTARRAYOID}
+};
+
+/* An identifier that '' clears: *clear is set and NULL returned for ''. */
+static text *
+clearable_arg(FunctionCallInfo fcinfo, int argno, const char *what, int maxchars,
+			  bool *clear)
+{
+	text	   *t;
+
+	*clear = false;
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	t = PG_GETARG_TEXT_PP(argno);
+	if (VARSIZE_ANY_EXHDR(t) == 0)
+	{
+		*clear = true;
+		return t;
+	}
+	idsess_check_id(t, what, maxchars);
+	return t;
+}
+
+/* Byte equality, as the unique key and client indexes compare (deterministic). */
+static bool
+same_text(Datum a, Datum b)
+{
+	text	   *x = DatumGetTextPP(a);
+	text	   *y = DatumGetTextPP(b);
+
+	return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
+		memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
+}
+
+/* A one-dimensional text[] argument, deconstructed. */
+static ArrayType *
+text_array_arg(FunctionCallInfo fcinfo, int argno, const char *what, Datum **elems,
+			   bool **nulls, int *n)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(argno);
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what),
+				 errhidestmt(true)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, elems, nulls, n);
+	return arr;
+}
+
+/*
+ * Checks the clients and client_sids arguments of idsess_update: client ids
+ * present, unique and well-formed; sids, when given, one per client.
+ */
+static void
+check_client_args(FunctionCallInfo fcinfo, int cargno, int sargno,
+				  Datum *clients, Datum *sids)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			nsids;
+
+	*clients = *sids = (Datum) 0;
+	if (PG_ARGISNULL(cargno))
+	{
+		if (!PG_ARGISNULL(sargno))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("client_sids needs clients"),
+					 errhint("Give the client list the sids belong to."),
+					 errhidestmt(true)));
+		return;
+	}
+	*clients = PointerGetDatum(text_array_arg(fcinfo, cargno, "clients", &elems, &nulls, &n));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("clients must not contain null"),
+					 errhidestmt(true)));
+		idsess_check_id(DatumGetTextPP(elems[i]), "a client id", IDSESS_MAX_ID_CHARS);
+		for (int j = 0; j < i; j++)
+			if (same_text(elems[i], elems[j]))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("clients must not repeat a client id"),
+						 errhidestmt(true)));
+	}
+	if (PG_ARGISNULL(sargno))
+		return;
+	*sids = PointerGetDatum(text_array_arg(fcinfo, sargno, "client_sids", &elems, &nulls, &nsids));
+	if (nsids != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("client_sids must have one element per client"),
+				 errdetail("clients has %d elements, client_sids %d.", n, nsids),
+				 errhint("Give NULL elements for clients without a sid."),
+				 errhidestmt(true)));
+	for (int i = 0; i < nsids; i++)
+		if (!nulls[i])
+			idsess_check_id(DatumGetTextPP(elems[i]), "a client sid", IDSESS_MAX_ID_CHARS);
+}
+
+static void
+set_clients(int64 id, Datum clients, Datum sids)
+{
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+
+	args[0] = Int64GetDatum(id);
+	args[1] = clients;
+	args[2] = sids;
+	nulls[2] = sids ? ' ' : 'n';
+	idsess_spi_run(&q_set_clients, args, nulls, false, 1);
+}
+
+/*
+ * The upsert half of idsess_update: no live session has the key, create
+ * one from the arguments as idsess_create would.
+ */
+static int64
+upsert_session(FunctionCallInfo fcinfo, text *key, text *new_key, bytea *ticket, char format,
+			   bool set_expires, bool never, TimestampTz expires, bool has_created,
+			   TimestampTz created)
+{
+	NewSession	ns;
+	Datum		ended = (Datum) 0;
+	Datum		arg = PointerGetDatum(key);
+	int			n;
+	bool		clear;
+
+	if (ticket == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a ticket is required to create the session"),
+				 errhint("Give ticket (text) or ticket_bytes (bytea)."),
+				 errhidestmt(true)));
+	memset(&ns, 0, sizeof(ns));
+	ns.key = new_key ? new_key : key;
+	ns.ticket = ticket;
+	ns.format = format;
+	ns.display = clearable_arg(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS, &clear);
+	if (clear)
+		ns.display = NULL;
+	ns.subject = clearable_arg(fcinfo, 6, "subject_id", IDSESS_MAX_ID_CHARS, &clear);
+	if (clear)
+		ns.subject = NULL;
+	ns.sid = idsess_arg_id_opt(fcinfo, 7, "session_id", IDSESS_MAX_ID_CHARS);
+	if (ns.sid == NULL)
+		ns.sid = hex_id(16);
+	ns.scheme = idsess_arg_id_opt(fcinfo, 9, "scheme", IDSESS_MAX_ID_CHARS);
+	if (ns.scheme == NULL)
+		ns.scheme = cstring_to_text("idsrv");
+	ns.issuer = clearable_arg(fcinfo, 10, "issuer", IDSESS_MAX_URI_CHARS, &clear);
+	if (clear)
+		ns.issuer = NULL;
+	ns.created = has_created ? created : GetCurrentTransactionStartTimestamp();
+	ns.has_expires = set_expires && !never;
+	ns.expires = expires;
+	if (ns.has_expires && ns.expires < ns.created)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("expires must not be before created"),
+				 errhint("Give a later expires, or infinity for a session that never expires."),
+				 errhidestmt(true)));
+	if (!PG_ARGISNULL(13))
+	{
+		Interval   *iv = idle_arg(fcinfo, 13);
+
+		if (!interval_is_zero(iv))
+			ns.idle = iv;
+	}
+	else if (idsess_idle_timeout_s > 0)
+	{
+		ns.idle = palloc0(sizeof(Interval));
+		ns.idle->time = (int64) idsess_idle_timeout_s * USECS_PER_SEC;
+	}
+	ns.limit = idsess_max_sessions_per_subject;
+
+	if (new_key)
+		arg = PointerGetDatum(new_key);
+	n = idsess_spi_run(&q_delete_dead, &arg, NULL, false, 0);
+	if (n > 0)
+		delete_children_of_result(n);
+	return insert_session(&ns, true, &ended);
+}
+
+/*
+ * The ticket of a session being rekeyed, opened with its old key and sealed
+ * under the new one; the plaintext is wiped, on error paths too.
+ */
+static bytea *
+reseal_stored_ticket(text *key, text *new_key, bytea *sealed, int32 *key_id)
+{
+	bytea	   *volatile plain = NULL;
+	bytea	   *volatile resealed = NULL;
+	char		format;
+
+	PG_TRY();
+	{
+		plain = idsess_unseal(sealed, &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("sealed ticket has an unknown format")));
+		resealed = seal_ticket(new_key, format, plain, key_id);
+	}
+	PG_CATCH();
+	{
+		if (plain)
+			explicit_bzero(plain, VARSIZE(plain));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	explicit_bzero(plain, VARSIZE(plain));
+	return resealed;
+}
+
 static Datum
 update_session(FunctionCallInfo fcinfo)
 {
+	bool		v11 = PG_NARGS() > 6;
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
-	text	   *display = idsess_arg_id_opt(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS);
+	text	   *display = NULL;
+	text	   *subject = NULL;
+	text	   *sid = NULL;
+	text	   *scheme = NULL;
+	text	   *issuer = NULL;
+	text	   *new_key = NULL;
+	Interval   *idle = NULL;
+	bool		upsert = false;
+	bool		clear;
+	Datum		clients = (Datum) 0;
+	Datum		client_sids = (Datum) 0;
 	TimestampTz renewed = GetCurrentTransactionStartTimestamp();
 	TimestampTz expires = 0;
+	TimestampTz new_created = 0;
+	bool		has_created = false;
 	bool		set_expires = false;
 	bool		never = false;
 	char		format = 0;
@@ -484,13 +889,44 @@ update_session(FunctionCallInfo fcinfo)
 	bytea	   *sealed = NULL;
 	int32		key_id = 0;
 	Datum		arg;
-	Datum		args[7];
-	char		nulls[7];
+	Datum		args[14];
+	char		nulls[14];
 	int64		id;
 	TimestampTz created;
+	Datum		stored;
 	bool		isnull;
 
+	if (v11)
+	{
+		display = clearable_arg(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS, &clear);
+		subject = clearable_arg(fcinfo, 6, "subject_id", IDSESS_MAX_ID_CHARS, &clear);
+		sid = idsess_arg_id_opt(fcinfo, 7, "session_id", IDSESS_MAX_ID_CHARS);
+		scheme = idsess_arg_id_opt(fcinfo, 9, "scheme", IDSESS_MAX_ID_CHARS);
+		issuer = clearable_arg(fcinfo, 10, "issuer", IDSESS_MAX_URI_CHARS, &clear);
+		new_key = idsess_arg_id_opt(fcinfo, 11, "new_key", IDSESS_MAX_ID_CHARS);
+		upsert = !PG_ARGISNULL(12) && PG_GETARG_BOOL(12);
+		if (!PG_ARGISNULL(13))
+			idle = idle_arg(fcinfo, 13);
+		check_client_args(fcinfo, 14, 15, &clients, &client_sids);
+		if (!PG_ARGISNULL(8))
+		{
+			new_created = timestamp_arg(fcinfo, 8, &never);
+			if (never)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("created cannot be infinity"),
+						 errhidestmt(true)));
+			has_created = true;
+		}
+		/* Rekeying to the same key is no rekey. */
+		if (new_key && same_text(PointerGetDatum(key), PointerGetDatum(new_key)))
+			new_key = NULL;
+	}
+	else
+		display = idsess_arg_id_opt(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS);
+
 	ticket = ticket_arg(fcinfo, 1, 2, false, &format);
+	never = false;
 	if (!PG_ARGISNULL(3))
 	{
 		expires = timestamp_arg(fcinfo, 3, &never);
@@ -520,20 +956,60 @@ update_session(FunctionCallInfo fcinfo)
 					 errdetail("A revoked key stays revoked until the session would have expired."),
 					 errhint("Do not create the session again; sign the user in anew."),
 					 errhidestmt(true)));
+		if (!upsert)
+		{
+			SPI_finish();
+			PG_RETURN_BOOL(false);
+		}
+		id = upsert_session(fcinfo, key, new_key, ticket, format, set_expires, never,
+							expires, has_created, new_created);
+		if (clients)
+			set_clients(id, clients, client_sids);
 		SPI_finish();
-		PG_RETURN_BOOL(false);
+		PG_RETURN_BOOL(true);
 	}
 	id = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
-	created = DatumGetTimestampTz(idsess_spi_get(0, 2, &isnull));
-	if (set_expires && !never && expires < created)
+	created = has_created ? new_created : DatumGetTimestampTz(idsess_spi_get(0, 2, &isnull));
+	/* In SPI's memory until SPI_finish; later queries do not free it. */
+	stored = idsess_spi_get(0, 4, &isnull);
+	if (!set_expires)
+	{
+		Datum		old = idsess_spi_get(0, 3, &isnull);
+
+		/* A new created must not pass the expiry the session keeps. */
+		if (!isnull && has_created && DatumGetTimestampTz(old) < created)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("created must not be after the session's expiry"),
+					 errhint("Give a later expires with it."),
+					 errhidestmt(true)));
+	}
+	else if (!never && expires < created)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("expires must not be before the session was created"),
 				 errhint("Give a later expires, or infinity for a session that never expires."),
 				 errhidestmt(true)));
 
+	if (new_key)
+	{
+		arg = PointerGetDatum(new_key);
+		if (idsess_key_is_revoked(new_key))
+			refuse_revoked_key();
+		if (idsess_spi_run(&q_key_taken, &arg, NULL, true, 1) > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("a session with this key already exists"),
+					 errdetail("new_key is the key of another session."),
+					 errhint("Generate a fresh key for the rekey."),
+					 errhidestmt(true)));
+
+		/* The seal is bound to the key: reseal the kept ticket under the new one. */
+		if (ticket == NULL)
+			sealed = reseal_stored_ticket(key, new_key, DatumGetByteaPP(stored), &key_id);
+	}
 	if (ticket)
-		sealed = seal_ticket(key, format, ticket, &key_id);
+		sealed = seal_ticket(new_key ? new_key : key, format, ticket, &key_id);
 
 	args[0] = Int64GetDatum(id);
 	args[1] = TimestampTzGetDatum(renewed);
@@ -542,18 +1018,34 @@ update_session(FunctionCallInfo fcinfo)
 	args[4] = Int32GetDatum(key_id);
 	args[5] = PointerGetDatum(sealed);
 	args[6] = PointerGetDatum(display);
+	args[7] = PointerGetDatum(subject);
+	args[8] = PointerGetDatum(sid);
+	args[9] = TimestampTzGetDatum(new_created);
+	args[10] = PointerGetDatum(scheme);
+	args[11] = PointerGetDatum(issuer);
+	args[12] = PointerGetDatum(new_key);
+	args[13] = PointerGetDatum(idle);
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[3] = (set_expires && !never) ? ' ' : 'n';
 	nulls[4] = sealed ? ' ' : 'n';
 	nulls[5] = sealed ? ' ' : 'n';
 	nulls[6] = display ? ' ' : 'n';
-	idsess_spi_run(&q_update, args, nulls, false, 1);
+	nulls[7] = subject ? ' ' : 'n';
+	nulls[8] = sid ? ' ' : 'n';
+	nulls[9] = has_created ? ' ' : 'n';
+	nulls[10] = scheme ? ' ' : 'n';
+	nulls[11] = issuer ? ' ' : 'n';
+	nulls[12] = new_key ? ' ' : 'n';
+	nulls[13] = idle ? ' ' : 'n';
+	idsess_spi_run(v11 ? &q_update_11 : &q_update_10, args, nulls, false, 1);
 	{
 		Datum		due = idsess_spi_get(0, 1, &isnull);
 
 		if (!isnull)
 			idsess_nudge_worker(DatumGetTimestampTz(due));
 	}
+	if (clients)
+		set_clients(id, clients, client_sids);
 	SPI_finish();
 	PG_RETURN_BOOL(true);
 }
@@ -589,36 +1081,64 @@ idsess_touch(PG_FUNCTION_ARGS)
  * it sees children added by transactions that committed while the delete
  * waited for their row locks.
  */
-static IdsessQuery q_delete_children = {
-	.sql = "WITH u AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), "
-	"pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]), "
-	"pg_catalog.unnest($4::pg_catalog.text[])) WITH ORDINALITY AS u(id, cause, subject_id, session_id, ord)), "
-	"c AS (DELETE FROM idsess.session_clients WHERE session = ANY ($1) "
-	"RETURNING session, client_id, added), "
-	"m AS (DELETE FROM idsess.session_saml WHERE session = ANY ($1) "
-	"RETURNING session, entity_id, session_index, name_id, name_id_format, added), "
-	"ca AS (SELECT session, pg_catalog.array_agg(client_id ORDER BY added, client_id) AS clients "
-	"FROM c WHERE $5::pg_catalog.text[] IS NULL OR client_id = ANY ($5) GROUP BY session), "
-	"ma AS (SELECT session, pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
-	"'entity_id', entity_id, 'session_index', session_index, 'name_id', name_id, "
-	"'name_id_format', name_id_format) ORDER BY added, entity_id, session_index) AS saml "
-	"FROM m WHERE $5::pg_catalog.text[] IS NULL OR entity_id = ANY ($5) GROUP BY session), "
-	"r AS (SELECT u.ord, u.cause, u.subject_id, u.session_id, "
-	"COALESCE(ca.clients, '{}') AS clients, "
-	"COALESCE(ma.saml, '[]'::pg_catalog.jsonb) AS saml "
-	"FROM u LEFT JOIN ca ON ca.session = u.id LEFT JOIN ma ON ma.session = u.id), "
-	"o AS (INSERT INTO idsess.logout_outbox (cause, subject_id, session_id, clients, saml_sessions) "
-	"SELECT cause, subject_id, session_id, clients, saml FROM r WHERE $6 RETURNING 1) "
-	"SELECT clients, saml FROM r ORDER BY ord",
-	.nargs = 6, .argtypes = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLOID}
+/*
+ * [0]: a 1.0 schema; [1]: 1.1, which also returns each client's own sid
+ * (parallel to the clients) and writes the issuer and the sids to the
+ * outbox.
+ */
+#define DELETE_CHILDREN(client_sid, sids_agg, outbox_cols, outbox_vals) \
+	"WITH u AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), " \
+	"pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]), " \
+	"pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($7::pg_catalog.text[])) " \
+	"WITH ORDINALITY AS u(id, cause, subject_id, session_id, issuer, ord)), " \
+	"c AS (DELETE FROM idsess.session_clients WHERE session = ANY ($1) " \
+	"RETURNING session, client_id, " client_sid " AS client_sid, added), " \
+	"m AS (DELETE FROM idsess.session_saml WHERE session = ANY ($1) " \
+	"RETURNING session, entity_id, session_index, name_id, name_id_format, added), " \
+	"ca AS (SELECT session, pg_catalog.array_agg(client_id ORDER BY added, client_id) AS clients, " \
+	sids_agg " AS sids " \
+	"FROM c WHERE $5::pg_catalog.text[] IS NULL OR client_id = ANY ($5) GROUP BY session), " \
+	"ma AS (SELECT session, pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(" \
+	"'entity_id', entity_id, 'session_index', session_index, 'name_id', name_id, " \
+	"'name_id_format', name_id_format) ORDER BY added, entity_id, session_index) AS saml " \
+	"FROM m WHERE $5::pg_catalog.text[] IS NULL OR entity_id = ANY ($5) GROUP BY session), " \
+	"r AS (SELECT u.ord, u.cause, u.subject_id, u.session_id, u.issuer, " \
+	"COALESCE(ca.clients, '{}') AS clients, COALESCE(ca.sids, '{}') AS sids, " \
+	"COALESCE(ma.saml, '[]'::pg_catalog.jsonb) AS saml " \
+	"FROM u LEFT JOIN ca ON ca.session = u.id LEFT JOIN ma ON ma.session = u.id), " \
+	"o AS (INSERT INTO idsess.logout_outbox (cause, subject_id, session_id, clients, saml_sessions" \
+	outbox_cols ") SELECT cause, subject_id, session_id, clients, saml" outbox_vals \
+	" FROM r WHERE $6 RETURNING 1) " \
+	"SELECT clients, saml, sids FROM r ORDER BY ord"
+static IdsessQuery q_delete_children[2] = {
+	{.sql = DELETE_CHILDREN("NULL::pg_catalog.text", "NULL::pg_catalog.text[]", "", ""),
+	.nargs = 7, .argtypes = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, BOOLOID, TEXTARRAYOID}},
+	{.sql = DELETE_CHILDREN("client_sid",
+							"pg_catalog.array_agg(client_sid ORDER BY added, client_id)",
+							", issuer, client_sids", ", issuer, sids"),
+	.nargs = 7, .argtypes = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, BOOLOID, TEXTARRAYOID}}
 };
 
+/*
+ * The children of the sessions whose ids are in `ids` (int8[]) are deleted
+ * and returned, one row per id in the order of `ids`: (clients text[],
+ * saml_sessions jsonb, client_sids text[]), the clients (and SAML entities)
+ * limited to client_filter when it is not NULL.  With to_outbox, a
+ * back-channel logout row per session goes to idsess.logout_outbox with the
+ * cause, subject, sid and issuer from the parallel arrays.
+ *
+ * This runs as its own statement, after the sessions were deleted, so that
+ * it sees children added by transactions that committed while the delete
+ * waited for their row locks.
+ */
 int
 idsess_delete_children(Datum ids, Datum causes, Datum subjects, Datum sids,
-					   Datum client_filter, bool to_outbox)
+					   Datum issuers, Datum client_filter, bool to_outbox)
 {
-	Datum		args[6];
-	char		nulls[6];
+	Datum		args[7];
+	char		nulls[7];
 
 	args[0] = ids;
 	args[1] = causes;
@@ -626,13 +1146,15 @@ idsess_delete_children(Datum ids, Datum causes, Datum subjects, Datum sids,
 	args[3] = sids;
 	args[4] = client_filter;
 	args[5] = BoolGetDatum(to_outbox);
+	args[6] = issuers;
 	nulls[0] = ' ';
 	nulls[1] = causes ? ' ' : 'n';
 	nulls[2] = subjects ? ' ' : 'n';
 	nulls[3] = sids ? ' ' : 'n';
 	nulls[4] = client_filter ? ' ' : 'n';
 	nulls[5] = ' ';
-	return idsess_spi_run(&q_delete_children, args, nulls, false, 0);
+	nulls[6] = issuers ? ' ' : 'n';
+	return idsess_spi_run(&q_delete_children[idsess_schema_1_1()], args, nulls, false, 0);
 }
 
 /* Deletes sessions by id (already-run DELETE ... RETURNING id in column 1). */
@@ -645,7 +1167,7 @@ delete_children_of_result(int n)
 	for (int i = 0; i < n; i++)
 		ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
 	idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
-						   (Datum) 0, (Datum) 0, false);
+						   (Datum) 0, (Datum) 0, (Datum) 0, false);
 }
 
 static IdsessQuery q_delete = {
@@ -669,21 +1191,25 @@ idsess_delete(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(n > 0);
 }
 
-/* Exact filters: one plan per combination, so each can use its index. */
-static IdsessQuery q_sessions_by_subject = {
-	.sql = "SELECT " IDSESS_SESSION_COLS " FROM idsess.sessions s "
-	"WHERE s.subject_id = $1 AND " IDSESS_LIVE " ORDER BY s.id",
-	.nargs = 1, .argtypes = {TEXTOID}
+/*
+ * Exact filters: one plan per combination, so each can use its index; [0]
+ * for a 1.0 result type, [1] for 1.1's (with issuer and client sids).
+ */
+#define BY_SUBJECT " FROM idsess.sessions s WHERE s.subject_id = $1 AND " IDSESS_LIVE " ORDER BY s.id"
+#define BY_SID " FROM idsess.sessions s WHERE s.session_id = $1 AND " IDSESS_LIVE " ORDER BY s.id"
+#define BY_BOTH " FROM idsess.sessions s WHERE s.subject_id = $1 AND s.session_id = $2 AND " \
+	IDSESS_LIVE " ORDER BY s.id"
+static IdsessQuery q_sessions_by_subject[2] = {
+	{.sql = "SELECT " IDSESS_SESSION_COLS BY_SUBJECT, .nargs = 1, .argtypes = {TEXTOID}},
+	{.sql = "SELECT " IDSESS_SESSION_COLS_11 BY_SUBJECT, .nargs = 1, .argtypes = {TEXTOID}}
 };
-static IdsessQuery q_sessions_by_sid = {
-	.sql = "SELECT " IDSESS_SESSION_COLS " FROM idsess.sessions s "
-	"WHERE s.session_id = $1 AND " IDSESS_LIVE " ORDER BY s.id",
-	.nargs = 1, .argtypes = {TEXTOID}
+static IdsessQuery q_sessions_by_sid[2] = {
+	{.sql = "SELECT " IDSESS_SESSION_COLS BY_SID, .nargs = 1, .argtypes = {TEXTOID}},
+	{.sql = "SELECT " IDSESS_SESSION_COLS_11 BY_SID, .nargs = 1, .argtypes = {TEXTOID}}
 };
-static IdsessQuery q_sessions_by_both = {
-	.sql = "SELECT " IDSESS_SESSION_COLS " FROM idsess.sessions s "
-	"WHERE s.subject_id = $1 AND s.session_id = $2 AND " IDSESS_LIVE " ORDER BY s.id",
-	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+static IdsessQuery q_sessions_by_both[2] = {
+	{.sql = "SELECT " IDSESS_SESSION_COLS BY_BOTH, .nargs = 2, .argtypes = {TEXTOID, TEXTOID}},
+	{.sql = "SELECT " IDSESS_SESSION_COLS_11 BY_BOTH, .nargs = 2, .argtypes = {TEXTOID, TEXTOID}}
 };
 
 /* Runs one of three queries by which of subject and sid are given. */
@@ -712,11 +1238,14 @@ idsess_get_sessions(PG_FUNCTION_ARGS)
 	Tuplestorestate *tupstore;
 	int			n;
 
+	int			v11;
+
 	idsess_require_filter(subject, sid);
 	tupstore = idsess_ticket_srf(fcinfo);
+	v11 = rsinfo->setDesc->natts >= IDSESS_SESSION_NATTS_11;
 	idsess_spi_connect();
-	n = idsess_run_exact(&q_sessions_by_subject, &q_sessions_by_sid, &q_sessions_by_both,
-						 subject, sid, true);
+	n = idsess_run_exact(&q_sessions_by_subject[v11], &q_sessions_by_sid[v11],
+						 &q_sessions_by_both[v11], subject, sid, true);
 	emit_sessions(tupstore, rsinfo->setDesc, n);
 	SPI_finish();
 	return (Datum) 0;
@@ -753,15 +1282,88 @@ idsess_delete_sessions(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(n);
 }
 
+/*
+ * Moves the rows idsess_expire_batch put in `from` (the sealed ticket in
+ * ticket_bytes) to `to`, with the ticket opened when `tickets`, else none.
+ * Each row is opened in a memory context of its own, the plaintext wiped
+ * before the next.
+ */
+void
+idsess_open_session_rows(Tuplestorestate *from, Tuplestorestate *to, TupleDesc desc,
+						 bool tickets)
+{
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess session row",
+												 ALLOCSET_DEFAULT_SIZES);
+	Size		opened = 0;
+	bytea	   *volatile plain = NULL;
+
+	PG_TRY();
+	{
+		while (tuplestore_gettupleslot(from, true, false, slot))
+		{
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+			Datum	   *values;
+			bool	   *nulls;
+
+			CHECK_FOR_INTERRUPTS();
+			slot_getallattrs(slot);
+			values = slot->tts_values;
+			nulls = slot->tts_isnull;
+			if (tickets)
+			{
+				text	   *key = DatumGetTextPP(values[A_KEY]);
+				char		format;
+
+				plain = idsess_unseal(DatumGetByteaPP(values[A_TICKET_BYTES]), &format,
+									  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+				if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("sealed ticket has an unknown format")));
+				idsess_check_opened(&opened, VARSIZE(plain));
+				nulls[A_TICKET] = format != IDSESS_FORMAT_TEXT;
+				nulls[A_TICKET_BYTES] = format != IDSESS_FORMAT_BYTES;
+				values[A_TICKET] = values[A_TICKET_BYTES] = PointerGetDatum(plain);
+			}
+			else
+				nulls[A_TICKET] = nulls[A_TICKET_BYTES] = true;
+			tuplestore_putvalues(to, desc, values, nulls);
+			if (plain)
+				explicit_bzero(plain, VARSIZE(plain));
+			plain = NULL;
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+		}
+	}
+	PG_CATCH();
+	{
+		if (plain)
+			explicit_bzero(plain, VARSIZE(plain));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextDelete(rowcxt);
+	ExecDropSingleTupleTableSlot(slot);
+}
+
 Datum
 idsess_take_expired(PG_FUNCTION_ARGS)
 {
 	int			count = idsess_arg_count(fcinfo, 0, 100, 100000);
-	ReturnSetInfo *rsinfo;
+	bool		tickets = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Tuplestorestate *taken;
+	Tuplestorestate *tupstore;
 
-	InitMaterializedSRF(fcinfo, 0);
-	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	idsess_expire_batch(count, false, rsinfo->setResult, rsinfo->setDesc, NULL);
+	if (tickets)
+		idsess_require_ticket_role();
+	tupstore = idsess_ticket_srf(fcinfo);
+	/* Sealed tickets only: they may spill like any row. */
+	taken = tuplestore_begin_heap(false, false, work_mem);
+	idsess_expire_batch(count, false, taken, rsinfo->setDesc, NULL);
+	idsess_open_session_rows(taken, tupstore, rsinfo->setDesc, tickets);
+	tuplestore_end(taken);
 	return (Datum) 0;
 }
 

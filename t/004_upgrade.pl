@@ -74,7 +74,10 @@ my $sessions = q{
 	SELECT string_agg(format('%s|%s|%s|%s', k, g, idsess_clients(k), idsess_saml_sessions(k)),
 		E'\n' ORDER BY k)
 	FROM (SELECT key FROM idsess.sessions) s(k),
-		LATERAL (SELECT g::text FROM idsess_get(k) g) x};
+		LATERAL (SELECT (g.key, g.scheme, g.subject_id, g.session_id, g.display_name, g.created,
+		                 g.renewed, g.expires, g.last_active, g.idle_timeout, g.clients,
+		                 g.saml_sessions, g.ticket, g.ticket_bytes)::text AS g
+		         FROM idsess_get(k) g) x};
 my $tables = q{
 	SELECT string_agg(t || ':' || n, E'\n' ORDER BY t) FROM (
 		SELECT 'keys' t, string_agg(format('%s,%s,%s', id, state, md5(wrapped)), ';' ORDER BY id) n FROM idsess.keys

@@ -1,0 +1,212 @@
+-- The 1.1 store contract (issue 11), from the API as README states it:
+-- what Duende's IServerSideSessionStore / IUserSession and
+-- node-oidc-provider's Session adapter need.  Each block names the item.
+\set SHOW_CONTEXT never
+
+-- 1. Renew with a different user: subject, sid, created and scheme are
+-- replaced, so lookup and revoke by the new ones find the session.
+SELECT key FROM idsess_create('ct-old-sub', 'ticket 1', key => 'ct-k1', session_id => 'ct-sid-old',
+                              display_name => 'Old Name', created => now() - interval '1 hour',
+                              expires => now() + interval '1 hour');
+SELECT idsess_update('ct-k1', 'ticket 1b', subject_id => 'ct-new-sub', session_id => 'ct-sid-new',
+                     created => '2000-01-01 00:00:00+00', scheme => 'ct-scheme');
+SELECT key, scheme, subject_id, session_id, created = '2000-01-01 00:00:00+00' AS created_set, ticket
+FROM idsess_get_sessions(subject_id => 'ct-new-sub');
+SELECT count(*) AS under_old_subject FROM idsess_get_sessions(subject_id => 'ct-old-sub');
+SELECT count(*) AS under_new_sid FROM idsess_get_sessions(session_id => 'ct-sid-new');
+-- created after the expiry the session keeps: refused.
+SELECT idsess_update('ct-k1', created => now() + interval '2 hours');
+\echo :LAST_ERROR_SQLSTATE
+
+-- 2. Clear the display name: '' clears, NULL keeps.
+SELECT idsess_update('ct-k1', display_name => 'New Name');
+SELECT idsess_update('ct-k1');
+SELECT display_name FROM idsess_get('ct-k1');
+SELECT idsess_update('ct-k1', display_name => '');
+SELECT display_name IS NULL AS cleared FROM idsess_get('ct-k1');
+SELECT idsess_update('ct-k1', display_name => '   ');
+\echo :LAST_ERROR_SQLSTATE
+
+-- 8. Sessions without a user: created, read, not listed or limited by
+-- subject; a later save gives them one, '' takes it away again.
+SELECT key, subject_id IS NULL AS no_subject
+FROM idsess_create(NULL, 'anonymous', key => 'ct-anon', max_sessions => 1);
+SELECT subject_id IS NULL AS no_subject, ticket FROM idsess_get('ct-anon');
+SELECT key FROM idsess_create(NULL, 'anonymous 2', key => 'ct-anon-2', max_sessions => 1);
+SELECT count(*) AS anonymous_subjects FROM idsess.subjects WHERE subject_id IS NULL;
+SELECT count(*) AS anonymous_top FROM idsess_report_top_subjects(1000) WHERE subject_id IS NULL;
+SELECT sum(subjects) = (SELECT count(DISTINCT subject_id) FROM idsess.sessions) AS concurrency_counts_subjects_only
+FROM idsess_report_concurrency();
+SELECT idsess_update('ct-anon', subject_id => 'ct-user-8');
+SELECT key FROM idsess_get_sessions(subject_id => 'ct-user-8');
+SELECT idsess_update('ct-anon', subject_id => '');
+SELECT count(*) AS listed FROM idsess_get_sessions(subject_id => 'ct-user-8');
+
+-- 5. The issuer is stored, returned and replaced.
+SELECT key, issuer FROM idsess_create('ct-iss', 'x', key => 'ct-k5', issuer => 'https://op.example');
+SELECT issuer FROM idsess_get('ct-k5');
+SELECT idsess_update('ct-k5', issuer => 'https://op2.example');
+SELECT issuer FROM idsess_get_sessions(subject_id => 'ct-iss');
+
+-- 9. Each client's own sid, returned wherever the clients are.
+SELECT idsess_add_client('ct-k5', 'app-a', client_sid => 'sid-a');
+SELECT idsess_add_client('ct-k5', 'app-b');
+SELECT idsess_add_client('ct-k5', 'app-b', client_sid => 'sid-b');
+-- Adding again without a sid keeps the one it has.
+SELECT idsess_add_client('ct-k5', 'app-a');
+SELECT idsess_clients('ct-k5'), idsess_clients('ct-k5', sids => true);
+SELECT clients, client_sids FROM idsess_get('ct-k5');
+SELECT clients, client_sids FROM idsess_get_sessions(subject_id => 'ct-iss');
+SELECT clients, client_sids, issuer FROM idsess_query(subject_id => 'ct-iss');
+
+-- 11. Remove one client.
+SELECT idsess_remove_client('ct-k5', 'app-a');
+SELECT idsess_remove_client('ct-k5', 'app-none');
+SELECT idsess_clients('ct-k5', sids => true);
+SELECT idsess_remove_client('ct-nokey', 'app-a');
+\echo :LAST_ERROR_SQLSTATE
+
+-- 11. One call saves a session: update with the client list set exactly
+-- (added, kept, removed, sids replaced) ...
+SELECT idsess_update('ct-k5', clients => '{app-b,app-c,app-d}', client_sids => '{sid-b2,NULL,sid-d}');
+SELECT clients, client_sids FROM idsess_get('ct-k5');
+SELECT idsess_update('ct-k5', clients => '{app-d,app-e}');
+SELECT clients, client_sids FROM idsess_get('ct-k5');
+SELECT idsess_update('ct-k5', clients => '{}');
+SELECT clients FROM idsess_get('ct-k5');
+-- ... or creates it when absent (upsert), clients and all.
+SELECT idsess_update('ct-k11', 'created by upsert', subject_id => 'ct-user-11', upsert => true,
+                     expires => now() + interval '1 hour', issuer => 'https://op.example',
+                     clients => '{app-x}', client_sids => '{sid-x}');
+SELECT key, subject_id, issuer, clients, client_sids, ticket, session_id IS NOT NULL AS has_sid
+FROM idsess_get('ct-k11');
+SELECT idsess_update('ct-k11', 'saved again', upsert => true, clients => '{app-x,app-y}');
+SELECT ticket, clients, client_sids FROM idsess_get('ct-k11');
+-- Without upsert an unknown key is still "no such session".
+SELECT idsess_update('ct-k11-none', 'x');
+-- An upsert needs a ticket; a session without a user needs no subject.
+SELECT idsess_update('ct-k11-none', upsert => true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_update('ct-k11-anon', 'anon', upsert => true);
+SELECT subject_id IS NULL AS no_subject FROM idsess_get('ct-k11-anon');
+-- The client arguments are checked.
+SELECT idsess_update('ct-k11', clients => '{a,b}', client_sids => '{s}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_update('ct-k11', client_sids => '{s}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_update('ct-k11', clients => '{a,a}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_update('ct-k11', clients => '{a,NULL}');
+\echo :LAST_ERROR_SQLSTATE
+
+-- 10. Atomic rekey: the row, created, clients and SAML sessions stay;
+-- the old key is gone, the ticket opens under the new key.
+SELECT idsess_add_saml_session('ct-k11', 'urn:sp', 'i1', 'n1') IS NOT NULL AS saml_added;
+SELECT created AS created_before FROM idsess_get('ct-k11') \gset
+SELECT idsess_update('ct-k11', new_key => 'ct-k10');
+SELECT count(*) AS old_key_rows FROM idsess_get('ct-k11');
+SELECT key, ticket, clients, jsonb_array_length(saml_sessions) AS saml,
+       created = :'created_before' AS same_created
+FROM idsess_get('ct-k10');
+-- With a new ticket in the same call.
+SELECT idsess_update('ct-k10', 'rekeyed ticket', new_key => 'ct-k10b');
+SELECT ticket FROM idsess_get('ct-k10b');
+-- A key in use by another session is refused.
+SELECT idsess_update('ct-k10b', new_key => 'ct-k5');
+\echo :LAST_ERROR_SQLSTATE
+SELECT key FROM idsess_get('ct-k10b');
+-- A revoked key stays revoked: neither rekeyed to nor upserted.
+SELECT key FROM idsess_create('ct-revoked-sub', 'r', key => 'ct-k-rev', session_id => 'ct-sid-rev');
+SELECT count(*) FROM idsess_revoke(session_id => 'ct-sid-rev');
+SELECT idsess_update('ct-k10b', new_key => 'ct-k-rev');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_update('ct-k-rev', 'late save', upsert => true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS not_revived FROM idsess_get('ct-k-rev');
+
+-- 6. SAML add is an upsert by entity id.
+SELECT jsonb_array_length(idsess_add_saml_session('ct-k5', 'urn:sp:one', 'idx-1', 'alice'));
+SELECT jsonb_array_length(idsess_add_saml_session('ct-k5', 'urn:sp:two', 'idx-2', 'alice'));
+SELECT idsess_add_saml_session('ct-k5', 'urn:sp:one', 'idx-9', 'alice2')
+       @> '[{"entity_id": "urn:sp:one", "session_index": "idx-9", "name_id": "alice2"}]' AS replaced,
+       jsonb_array_length(idsess_saml_sessions('ct-k5')) AS sessions;
+
+-- 9, 5. Revoke returns the issuer and each client's sid.
+SELECT idsess_update('ct-k5', clients => '{app-a,app-b}', client_sids => '{sid-a,NULL}');
+SELECT key, issuer, clients, client_sids FROM idsess_revoke(subject_id => 'ct-iss');
+SELECT key, clients, client_sids FROM idsess_revoke(subject_id => 'ct-new-sub', client_ids => '{nobody}');
+
+-- 3, 5, 9. Expired sessions come with their tickets (for idsess_service),
+-- issuer and clients' sids.  In one transaction the worker cannot see.
+BEGIN;
+SELECT key FROM idsess_create('ct-exp', 'expired ticket', key => 'ct-k3', issuer => 'https://op.example',
+                              created => now() - interval '2 hours', expires => now() - interval '1 hour');
+SELECT key FROM idsess_create('ct-exp', ticket_bytes => '\x00ff', key => 'ct-k3b',
+                              created => now() - interval '2 hours', expires => now() + interval '1 hour');
+INSERT INTO idsess.session_clients (session, client_id, client_sid)
+SELECT id, 'app-exp', 'sid-exp' FROM idsess.sessions WHERE key = 'ct-k3';
+UPDATE idsess.sessions SET expires = now() - interval '30 minutes', due = now() - interval '30 minutes'
+WHERE key = 'ct-k3b';
+SELECT key, ticket, ticket_bytes, issuer, clients, client_sids
+FROM idsess_take_expired(10, tickets => true) ORDER BY key;
+ROLLBACK;
+BEGIN;
+SELECT key FROM idsess_create('ct-exp', 'expired ticket', key => 'ct-k3',
+                              created => now() - interval '2 hours', expires => now() - interval '1 hour');
+-- Without tickets => true, none (as in 1.0).
+SELECT key, ticket IS NULL AND ticket_bytes IS NULL AS no_ticket FROM idsess_take_expired(10);
+ROLLBACK;
+
+-- 4. Query rows with tickets, opt-in, no extra round trip.
+SELECT key FROM idsess_create('ct-q-user', 'query ticket', key => 'ct-k4');
+SELECT key, ticket FROM idsess_query(subject_id => 'ct-q-user', tickets => true);
+SELECT key, ticket IS NULL AS no_ticket FROM idsess_query(subject_id => 'ct-q-user');
+
+-- 3, 4. Tickets only for roles with idsess_service's privileges, checked
+-- against the calling role.
+CREATE ROLE ct_admin LOGIN IN ROLE idsess_admin;
+SET ROLE ct_admin;
+SELECT count(*) FROM idsess_query(subject_id => 'ct-q-user');
+SELECT count(*) FROM idsess_query(subject_id => 'ct-q-user', tickets => true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_clients('ct-k4', sids => true);
+RESET ROLE;
+CREATE ROLE ct_service LOGIN IN ROLE idsess_service NOSUPERUSER;
+SET ROLE ct_service;
+SELECT key, ticket FROM idsess_query(subject_id => 'ct-q-user', tickets => true);
+RESET ROLE;
+DROP ROLE ct_admin;
+DROP ROLE ct_service;
+
+-- 7. Paging back to the start after rows before the page were deleted:
+-- a full first page.
+SELECT count(*) FROM generate_series(1, 12) i,
+  LATERAL idsess_create('ct-page-' || lpad(i::text, 2, '0'), 'p', key => 'ct-p-' || lpad(i::text, 2, '0'));
+SELECT min(results_token) AS tok1 FROM idsess_query(subject_id => 'ct-page', count => 5) \gset
+SELECT min(results_token) AS tok2 FROM idsess_query(subject_id => 'ct-page', count => 5, results_token => :'tok1') \gset
+SELECT idsess_delete('ct-p-01'), idsess_delete('ct-p-02');
+SELECT min(subject_id), max(subject_id), count(*), min(current_page) AS page,
+       bool_and(has_prev) AS prev, bool_and(has_next) AS next
+FROM idsess_query(subject_id => 'ct-page', count => 5, results_token => :'tok2', prior => true);
+
+-- 5, 9. The expiry worker's back-channel outbox carries the issuer and
+-- each client's own sid.
+ALTER SYSTEM SET idsess.expired_sessions_trigger_logout = on;
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+SELECT key FROM idsess_create('ct-bcl', 'b', key => 'ct-k-bcl', session_id => 'ct-sid-bcl',
+                              issuer => 'https://op.example', expires => clock_timestamp() + interval '1 second');
+SELECT idsess_add_client('ct-k-bcl', 'app-1', client_sid => 'sid-1'), idsess_add_client('ct-k-bcl', 'app-2');
+SELECT idsess_test.wait_until($$SELECT EXISTS (SELECT FROM idsess.logout_outbox WHERE subject_id = 'ct-bcl')$$, 5) AS queued;
+SELECT cause, subject_id, session_id, issuer, clients, client_sids
+FROM idsess_take_logouts(100) WHERE subject_id = 'ct-bcl';
+ALTER SYSTEM RESET idsess.expired_sessions_trigger_logout;
+SELECT pg_reload_conf();
+
+-- Clean up.
+SELECT idsess_delete_sessions(subject_id => s)
+FROM unnest(ARRAY['ct-user-11', 'ct-q-user', 'ct-iss', 'ct-new-sub']) s;
+SELECT idsess_delete(k) FROM unnest(ARRAY['ct-anon', 'ct-anon-2', 'ct-k11-anon']) k;
+SELECT count(*) FROM generate_series(1, 12) i, LATERAL idsess_delete('ct-p-' || lpad(i::text, 2, '0'));
+DELETE FROM idsess.revoked_keys WHERE key_hash = sha256(convert_to('ct-k-rev', 'UTF8'));
+SELECT count(*) AS left_behind FROM idsess.sessions WHERE key LIKE 'ct-%';
