@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 
-import { idsessAdapter, IdsessSessionAdapter, sendLogouts } from '../index.js';
+import {
+	drainLogouts, idsessAdapter, IdsessSessionAdapter, sendLogouts,
+} from '../index.js';
 import {
 	Agent, authorize, exchange, logout, startOp, startRp,
 } from './harness.js';
@@ -37,7 +39,12 @@ class GatedAdapter extends IdsessSessionAdapter {
 }
 
 const base = idsessAdapter(pool, { others: MemoryAdapter });
-const adapter = (name) => (name === 'Session' ? new GatedAdapter(pool) : base(name));
+let session;
+const adapter = (name) => {
+	if (name !== 'Session') return base(name);
+	session ??= new GatedAdapter(pool, { issuer: op.issuer });
+	return session;
+};
 
 const rp = await startRp();
 const op = await startOp(adapter, rp, {
@@ -134,6 +141,9 @@ try {
 	const again = await authorize(alice, op, rp, 'app1', { interact: false });
 	assert.deepEqual(again.prompts, ['login']);
 	ok('the next authorization asks for login (the stale cookie finds no session)');
+	const anon = await admin.query('SELECT subject_id FROM idsess.sessions WHERE key = $1', [alice.jar.get('_session')]);
+	assert.deepEqual(anon.rows, [{ subject_id: null }]);
+	ok('the provider\'s session without a user (for the stale cookie) is stored without a subject');
 
 	// Back-channel logout after the admin revoke: the identity server sends
 	// what idsess_revoke returned, each client with its own sid.
@@ -171,12 +181,14 @@ try {
 	ok('an expired session is removed by the worker');
 
 	const beforeCarol = rp.logouts.length;
-	const { rows: owed } = await pool.query('SELECT * FROM public.idsess_take_logouts(100)');
+	const { sessions: owed, failures } = await drainLogouts(pool, op.provider);
 	assert.equal(owed.length, 1);
-	await sendLogouts(op.provider, owed);
+	assert.deepEqual(failures, []);
+	assert.equal(owed[0].issuer, op.issuer);
 	assert.ok(await rp.waitFor(beforeCarol + 2));
 	assert.deepEqual(sidsByClient(rp.logouts.slice(beforeCarol), 'short-carol'), { app1: c1.claims.sid, app2: c2.claims.sid });
-	ok('back-channel logout after expiry carries each client\'s own sid');
+	assert.equal((await admin.query('SELECT count(*)::int AS n FROM idsess.logout_outbox')).rows[0].n, 0);
+	ok('back-channel logout after expiry carries each client\'s own sid; the outbox is drained');
 
 	console.log(`e2e: all ${n} passed`);
 } finally {
