@@ -19,6 +19,7 @@ import als from 'oidc-provider/lib/helpers/als.js';
 
 const SESSION = 'Session';
 const REVOKED = 'ISRVK';
+const UNIQUE_VIOLATION = '23505';
 
 function expiresAt(expiresIn) {
 	return typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null;
@@ -74,14 +75,24 @@ export class IdsessSessionAdapter {
 		const clients = Object.keys(payload.authorizations ?? {});
 		const sids = clients.map((c) => payload.authorizations[c].sid ?? null);
 		const rekey = this.rekeyFrom(id);
+		const save = () => this.pool.query(
+			`SELECT ${this.schema}.idsess_update($1, ticket => $2, expires => $3, subject_id => $4,
+				session_id => $5, issuer => $6, new_key => $7, upsert => true,
+				clients => $8, client_sids => $9)`,
+			[rekey ? rekey.oldId : id, JSON.stringify(payload), expiresAt(expiresIn),
+				payload.accountId ?? null, payload.uid, this.issuer, rekey ? id : null, clients, sids],
+		);
 		try {
-			await this.pool.query(
-				`SELECT ${this.schema}.idsess_update($1, ticket => $2, expires => $3, subject_id => $4,
-					session_id => $5, issuer => $6, new_key => $7, upsert => true,
-					clients => $8, client_sids => $9)`,
-				[rekey ? rekey.oldId : id, JSON.stringify(payload), expiresAt(expiresIn),
-					payload.accountId ?? null, payload.uid, this.issuer, rekey ? id : null, clients, sids],
-			);
+			try {
+				await save();
+			} catch (err) {
+				// Two requests creating the same session at once: one creates
+				// it, the other gets unique_violation and, saved again, updates.
+				if (err.code !== UNIQUE_VIOLATION) {
+					throw err;
+				}
+				await save();
+			}
 		} catch (err) {
 			if (err.code !== REVOKED) {
 				throw err;
