@@ -77,7 +77,13 @@ export async function startOp(adapter, rp, { sessionTtl = () => 3600 } = {}) {
 		},
 		pkce: { required: () => false },
 		cookies: { keys: ['idsess-e2e-cookie-key'] },
-		ttl: { Session: (ctx, session) => sessionTtl(session.accountId) },
+		ttl: {
+			Session: (ctx, session) => sessionTtl(session.accountId),
+			Interaction: 600,
+			Grant: 3600,
+			AccessToken: 600,
+			IdToken: 600,
+		},
 		findAccount: (ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
 		// The provider refuses outgoing requests to special-use addresses
 		// (against SSRF), loopback included; the relying parties here listen
