@@ -1,0 +1,136 @@
+// bench/signin.js N: what a full node-oidc-provider sign-in costs in idsess.
+// Runs N sign-ins (a new user agent each: authorization request, login and
+// consent through devInteractions, the code exchanged at the token
+// endpoint) with the Session model in idsess and in the provider's in-memory
+// adapter, after a warm-up of each.  Counts the Session adapter's
+// calls and the statements it sends (each one round trip), and times the
+// adapter calls (the wait for idsess, seen from the identity server).
+// Prints a Markdown table.  test/run.sh --bench N runs it on a throwaway
+// cluster; other models stay in memory in both runs.
+
+import { performance } from 'node:perf_hooks';
+
+import pg from 'pg';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+
+import { IdsessSessionAdapter } from '../index.js';
+import {
+	Agent, authorize, exchange, startOp, startRp,
+} from '../test/harness.js';
+
+const N = Number(process.argv[2] ?? 50);
+const WARMUP = 10;
+const METHODS = ['find', 'findByUid', 'upsert', 'destroy'];
+
+// Counts what a pg.Pool sends: one round trip per query, on the pool or on
+// a client checked out of it.
+function countingPool(pool, stats) {
+	const wrapQuery = (target) => {
+		const query = target.query.bind(target);
+		return (...args) => {
+			stats.roundTrips += 1;
+			return query(...args);
+		};
+	};
+	return {
+		query: wrapQuery(pool),
+		connect: async () => {
+			const client = await pool.connect();
+			return Object.assign(Object.create(client), { query: wrapQuery(client), release: (e) => client.release(e) });
+		},
+	};
+}
+
+// Wraps a Session adapter so that each call the provider makes is counted
+// and timed (the in-memory adapter's findByUid calls its own find: that
+// inner call is not the provider's).
+function measured(adapter, stats) {
+	let depth = 0;
+	for (const m of METHODS) {
+		const f = adapter[m].bind(adapter);
+		adapter[m] = async (...args) => {
+			if (depth > 0) return f(...args);
+			depth += 1;
+			const t0 = performance.now();
+			try {
+				return await f(...args);
+			} finally {
+				depth -= 1;
+				const dt = performance.now() - t0;
+				stats.ms += dt;
+				stats.methodMs[m] = (stats.methodMs[m] ?? 0) + dt;
+				stats.calls[m] = (stats.calls[m] ?? 0) + 1;
+			}
+		};
+	}
+	return adapter;
+}
+
+function newStats() {
+	return { roundTrips: 0, ms: 0, calls: {}, methodMs: {} };
+}
+
+async function run(label, makeSession) {
+	const stats = newStats();
+	const session = makeSession(stats);
+	const others = new Map();
+	const adapter = (name) => {
+		if (name === 'Session') return session;
+		if (!others.has(name)) others.set(name, new MemoryAdapter(name));
+		return others.get(name);
+	};
+	const rp = await startRp();
+	const op = await startOp(adapter, rp);
+	const one = async (i) => {
+		const agent = new Agent();
+		const r = await authorize(agent, op, rp, 'app1', { user: `${label}-user-${i}` });
+		const t = await exchange(op, rp, 'app1', r.code);
+		if (!t.claims) throw new Error(`${label}: sign-in ${i} failed: ${t.error}`);
+	};
+	for (let i = 0; i < WARMUP; i += 1) await one(-i - 1);
+	Object.assign(stats, newStats());
+	const times = [];
+	for (let i = 0; i < N; i += 1) {
+		const t0 = performance.now();
+		await one(i);
+		times.push(performance.now() - t0);
+	}
+	op.close();
+	rp.close();
+	times.sort((a, b) => a - b);
+	return {
+		label,
+		median: times[Math.floor(N / 2)],
+		mean: times.reduce((a, b) => a + b, 0) / N,
+		calls: Object.fromEntries(METHODS.map((m) => [m, (stats.calls[m] ?? 0) / N])),
+		methodMs: Object.fromEntries(METHODS.map((m) => [m, (stats.methodMs[m] ?? 0) / (stats.calls[m] || 1)])),
+		roundTrips: stats.roundTrips / N,
+		storeMs: stats.ms / N,
+	};
+}
+
+// Each store runs twice, alternately; the second runs are reported (the
+// first ones warm up the provider's code paths and the JIT).
+const pool = new pg.Pool({ max: 4 });
+const stores = {
+	memory: (stats) => measured(new MemoryAdapter('Session'), stats),
+	idsess: (stats) => measured(new IdsessSessionAdapter(countingPool(pool, stats)), stats),
+};
+const results = {};
+for (let round = 0; round < 2; round += 1) {
+	for (const [label, make] of Object.entries(stores)) results[label] = await run(label, make);
+}
+const { memory, idsess } = results;
+await pool.end();
+
+const f = (x, d = 2) => x.toFixed(d);
+console.log(`${N} sign-ins per store after ${WARMUP} warm-up ones; per sign-in:\n`);
+console.log('| Session store | adapter calls (find / findByUid / upsert / destroy) | round trips | time in the Session store | sign-in, median | sign-in, mean | store share |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of [memory, idsess]) {
+	const calls = METHODS.map((m) => f(r.calls[m], 1)).join(' / ');
+	const total = METHODS.reduce((a, m) => a + r.calls[m], 0);
+	console.log(`| ${r.label} | ${f(total, 1)} (${calls}) | ${r.label === 'memory' ? '–' : f(r.roundTrips, 1)} | ${f(r.storeMs)} ms | ${f(r.median)} ms | ${f(r.mean)} ms | ${f(100 * r.storeMs / r.mean, 0)}% |`);
+}
+console.log('\nidsess, mean per adapter call: '
+	+ METHODS.map((m) => `${m} ${f(idsess.methodMs[m], 3)} ms`).join(', '));

@@ -1,0 +1,187 @@
+// idsess-oidc-provider-adapter: stores node-oidc-provider's Session model in
+// idsess (PostgreSQL), through the node-postgres (pg) driver.  Needs idsess
+// 1.1.  Every adapter call is one statement, so one round trip.
+//
+// A Session maps onto one idsess session:
+//   key          = the session's id (jti, the value of the _session cookie)
+//   session_id   = the session's uid (stable across the provider's key
+//                  changes; findByUid looks it up)
+//   subject_id   = accountId (none before sign-in)
+//   clients      = the clients in payload.authorizations, client_sids
+//                  their own sids (what back-channel logout tokens carry)
+//   ticket       = the whole payload as JSON, sealed by idsess
+//   expires      = now + expiresIn
+//
+// Other models (codes, tokens, grants, interactions) are not sessions: give
+// them another adapter (`others`), see README.md.
+
+import als from 'oidc-provider/lib/helpers/als.js';
+
+const SESSION = 'Session';
+const REVOKED = 'ISRVK';
+const UNIQUE_VIOLATION = '23505';
+
+function expiresAt(expiresIn) {
+	return typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null;
+}
+
+// The Session of the request being served, when the provider is serving one.
+// The provider keeps its request context in an AsyncLocalStorage.
+function currentSession() {
+	return als.getStore()?.oidc?.session;
+}
+
+export class IdsessSessionAdapter {
+	constructor(pool, { schema = 'public', issuer = null } = {}) {
+		this.pool = pool;
+		this.schema = `"${schema.replace(/"/g, '""')}"`;
+		this.issuer = issuer;
+		// Sessions whose key change (oldId -> id) has been saved: the
+		// provider keeps oldId on the Session after the save.
+		this.rekeyed = new WeakMap();
+	}
+
+	async find(id) {
+		const { rows } = await this.pool.query(`SELECT ticket FROM ${this.schema}.idsess_get($1)`, [id]);
+		return rows.length ? JSON.parse(rows[0].ticket) : undefined;
+	}
+
+	async findByUid(uid) {
+		const { rows } = await this.pool.query(
+			`SELECT ticket FROM ${this.schema}.idsess_get_sessions(session_id => $1)`,
+			[uid],
+		);
+		return rows.length ? JSON.parse(rows[0].ticket) : undefined;
+	}
+
+	// After a sign-in or consent step the provider gives the session a new
+	// id (against session fixation): Session.save calls destroy(oldId), then
+	// upsert(newId).  That pair becomes one atomic rekey in upsert, so the
+	// session keeps its row, created time and clients, and a revoked old key
+	// stays revoked.  rekeyFrom(id) is the old id when this upsert is one.
+	rekeyFrom(id) {
+		const s = currentSession();
+		if (s && s.id === id && s.oldId && s.oldId !== id && this.rekeyed.get(s) !== s.oldId) {
+			return { session: s, oldId: s.oldId };
+		}
+		return null;
+	}
+
+	// Creates or updates the session, changes its key, sets its clients with
+	// their sids: one statement.  A revoked key (SQLSTATE ISRVK) is not saved
+	// and not recreated: the session stays ended, and the user's next
+	// request finds no session and must sign in again.
+	async upsert(id, payload, expiresIn) {
+		const clients = Object.keys(payload.authorizations ?? {});
+		const sids = clients.map((c) => payload.authorizations[c].sid ?? null);
+		const rekey = this.rekeyFrom(id);
+		const save = () => this.pool.query(
+			`SELECT ${this.schema}.idsess_update($1, ticket => $2, expires => $3, subject_id => $4,
+				session_id => $5, issuer => $6, new_key => $7, upsert => true,
+				clients => $8, client_sids => $9)`,
+			[rekey ? rekey.oldId : id, JSON.stringify(payload), expiresAt(expiresIn),
+				payload.accountId ?? null, payload.uid, this.issuer, rekey ? id : null, clients, sids],
+		);
+		try {
+			try {
+				await save();
+			} catch (err) {
+				// Two requests creating the same session at once: one creates
+				// it, the other gets unique_violation and, saved again, updates.
+				if (err.code !== UNIQUE_VIOLATION) {
+					throw err;
+				}
+				await save();
+			}
+		} catch (err) {
+			if (err.code !== REVOKED) {
+				throw err;
+			}
+		}
+		if (rekey) {
+			this.rekeyed.set(rekey.session, rekey.oldId);
+		}
+	}
+
+	async destroy(id) {
+		const s = currentSession();
+		if (s && s.oldId === id && s.id !== id && !s.destroyed && this.rekeyed.get(s) !== id) {
+			// Session.save: the upsert that follows changes the key.
+			return;
+		}
+		await this.pool.query(`SELECT ${this.schema}.idsess_delete($1)`, [id]);
+	}
+
+	async consume() {
+		throw new Error('idsess stores Session only; consume() is for other models');
+	}
+
+	async revokeByGrantId() {}
+}
+
+// idsessAdapter(pool, { others, issuer, schema }): the provider's `adapter`
+// option.  Session goes to idsess; every other model to `others` (a class or
+// factory taking the model name, like any oidc-provider adapter).  issuer is
+// stored with each session (idsess returns it with revoked and expired
+// sessions); schema is the extension's schema (default public).
+export function idsessAdapter(pool, { others, schema, issuer } = {}) {
+	if (!others) {
+		throw new TypeError('idsessAdapter: give an adapter for the models other than Session (options.others)');
+	}
+	return (name) => {
+		if (name === SESSION) {
+			return new IdsessSessionAdapter(pool, { schema, issuer });
+		}
+		return typeof others === 'function' && /^class\s/.test(Function.prototype.toString.call(others))
+			? new others(name) : others(name);
+	};
+}
+
+// sendLogouts(provider, rows): sends the back-channel logouts idsess says are
+// owed: the rows of idsess_revoke (an admin revocation) or idsess_take_logouts
+// (sessions the worker expired), one logout token per client that has a
+// back-channel logout URI, with the client's own sid (client_sids is
+// parallel to clients).  Rows without a subject (a session nobody signed in
+// to) owe nothing.  Resolves to the failures ({ client, error }).
+export async function sendLogouts(provider, rows) {
+	const failures = [];
+	await Promise.all(rows.filter((row) => row.subject_id).flatMap((row) => (row.clients ?? []).map(async (clientId, i) => {
+		const client = await provider.Client.find(clientId);
+		if (!client?.backchannelLogoutUri) {
+			return;
+		}
+		try {
+			await client.backchannelLogout(row.subject_id, row.client_sids?.[i] ?? undefined);
+		} catch (error) {
+			failures.push({ client: clientId, error });
+		}
+	})));
+	return failures;
+}
+
+// drainLogouts(pool, provider, { count, schema }): one round of the loop that
+// sends the back-channel logouts owed for sessions the idsess worker expired
+// (with idsess.expired_sessions_trigger_logout = on).  Takes up to count
+// rows from the outbox in a transaction and commits only when every logout
+// was delivered: otherwise the rows go back to the outbox for the next round
+// (delivery is at least once; relying parties ignore a repeated logout).
+// Several nodes may run it at once: they never get the same rows.  Resolves
+// to { sessions, failures }.
+export async function drainLogouts(pool, provider, { count = 100, schema = 'public' } = {}) {
+	const client = await pool.connect();
+	try {
+		await client.query('BEGIN');
+		const { rows } = await client.query(
+			`SELECT * FROM "${schema.replace(/"/g, '""')}".idsess_take_logouts($1)`,
+			[count],
+		);
+		const failures = await sendLogouts(provider, rows);
+		await client.query(failures.length ? 'ROLLBACK' : 'COMMIT');
+		return { sessions: rows, failures };
+	} catch (err) {
+		await client.query('ROLLBACK').catch(() => {});
+		throw err;
+	} finally {
+		client.release();
+	}
+}

@@ -1,0 +1,200 @@
+// test/e2e.js: the adapter end to end, with the real node-oidc-provider over
+// loopback and idsess in a throwaway cluster (test/run.sh starts it and sets
+// PGHOST, PGPORT, PGDATABASE, PGUSER; IDSESS_ADMIN_USER inspects the tables).
+// Each step prints "ok" or throws; the whole run is bounded by a timer.
+
+import assert from 'node:assert/strict';
+
+import pg from 'pg';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+
+import {
+	drainLogouts, idsessAdapter, IdsessSessionAdapter, sendLogouts,
+} from '../index.js';
+import {
+	Agent, authorize, exchange, logout, startOp, startRp,
+} from './harness.js';
+
+const deadline = setTimeout(() => {
+	console.error('e2e: not finished within 120 s');
+	process.exit(1);
+}, 120_000);
+
+const pool = new pg.Pool({ max: 8 });
+const admin = new pg.Pool({ max: 2, user: process.env.IDSESS_ADMIN_USER });
+
+// A gate on Session saves: the in-flight test holds one save until it has
+// revoked the session the request loaded.
+let gate = null;
+class GatedAdapter extends IdsessSessionAdapter {
+	async upsert(...args) {
+		if (gate) {
+			const g = gate;
+			gate = null;
+			g.reached();
+			await g.released;
+		}
+		return super.upsert(...args);
+	}
+}
+
+const base = idsessAdapter(pool, { others: MemoryAdapter });
+let session;
+const adapter = (name) => {
+	if (name !== 'Session') return base(name);
+	session ??= new GatedAdapter(pool, { issuer: op.issuer });
+	return session;
+};
+
+const rp = await startRp();
+const op = await startOp(adapter, rp, {
+	sessionTtl: (accountId) => (accountId?.startsWith('short-') ? 2 : 3600),
+});
+
+let n = 0;
+function ok(what) {
+	n += 1;
+	console.log(`ok ${n} - ${what}`);
+}
+
+// The rows idsess keeps for a subject, read from the table (expired rows
+// the worker has not removed yet included).
+async function stored(subject) {
+	const { rows } = await admin.query(
+		`SELECT s.key, s.session_id, s.created,
+			array(SELECT c.client_id FROM idsess.session_clients c WHERE c.session = s.id ORDER BY c.client_id) AS clients
+		 FROM idsess.sessions s WHERE s.subject_id = $1`,
+		[subject],
+	);
+	return rows;
+}
+
+function sidsByClient(logouts, sub) {
+	const out = {};
+	for (const l of logouts.filter((x) => x.claims.sub === sub)) out[l.client] = l.claims.sid;
+	return out;
+}
+
+try {
+	// 1. Sign-in through devInteractions.
+	const alice = new Agent();
+	const first = await authorize(alice, op, rp, 'app1');
+	assert.deepEqual(first.prompts, ['login', 'consent']);
+	const t1 = await exchange(op, rp, 'app1', first.code);
+	assert.equal(t1.claims.sub, 'alice');
+	const sid1 = t1.claims.sid;
+	let rows = await stored('alice');
+	assert.equal(rows.length, 1, 'one idsess session for alice');
+	assert.deepEqual(rows[0].clients, ['app1']);
+	assert.equal(rows[0].key, alice.jar.get('_session'), 'the idsess key is the session cookie');
+	const created = rows[0].created.getTime();
+	ok('sign-in through devInteractions stores one session keyed by the cookie, with its client');
+
+	// 2. Silent re-authorization.
+	const silent = await authorize(alice, op, rp, 'app1', { prompt: 'none' });
+	assert.deepEqual(silent.prompts, []);
+	assert.ok(silent.code, `prompt=none gave ${silent.error}`);
+	const t1b = await exchange(op, rp, 'app1', silent.code);
+	assert.equal(t1b.claims.sid, sid1);
+	ok('silent re-authorization (prompt=none) gives a code and the same sid');
+
+	// 3. A second client joins (consent only, no login).
+	const join = await authorize(alice, op, rp, 'app2');
+	assert.deepEqual(join.prompts, ['consent']);
+	const t2 = await exchange(op, rp, 'app2', join.code);
+	const sid2 = t2.claims.sid;
+	assert.notEqual(sid2, sid1, 'each client has its own sid');
+	rows = await stored('alice');
+	assert.equal(rows.length, 1, 'still one session after the key change');
+	assert.deepEqual(rows[0].clients, ['app1', 'app2']);
+	assert.equal(rows[0].created.getTime(), created, 'the key change kept the session (created unchanged)');
+	ok('a second client joins the same session, with its own sid; the key change keeps the row');
+
+	// 4. Revocation while a code is pending and a request is in flight.
+	const pending = await authorize(alice, op, rp, 'app1', { prompt: 'none' });
+	assert.ok(pending.code);
+	let reached;
+	let release;
+	gate = {
+		reached: () => reached(),
+		released: new Promise((r) => { release = r; }),
+	};
+	const atSave = new Promise((r) => { reached = r; });
+	const inflight = authorize(alice, op, rp, 'app2', { prompt: 'none' });
+	await atSave;
+	const revoked = await pool.query(
+		'SELECT * FROM public.idsess_revoke(subject_id => $1, reason => $2)',
+		['alice', 'e2e'],
+	);
+	assert.equal(revoked.rows.length, 1);
+	release();
+	const late = await inflight;
+	assert.deepEqual(await stored('alice'), [], 'the in-flight save did not bring the session back');
+	if (late.code) {
+		assert.equal((await exchange(op, rp, 'app2', late.code)).error, 'invalid_grant');
+	}
+	ok('a request in flight during the revoke does not bring the session back');
+
+	assert.equal((await exchange(op, rp, 'app1', pending.code)).error, 'invalid_grant');
+	ok('a code issued before the revoke is refused');
+
+	const again = await authorize(alice, op, rp, 'app1', { interact: false });
+	assert.deepEqual(again.prompts, ['login']);
+	ok('the next authorization asks for login (the stale cookie finds no session)');
+	const anon = await admin.query('SELECT subject_id FROM idsess.sessions WHERE key = $1', [alice.jar.get('_session')]);
+	assert.deepEqual(anon.rows, [{ subject_id: null }]);
+	ok('the provider\'s session without a user (for the stale cookie) is stored without a subject');
+
+	// Back-channel logout after the admin revoke: the identity server sends
+	// what idsess_revoke returned, each client with its own sid.
+	const before = rp.logouts.length;
+	assert.deepEqual(await sendLogouts(op.provider, revoked.rows), []);
+	assert.ok(await rp.waitFor(before + 2));
+	assert.deepEqual(sidsByClient(rp.logouts.slice(before), 'alice'), { app1: sid1, app2: sid2 });
+	ok('back-channel logout after the revoke carries each client\'s own sid');
+
+	// 5. RP-initiated logout.
+	const bob = new Agent();
+	const b1 = await exchange(op, rp, 'app1', (await authorize(bob, op, rp, 'app1', { user: 'bob' })).code);
+	const b2 = await exchange(op, rp, 'app2', (await authorize(bob, op, rp, 'app2', { user: 'bob' })).code);
+	assert.equal((await stored('bob')).length, 1);
+	const beforeBob = rp.logouts.length;
+	const bye = await logout(bob, op, rp, b1.idToken, 'app1');
+	assert.ok(bye.startsWith(`${rp.base}/bye/app1`), bye);
+	assert.deepEqual(await stored('bob'), [], 'RP-initiated logout removed the session');
+	assert.ok(await rp.waitFor(beforeBob + 2));
+	assert.deepEqual(sidsByClient(rp.logouts.slice(beforeBob), 'bob'), { app1: b1.claims.sid, app2: b2.claims.sid });
+	ok('RP-initiated logout removes the session; the provider notifies both clients');
+
+	// 6. Expiry: the worker removes the session and queues its logout; the
+	// identity server drains the outbox.
+	const carol = new Agent();
+	const c1 = await exchange(op, rp, 'app1', (await authorize(carol, op, rp, 'app1', { user: 'short-carol' })).code);
+	const c2 = await exchange(op, rp, 'app2', (await authorize(carol, op, rp, 'app2', { user: 'short-carol' })).code);
+	assert.equal((await stored('short-carol')).length, 1);
+	let gone = false;
+	for (let i = 0; i < 100 && !gone; i += 1) {
+		await new Promise((r) => { setTimeout(r, 100); });
+		gone = (await stored('short-carol')).length === 0;
+	}
+	assert.ok(gone, 'the worker removed the expired session');
+	ok('an expired session is removed by the worker');
+
+	const beforeCarol = rp.logouts.length;
+	const { sessions: owed, failures } = await drainLogouts(pool, op.provider);
+	assert.equal(owed.length, 1);
+	assert.deepEqual(failures, []);
+	assert.equal(owed[0].issuer, op.issuer);
+	assert.ok(await rp.waitFor(beforeCarol + 2));
+	assert.deepEqual(sidsByClient(rp.logouts.slice(beforeCarol), 'short-carol'), { app1: c1.claims.sid, app2: c2.claims.sid });
+	assert.equal((await admin.query('SELECT count(*)::int AS n FROM idsess.logout_outbox')).rows[0].n, 0);
+	ok('back-channel logout after expiry carries each client\'s own sid; the outbox is drained');
+
+	console.log(`e2e: all ${n} passed`);
+} finally {
+	clearTimeout(deadline);
+	op.close();
+	rp.close();
+	await pool.end();
+	await admin.end();
+}
