@@ -326,3 +326,9 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.idsess_clients(text, boolean),
 	@extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean)
 TO idsess_admin;
+
+-- catalog: the identity sequences, the only members 1.0 left without a
+-- comment (\dx+ idsess lists them).
+COMMENT ON SEQUENCE idsess.sessions_id_seq IS 'Row ids of idsess.sessions (never exposed: the session key is the handle)';
+COMMENT ON SEQUENCE idsess.audit_id_seq IS 'Ids of idsess.audit entries (the audit_id in NOTIFY idsess_revoked payloads)';
+COMMENT ON SEQUENCE idsess.logout_outbox_id_seq IS 'Ids of owed back-channel logouts in idsess.logout_outbox';
