@@ -232,6 +232,27 @@ interval_is_zero(Interval *iv)
 	return iv->time == 0 && iv->day == 0 && iv->month == 0;
 }
 
+/*
+ * The inactivity timeout of a session being created: the idle_timeout
+ * argument (0: none), else idsess.idle_timeout; NULL when there is none.
+ */
+static Interval *
+new_session_idle(FunctionCallInfo fcinfo, int argno)
+{
+	Interval   *iv;
+
+	if (!PG_ARGISNULL(argno))
+	{
+		iv = idle_arg(fcinfo, argno);
+		return interval_is_zero(iv) ? NULL : iv;
+	}
+	if (idsess_idle_timeout_s <= 0)
+		return NULL;
+	iv = palloc0(sizeof(Interval));
+	iv->time = (int64) idsess_idle_timeout_s * USECS_PER_SEC;
+	return iv;
+}
+
 /* The time the worker must wake for a session: the earlier of its deadlines. */
 static void
 nudge_for(TimestampTz from, bool has_expires, TimestampTz expires, Interval *idle)
@@ -363,18 +384,7 @@ create_session(FunctionCallInfo fcinfo)
 					 errhint("Give a later expires, or NULL for a session that never expires."),
 					 errhidestmt(true)));
 	}
-	if (!PG_ARGISNULL(8))
-	{
-		Interval   *iv = idle_arg(fcinfo, 8);
-
-		if (!interval_is_zero(iv))
-			ns.idle = iv;
-	}
-	else if (idsess_idle_timeout_s > 0)
-	{
-		ns.idle = palloc0(sizeof(Interval));
-		ns.idle->time = (int64) idsess_idle_timeout_s * USECS_PER_SEC;
-	}
+	ns.idle = new_session_idle(fcinfo, 8);
 
 	if (ns.key == NULL)
 		ns.key = hex_id(32);
@@ -809,18 +819,7 @@ upsert_session(FunctionCallInfo fcinfo, text *key, text *new_key, bytea *ticket,
 				 errmsg("expires must not be before created"),
 				 errhint("Give a later expires, or infinity for a session that never expires."),
 				 errhidestmt(true)));
-	if (!PG_ARGISNULL(13))
-	{
-		Interval   *iv = idle_arg(fcinfo, 13);
-
-		if (!interval_is_zero(iv))
-			ns.idle = iv;
-	}
-	else if (idsess_idle_timeout_s > 0)
-	{
-		ns.idle = palloc0(sizeof(Interval));
-		ns.idle->time = (int64) idsess_idle_timeout_s * USECS_PER_SEC;
-	}
+	ns.idle = new_session_idle(fcinfo, 13);
 	ns.limit = idsess_max_sessions_per_subject;
 
 	if (new_key)
