@@ -203,10 +203,65 @@ FROM idsess_take_logouts(100) WHERE subject_id = 'ct-bcl';
 ALTER SYSTEM RESET idsess.expired_sessions_trigger_logout;
 SELECT pg_reload_conf();
 
+-- Sign-in path (node-oidc-provider's saves and lookups).
+-- A save that changes no identifier (a new ticket, a later expiry, the same
+-- clients and sids) rewrites no index entry: the session's row gets a HOT
+-- update and the unchanged client row is not written at all (this
+-- transaction's own counts).
+SELECT key FROM idsess_create('ct-hot', 't1', key => 'ct-k-hot', session_id => 'ct-sid-hot',
+                              expires => now() + interval '1 hour');
+SELECT idsess_update('ct-k-hot', 't2', clients => '{app-h}', client_sids => '{sid-h}');
+SELECT pg_stat_force_next_flush();
+BEGIN;
+SELECT idsess_update('ct-k-hot', 't3', expires => now() + interval '2 hours', upsert => true,
+                     subject_id => 'ct-hot', session_id => 'ct-sid-hot',
+                     clients => '{app-h}', client_sids => '{sid-h}');
+SELECT relname, n_tup_ins AS inserted, n_tup_upd AS updated, n_tup_hot_upd AS hot, n_tup_del AS deleted
+FROM pg_stat_xact_user_tables WHERE relid IN ('idsess.sessions'::regclass, 'idsess.session_clients'::regclass)
+ORDER BY relname;
+COMMIT;
+SELECT ticket, clients, client_sids, expires > now() + interval '90 minutes' AS later
+FROM idsess_get('ct-k-hot');
+-- A changed sid is still written.
+SELECT idsess_update('ct-k-hot', clients => '{app-h}', client_sids => '{sid-h2}');
+SELECT client_sids FROM idsess_get('ct-k-hot');
+-- The session still expires on time: renewed later, it is not removed at
+-- its first deadline (the worker gives it its next one); renewed earlier,
+-- it is removed at the new one.
+SELECT key FROM idsess_create('ct-due', 'd', key => 'ct-k-due-later',
+                              expires => clock_timestamp() + interval '1 second');
+SELECT idsess_update('ct-k-due-later', expires => now() + interval '1 hour');
+SELECT key FROM idsess_create('ct-due', 'd', key => 'ct-k-due-sooner',
+                              expires => now() + interval '1 hour');
+SELECT idsess_update('ct-k-due-sooner', expires => clock_timestamp() + interval '1 second');
+SELECT idsess_test.wait_until($$SELECT NOT EXISTS (SELECT FROM idsess.sessions WHERE key = 'ct-k-due-sooner')$$, 10)
+       AS sooner_removed;
+SELECT idsess_test.wait_until($$SELECT due > now() + interval '30 minutes' FROM idsess.sessions WHERE key = 'ct-k-due-later'$$, 10)
+       AS later_rescheduled;
+SELECT count(*) AS later_live FROM idsess_get('ct-k-due-later');
+-- An upsert over an expired session not yet removed replaces it, its
+-- clients with it (in one transaction, before the worker can remove it).
+BEGIN;
+SELECT key FROM idsess_create('ct-dead', 'old', key => 'ct-k-dead', created => now() - interval '2 hours',
+                              expires => now() - interval '1 hour');
+INSERT INTO idsess.session_clients (session, client_id)
+SELECT id, 'app-old' FROM idsess.sessions WHERE key = 'ct-k-dead';
+SELECT idsess_update('ct-k-dead', 'new', subject_id => 'ct-dead', upsert => true,
+                     expires => now() + interval '1 hour', clients => '{app-new}');
+SELECT ticket, clients FROM idsess_get('ct-k-dead');
+COMMIT;
+-- The provider's first save after a sign-in: a rekey from a key never
+-- saved creates the session under the new key.
+SELECT idsess_update('ct-k-never', 'first', subject_id => 'ct-dead', session_id => 'ct-sid-first',
+                     new_key => 'ct-k-first', upsert => true, clients => '{}');
+SELECT key, ticket, clients FROM idsess_get_sessions(session_id => 'ct-sid-first');
+
 -- Clean up.
 SELECT idsess_delete_sessions(subject_id => s)
 FROM unnest(ARRAY['ct-user-11', 'ct-q-user', 'ct-iss', 'ct-new-sub']) s;
 SELECT idsess_delete(k) FROM unnest(ARRAY['ct-anon', 'ct-anon-2', 'ct-k11-anon']) k;
+SELECT idsess_delete_sessions(subject_id => s)
+FROM unnest(ARRAY['ct-hot', 'ct-due', 'ct-dead']) s;
 SELECT count(*) FROM generate_series(1, 12) i, LATERAL idsess_delete('ct-p-' || lpad(i::text, 2, '0'));
 DELETE FROM idsess.revoked_keys WHERE key_hash = sha256(convert_to('ct-k-rev', 'UTF8'));
 SELECT count(*) AS left_behind FROM idsess.sessions WHERE key LIKE 'ct-%';

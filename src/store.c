@@ -200,6 +200,15 @@ static IdsessQuery q_insert[2] = {
 		TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID}}
 };
 
+/*
+ * An upsert replaces a dead row (expired, not yet removed) with its key; it
+ * looks for one only when the insert found the key taken.
+ */
+static IdsessQuery q_delete_dead = {
+	.sql = "DELETE FROM idsess.sessions s WHERE s.key = $1 AND NOT (" IDSESS_LIVE ") RETURNING s.id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
 static void
 refuse_revoked_key(void)
 {
@@ -208,6 +217,18 @@ refuse_revoked_key(void)
 			 errmsg("a session with this key was revoked"),
 			 errdetail("A revoked key stays revoked until the session would have expired."),
 			 errhint("Do not save a revoked session again; sign the user in anew, with a new key."),
+			 errhidestmt(true)));
+}
+
+/* idsess_update's refusal: the session it was asked to save was revoked. */
+static void
+refuse_revoked_session(void)
+{
+	ereport(ERROR,
+			(errcode(IDSESS_ERRCODE_REVOKED),
+			 errmsg("session was revoked"),
+			 errdetail("A revoked key stays revoked until the session would have expired."),
+			 errhint("Do not create the session again; sign the user in anew."),
 			 errhidestmt(true)));
 }
 
@@ -273,10 +294,12 @@ nudge_for(TimestampTz from, bool has_expires, TimestampTz expires, Interval *idl
  * Inserts ns (sealing its ticket) and returns the new row's id; the caller
  * is connected to SPI.  *ended gets the sessions the session limit ended
  * (allocated in the caller's context, see idsess_apply_session_limit), or
- * stays as it was when no limit applies.
+ * stays as it was when no limit applies.  For an upsert (idsess_update), a
+ * dead row with the key is replaced; with as_update a revoked key is
+ * refused as idsess_update refuses the key it was asked to save.
  */
 static int64
-insert_session(NewSession *ns, bool v11, Datum *ended)
+insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_update)
 {
 	Datum		args[11];
 	char		nulls[11];
@@ -284,6 +307,7 @@ insert_session(NewSession *ns, bool v11, Datum *ended)
 	bytea	   *sealed;
 	bool		isnull;
 	int64		id;
+	int			n;
 
 	sealed = seal_ticket(ns->key, ns->format, ns->ticket, &key_id);
 	args[0] = PointerGetDatum(ns->key);
@@ -307,7 +331,19 @@ insert_session(NewSession *ns, bool v11, Datum *ended)
 	/* Sessions without a user belong to no subject and count for none. */
 	if (ns->limit > 0 && ns->subject)
 		*ended = idsess_apply_session_limit(ns->subject, ns->limit);
-	if (idsess_spi_run(&q_insert[v11], args, nulls, false, 1) == 0)
+	n = idsess_spi_run(&q_insert[v11], args, nulls, false, 1);
+	if (n == 0 && upsert)
+	{
+		Datum		key = PointerGetDatum(ns->key);
+		int			ndead = idsess_spi_run(&q_delete_dead, &key, NULL, false, 0);
+
+		if (ndead > 0)
+		{
+			delete_children_of_result(ndead);
+			n = idsess_spi_run(&q_insert[v11], args, nulls, false, 1);
+		}
+	}
+	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("a session with this key already exists"),
@@ -321,7 +357,11 @@ insert_session(NewSession *ns, bool v11, Datum *ended)
 	 * check (with the latest snapshot) then sees.
 	 */
 	if (idsess_key_is_revoked(ns->key))
+	{
+		if (as_update)
+			refuse_revoked_session();
 		refuse_revoked_key();
+	}
 	idsess_count(IDSESS_EV_CREATED, 1);
 	nudge_for(ns->created, ns->has_expires, ns->expires, ns->idle);
 	return id;
@@ -394,7 +434,7 @@ create_session(FunctionCallInfo fcinfo)
 	/* ended is returned after SPI_finish: built in this memory context. */
 	ended = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 	idsess_spi_connect();
-	(void) insert_session(&ns, v11, &ended);
+	(void) insert_session(&ns, v11, &ended, false, false);
 	SPI_finish();
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -592,11 +632,20 @@ static IdsessQuery q_lock_for_update = {
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
+/*
+ * `due` only ever moves earlier here.  A renewal that pushes the deadline
+ * later leaves it, so that the update changes no indexed column and stays
+ * HOT (the due index, and with it the trigram index, get no new entry); the
+ * expirer, finding the session live at the old due time, gives it its next
+ * one, as it does for sessions kept alive by idsess_touch.
+ */
+#define KEEP_EARLIER_DUE(d) "due = CASE WHEN due <= " d " THEN due ELSE " d " END"
+
 /* 1.0's update, for a 1.0 schema. */
 static IdsessQuery q_update_10 = {
 	.sql = "UPDATE idsess.sessions SET renewed = $2, last_active = $2, "
 	"expires = CASE WHEN $3 THEN $4 ELSE expires END, "
-	"due = LEAST(CASE WHEN $3 THEN $4 ELSE expires END, $2 + idle_timeout), "
+	KEEP_EARLIER_DUE("LEAST(CASE WHEN $3 THEN $4 ELSE expires END, $2 + idle_timeout)") ", "
 	"key_id = COALESCE($5, key_id), ticket = COALESCE($6, ticket), "
 	"display_name = COALESCE($7, display_name) "
 	"WHERE id = $1 RETURNING due",
@@ -612,7 +661,7 @@ static IdsessQuery q_update_11 = {
 	.sql = "UPDATE idsess.sessions SET renewed = $2, last_active = $2, "
 	"expires = CASE WHEN $3 THEN $4 ELSE expires END, "
 	"idle_timeout = " NEW_IDLE ", "
-	"due = LEAST(CASE WHEN $3 THEN $4 ELSE expires END, $2 + " NEW_IDLE "), "
+	KEEP_EARLIER_DUE("LEAST(CASE WHEN $3 THEN $4 ELSE expires END, $2 + " NEW_IDLE ")") ", "
 	"key_id = COALESCE($5, key_id), ticket = COALESCE($6, ticket), "
 	"display_name = CASE WHEN $7 IS NULL THEN display_name ELSE NULLIF($7, '') END, "
 	"subject_id = CASE WHEN $8 IS NULL THEN subject_id ELSE NULLIF($8, '') END, "
@@ -625,12 +674,6 @@ static IdsessQuery q_update_11 = {
 	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID}
 };
 
-/* An upsert replaces a dead row (expired, not yet removed) with its key. */
-static IdsessQuery q_delete_dead = {
-	.sql = "DELETE FROM idsess.sessions s WHERE s.key = $1 AND NOT (" IDSESS_LIVE ") RETURNING s.id",
-	.nargs = 1, .argtypes = {TEXTOID}
-};
-
 static IdsessQuery q_key_taken = {
 	.sql = "SELECT 1 FROM idsess.sessions WHERE key = $1",
 	.nargs = 1, .argtypes = {TEXTOID}
@@ -640,6 +683,9 @@ static IdsessQuery q_key_taken = {
  * The client list becomes exactly $2 (text[]): others are removed, new ones
  * added in array order after the kept ones.  $3 (text[], parallel to $2)
  * sets each client's own sid when given; NULL keeps the kept clients' sids.
+ * A kept client whose sid does not change is not written at all (a save
+ * usually repeats the list it saved before); ON CONFLICT covers a client
+ * that idsess_add_client added meanwhile.
  */
 static IdsessQuery q_set_clients = {
 	.sql = "WITH w AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), "
@@ -649,6 +695,8 @@ static IdsessQuery q_set_clients = {
 	"i AS (INSERT INTO idsess.session_clients AS c (session, client_id, client_sid, added) "
 	"SELECT $1, w.client_id, w.client_sid, "
 	"pg_catalog.clock_timestamp() + w.ord * '1 microsecond'::pg_catalog.interval FROM w "
+	"WHERE NOT EXISTS (SELECT FROM idsess.session_clients k WHERE k.session = $1 "
+	"AND k.client_id = w.client_id AND ($3 IS NULL OR k.client_sid IS NOT DISTINCT FROM w.client_sid)) "
 	"ON CONFLICT (session, client_id) DO UPDATE SET client_sid = "
 	"CASE WHEN $3 IS NULL THEN c.client_sid ELSE EXCLUDED.client_sid END RETURNING 1) "
 	"SELECT (SELECT pg_catalog.count(*) FROM d), (SELECT pg_catalog.count(*) FROM i)",
@@ -705,10 +753,11 @@ text_array_arg(FunctionCallInfo fcinfo, int argno, const char *what, Datum **ele
 /*
  * Checks the clients and client_sids arguments of idsess_update: client ids
  * present, unique and well-formed; sids, when given, one per client.
+ * *nclients gets the number of clients.
  */
 static void
 check_client_args(FunctionCallInfo fcinfo, int cargno, int sargno,
-				  Datum *clients, Datum *sids)
+				  Datum *clients, Datum *sids, int *nclients)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -716,6 +765,7 @@ check_client_args(FunctionCallInfo fcinfo, int cargno, int sargno,
 	int			nsids;
 
 	*clients = *sids = (Datum) 0;
+	*nclients = 0;
 	if (PG_ARGISNULL(cargno))
 	{
 		if (!PG_ARGISNULL(sargno))
@@ -727,6 +777,7 @@ check_client_args(FunctionCallInfo fcinfo, int cargno, int sargno,
 		return;
 	}
 	*clients = PointerGetDatum(text_array_arg(fcinfo, cargno, "clients", &elems, &nulls, &n));
+	*nclients = n;
 	for (int i = 0; i < n; i++)
 	{
 		if (nulls[i])
@@ -781,8 +832,6 @@ upsert_session(FunctionCallInfo fcinfo, text *key, text *new_key, bytea *ticket,
 {
 	NewSession	ns;
 	Datum		ended = (Datum) 0;
-	Datum		arg = PointerGetDatum(key);
-	int			n;
 	bool		clear;
 
 	if (ticket == NULL)
@@ -822,12 +871,7 @@ upsert_session(FunctionCallInfo fcinfo, text *key, text *new_key, bytea *ticket,
 	ns.idle = new_session_idle(fcinfo, 13);
 	ns.limit = idsess_max_sessions_per_subject;
 
-	if (new_key)
-		arg = PointerGetDatum(new_key);
-	n = idsess_spi_run(&q_delete_dead, &arg, NULL, false, 0);
-	if (n > 0)
-		delete_children_of_result(n);
-	return insert_session(&ns, true, &ended);
+	return insert_session(&ns, true, &ended, true, new_key == NULL);
 }
 
 /*
@@ -877,6 +921,7 @@ update_session(FunctionCallInfo fcinfo)
 	bool		clear;
 	Datum		clients = (Datum) 0;
 	Datum		client_sids = (Datum) 0;
+	int			nclients = 0;
 	TimestampTz renewed = GetCurrentTransactionStartTimestamp();
 	TimestampTz expires = 0;
 	TimestampTz new_created = 0;
@@ -906,7 +951,7 @@ update_session(FunctionCallInfo fcinfo)
 		upsert = !PG_ARGISNULL(12) && PG_GETARG_BOOL(12);
 		if (!PG_ARGISNULL(13))
 			idle = idle_arg(fcinfo, 13);
-		check_client_args(fcinfo, 14, 15, &clients, &client_sids);
+		check_client_args(fcinfo, 14, 15, &clients, &client_sids, &nclients);
 		if (!PG_ARGISNULL(8))
 		{
 			new_created = timestamp_arg(fcinfo, 8, &never);
@@ -947,14 +992,13 @@ update_session(FunctionCallInfo fcinfo)
 	arg = PointerGetDatum(key);
 	if (idsess_spi_run(&q_lock_for_update, &arg, NULL, false, 1) == 0)
 	{
-		/* "Revoked" must not read as "gone": gone invites a create. */
-		if (idsess_key_is_revoked(key))
-			ereport(ERROR,
-					(errcode(IDSESS_ERRCODE_REVOKED),
-					 errmsg("session was revoked"),
-					 errdetail("A revoked key stays revoked until the session would have expired."),
-					 errhint("Do not create the session again; sign the user in anew."),
-					 errhidestmt(true)));
+		/*
+		 * "Revoked" must not read as "gone": gone invites a create.  An
+		 * upsert under this same key is checked by the insert instead
+		 * (after it, which also catches a revocation it waited for).
+		 */
+		if ((!upsert || new_key) && idsess_key_is_revoked(key))
+			refuse_revoked_session();
 		if (!upsert)
 		{
 			SPI_finish();
@@ -962,7 +1006,8 @@ update_session(FunctionCallInfo fcinfo)
 		}
 		id = upsert_session(fcinfo, key, new_key, ticket, format, set_expires, never,
 							expires, has_created, new_created);
-		if (clients)
+		/* A new session has no clients to keep or remove. */
+		if (nclients > 0)
 			set_clients(id, clients, client_sids);
 		SPI_finish();
 		PG_RETURN_BOOL(true);
