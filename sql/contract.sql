@@ -255,13 +255,36 @@ COMMIT;
 SELECT idsess_update('ct-k-never', 'first', subject_id => 'ct-dead', session_id => 'ct-sid-first',
                      new_key => 'ct-k-first', upsert => true, clients => '{}');
 SELECT key, ticket, clients FROM idsess_get_sessions(session_id => 'ct-sid-first');
+-- get_sessions by sid alone (findByUid) returns what the other filters
+-- return: the live sessions in creation order, clients with their sids,
+-- SAML sessions, tickets opened (text or bytes); none for an unknown sid.
+BEGIN;
+SELECT key FROM idsess_create('ct-bysid-a', 'ticket a', key => 'ct-k-bysid-1', session_id => 'ct-sid-shared',
+                              issuer => 'https://op.example');
+SELECT key FROM idsess_create('ct-bysid-b', ticket_bytes => '\x00ff', key => 'ct-k-bysid-2',
+                              session_id => 'ct-sid-shared');
+SELECT key FROM idsess_create('ct-bysid-c', 'gone', key => 'ct-k-bysid-3', session_id => 'ct-sid-shared',
+                              created => now() - interval '2 hours', expires => now() - interval '1 hour');
+SELECT idsess_add_client('ct-k-bysid-2', 'app-2', client_sid => 's2'), idsess_add_client('ct-k-bysid-2', 'app-1');
+SELECT idsess_add_saml_session('ct-k-bysid-1', 'urn:sp', 'idx-1', 'name@x') IS NOT NULL AS saml_added;
+SELECT key, subject_id, issuer, ticket, ticket_bytes, clients, client_sids, saml_sessions
+FROM idsess_get_sessions(session_id => 'ct-sid-shared');
+SELECT (SELECT array_agg(x::text) FROM idsess_get_sessions(session_id => 'ct-sid-shared') x) =
+       (SELECT array_agg(y::text) FROM (
+           SELECT * FROM idsess_get_sessions(subject_id => 'ct-bysid-a', session_id => 'ct-sid-shared')
+           UNION ALL
+           SELECT * FROM idsess_get_sessions(subject_id => 'ct-bysid-b', session_id => 'ct-sid-shared')) y)
+       AS same_as_by_subject_and_sid;
+SELECT idsess_delete('ct-k-bysid-3');
+COMMIT;
+SELECT count(*) AS unknown_sid FROM idsess_get_sessions(session_id => 'ct-sid-none');
 
 -- Clean up.
 SELECT idsess_delete_sessions(subject_id => s)
 FROM unnest(ARRAY['ct-user-11', 'ct-q-user', 'ct-iss', 'ct-new-sub']) s;
 SELECT idsess_delete(k) FROM unnest(ARRAY['ct-anon', 'ct-anon-2', 'ct-k11-anon']) k;
 SELECT idsess_delete_sessions(subject_id => s)
-FROM unnest(ARRAY['ct-hot', 'ct-due', 'ct-dead']) s;
+FROM unnest(ARRAY['ct-hot', 'ct-due', 'ct-dead', 'ct-bysid-a', 'ct-bysid-b']) s;
 SELECT count(*) FROM generate_series(1, 12) i, LATERAL idsess_delete('ct-p-' || lpad(i::text, 2, '0'));
 DELETE FROM idsess.revoked_keys WHERE key_hash = sha256(convert_to('ct-k-rev', 'UTF8'));
 SELECT count(*) AS left_behind FROM idsess.sessions WHERE key LIKE 'ct-%';

@@ -175,6 +175,9 @@ extern void idsess_check_ticket_size(Size len);
 	"(s.expires IS NULL OR s.expires > pg_catalog.now()) AND " \
 	"(s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())"
 
+/* lookup.c */
+extern void idsess_get_by_sid(FunctionCallInfo fcinfo, text *sid);
+
 /* store.c */
 extern Tuplestorestate *idsess_ticket_srf(FunctionCallInfo fcinfo);
 extern void idsess_check_opened(Size *opened, Size len);

@@ -2,13 +2,15 @@
  *
  * lookup.c
  *		idsess_get(): one session by key, read straight from the indexes
- *		without the executor.
+ *		without the executor; the sessions of one sid the same way.
  *
  * Opening the session of every incoming request is the store's hottest
  * path, so it does not go through SPI: an index scan on the unique key, the
  * live test in C, then index scans for the session's clients and SAML SP
  * sessions by their (session, ...) primary keys.  It returns exactly what
- * the SQL in store.c would.
+ * the SQL in store.c would.  idsess_get_sessions by sid alone (the lookup
+ * node-oidc-provider makes on most requests) takes the same path through
+ * the sid index.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +27,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -255,13 +258,16 @@ is_live(SessionRow *row)
 	return true;
 }
 
-Datum
-idsess_get(PG_FUNCTION_ARGS)
+/*
+ * Puts a live session into the function's result: its clients and SAML SP
+ * sessions read by their primary keys, its ticket opened with its key.  With
+ * opened, the opened tickets are counted against one call's bound
+ * (idsess_check_opened).  The plaintext is wiped once the tuplestore has its
+ * copy.
+ */
+static void
+put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened)
 {
-	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
-	ReturnSetInfo *rsinfo;
-	Oid			nsp;
-	SessionRow	row;
 	Children	clients = {0};
 	Children	saml = {0};
 	Datum		values[IDSESS_SESSION_NATTS_11];
@@ -269,29 +275,19 @@ idsess_get(PG_FUNCTION_ARGS)
 	bool		v11;
 	static const int from_row[] = {S_KEY, S_SCHEME, S_SUBJECT, S_SID, S_DISPLAY, S_CREATED,
 	S_RENEWED, S_EXPIRES, S_LAST_ACTIVE, S_IDLE};
+	text	   *key = DatumGetTextPP(row->values[S_KEY - 1]);
 	char		format;
 	bytea	   *plain;
-
-	/* A tuplestore that never spills the opened ticket to a temporary file. */
-	(void) idsess_ticket_srf(fcinfo);
-	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	nsp = get_namespace_oid("idsess", false);
-
-	memset(&row, 0, sizeof(row));
-	scan_prefix(nsp, "sessions", "sessions_key_key", F_TEXTEQ, PointerGetDatum(key),
-				copy_session, &row);
-	if (!row.found || !is_live(&row))
-		return (Datum) 0;
 
 	/* The 1.1 result type has the issuer and the clients' sids. */
 	v11 = rsinfo->setDesc->natts >= IDSESS_SESSION_NATTS_11;
 	clients.natts = 1;
 	clients.with_sid = v11;
 	scan_prefix(nsp, "session_clients", "session_clients_pkey", F_INT8EQ,
-				row.values[S_ID - 1], collect_child, &clients);
+				row->values[S_ID - 1], collect_child, &clients);
 	saml.natts = 4;
 	scan_prefix(nsp, "session_saml", "session_saml_pkey", F_INT8EQ,
-				row.values[S_ID - 1], collect_child, &saml);
+				row->values[S_ID - 1], collect_child, &saml);
 	if (clients.n > 1)
 		qsort(clients.items, clients.n, sizeof(Child), child_cmp);
 	if (saml.n > 1)
@@ -299,21 +295,21 @@ idsess_get(PG_FUNCTION_ARGS)
 
 	for (int i = 0; i < (int) lengthof(from_row); i++)
 	{
-		values[i] = row.values[from_row[i] - 1];
-		nulls[i] = row.nulls[from_row[i] - 1];
+		values[i] = row->values[from_row[i] - 1];
+		nulls[i] = row->nulls[from_row[i] - 1];
 	}
 	values[10] = client_array(&clients);
 	values[11] = saml_jsonb(&saml);
 	nulls[10] = nulls[11] = false;
 	if (v11)
 	{
-		values[14] = row.values[S_ISSUER - 1];
-		nulls[14] = row.nulls[S_ISSUER - 1];
+		values[14] = row->values[S_ISSUER - 1];
+		nulls[14] = row->nulls[S_ISSUER - 1];
 		values[15] = client_sid_array(&clients);
 		nulls[15] = false;
 	}
 
-	plain = idsess_unseal(DatumGetByteaPP(row.values[S_TICKET - 1]), &format,
+	plain = idsess_unseal(DatumGetByteaPP(row->values[S_TICKET - 1]), &format,
 						  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
 	nulls[12] = format != IDSESS_FORMAT_TEXT;
 	nulls[13] = format != IDSESS_FORMAT_BYTES;
@@ -324,9 +320,101 @@ idsess_get(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("sealed ticket has an unknown format")));
 	}
+	if (opened)
+	{
+		PG_TRY();
+		{
+			idsess_check_opened(opened, VARSIZE(plain));
+		}
+		PG_CATCH();
+		{
+			explicit_bzero(plain, VARSIZE(plain));
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 	values[12] = values[13] = PointerGetDatum(plain);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	explicit_bzero(plain, VARSIZE(plain));
 	pfree(plain);
+}
+
+Datum
+idsess_get(PG_FUNCTION_ARGS)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	ReturnSetInfo *rsinfo;
+	Oid			nsp;
+	SessionRow	row;
+
+	/* A tuplestore that never spills the opened ticket to a temporary file. */
+	(void) idsess_ticket_srf(fcinfo);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	nsp = get_namespace_oid("idsess", false);
+
+	memset(&row, 0, sizeof(row));
+	scan_prefix(nsp, "sessions", "sessions_key_key", F_TEXTEQ, PointerGetDatum(key),
+				copy_session, &row);
+	if (row.found && is_live(&row))
+		put_session(rsinfo, nsp, &row, NULL);
 	return (Datum) 0;
+}
+
+/* Every row of a scan, each copied as copy_session copies one. */
+static void
+collect_session(TupleTableSlot *slot, void *arg)
+{
+	List	  **rows = (List **) arg;
+	SessionRow *row = palloc0(sizeof(SessionRow));
+
+	copy_session(slot, row);
+	*rows = lappend(*rows, row);
+}
+
+static int
+session_id_cmp(const ListCell *a, const ListCell *b)
+{
+	int64		x = DatumGetInt64(((SessionRow *) lfirst(a))->values[S_ID - 1]);
+	int64		y = DatumGetInt64(((SessionRow *) lfirst(b))->values[S_ID - 1]);
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * idsess_get_sessions(session_id => sid), the lookup node-oidc-provider
+ * makes on most of its requests (findByUid): the live sessions with this
+ * sid in id order, as the SQL in store.c returns them, read from the sid
+ * index the way idsess_get reads one session.  The caller has set up the
+ * result (idsess_ticket_srf).  Each row is put in a memory context of its
+ * own, reset after the row.
+ */
+void
+idsess_get_by_sid(FunctionCallInfo fcinfo, text *sid)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			nsp = get_namespace_oid("idsess", false);
+	List	   *rows = NIL;
+	MemoryContext rowcxt;
+	Size		opened = 0;
+	ListCell   *lc;
+
+	scan_prefix(nsp, "sessions", "sessions_sid_idx", F_TEXTEQ, PointerGetDatum(sid),
+				collect_session, &rows);
+	list_sort(rows, session_id_cmp);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess session row",
+								   ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, rows)
+	{
+		SessionRow *row = (SessionRow *) lfirst(lc);
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!is_live(row))
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		put_session(rsinfo, nsp, row, &opened);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+	}
+	MemoryContextDelete(rowcxt);
 }

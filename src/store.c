@@ -1237,19 +1237,15 @@ idsess_delete(PG_FUNCTION_ARGS)
 
 /*
  * Exact filters: one plan per combination, so each can use its index; [0]
- * for a 1.0 result type, [1] for 1.1's (with issuer and client sids).
+ * for a 1.0 result type, [1] for 1.1's (with issuer and client sids).  By
+ * sid alone, get_sessions reads the index directly (lookup.c).
  */
 #define BY_SUBJECT " FROM idsess.sessions s WHERE s.subject_id = $1 AND " IDSESS_LIVE " ORDER BY s.id"
-#define BY_SID " FROM idsess.sessions s WHERE s.session_id = $1 AND " IDSESS_LIVE " ORDER BY s.id"
 #define BY_BOTH " FROM idsess.sessions s WHERE s.subject_id = $1 AND s.session_id = $2 AND " \
 	IDSESS_LIVE " ORDER BY s.id"
 static IdsessQuery q_sessions_by_subject[2] = {
 	{.sql = "SELECT " IDSESS_SESSION_COLS BY_SUBJECT, .nargs = 1, .argtypes = {TEXTOID}},
 	{.sql = "SELECT " IDSESS_SESSION_COLS_11 BY_SUBJECT, .nargs = 1, .argtypes = {TEXTOID}}
-};
-static IdsessQuery q_sessions_by_sid[2] = {
-	{.sql = "SELECT " IDSESS_SESSION_COLS BY_SID, .nargs = 1, .argtypes = {TEXTOID}},
-	{.sql = "SELECT " IDSESS_SESSION_COLS_11 BY_SID, .nargs = 1, .argtypes = {TEXTOID}}
 };
 static IdsessQuery q_sessions_by_both[2] = {
 	{.sql = "SELECT " IDSESS_SESSION_COLS BY_BOTH, .nargs = 2, .argtypes = {TEXTOID, TEXTOID}},
@@ -1286,9 +1282,15 @@ idsess_get_sessions(PG_FUNCTION_ARGS)
 
 	idsess_require_filter(subject, sid);
 	tupstore = idsess_ticket_srf(fcinfo);
+	/* By sid alone: node-oidc-provider's findByUid, without the executor. */
+	if (subject == NULL)
+	{
+		idsess_get_by_sid(fcinfo, sid);
+		return (Datum) 0;
+	}
 	v11 = rsinfo->setDesc->natts >= IDSESS_SESSION_NATTS_11;
 	idsess_spi_connect();
-	n = idsess_run_exact(&q_sessions_by_subject[v11], &q_sessions_by_sid[v11],
+	n = idsess_run_exact(&q_sessions_by_subject[v11], NULL,
 						 &q_sessions_by_both[v11], subject, sid, true);
 	emit_sessions(tupstore, rsinfo->setDesc, n);
 	SPI_finish();
