@@ -14,6 +14,11 @@
 //
 // Other models (codes, tokens, grants, interactions) are not sessions: give
 // them another adapter (`others`), see README.md.
+//
+// Statements are named (node-postgres prepares each once per connection),
+// so the server neither parses nor plans them again on every call.
+
+import { createHash } from 'node:crypto';
 
 import als from 'oidc-provider/lib/helpers/als.js';
 
@@ -31,6 +36,13 @@ function currentSession() {
 	return als.getStore()?.oidc?.session;
 }
 
+// A named statement: node-postgres prepares it on a connection's first use
+// and then only binds and executes it (still one round trip).  The name is
+// derived from the text, so adapters for different schemas never share one.
+function statement(text) {
+	return { name: `idsess_${createHash('sha256').update(text).digest('base64url').slice(0, 20)}`, text };
+}
+
 export class IdsessSessionAdapter {
 	constructor(pool, { schema = 'public', issuer = null } = {}) {
 		this.pool = pool;
@@ -39,19 +51,48 @@ export class IdsessSessionAdapter {
 		// Sessions whose key change (oldId -> id) has been saved: the
 		// provider keeps oldId on the Session after the save.
 		this.rekeyed = new WeakMap();
+		// Per request being served: uid -> the ticket findByUid read (null:
+		// none), until the request saves or deletes a session.
+		this.seen = new WeakMap();
+		this.sql = {
+			find: statement(`SELECT ticket FROM ${this.schema}.idsess_get($1)`),
+			findByUid: statement(`SELECT ticket FROM ${this.schema}.idsess_get_sessions(session_id => $1)`),
+			upsert: statement(`SELECT ${this.schema}.idsess_update($1, ticket => $2, expires => $3, subject_id => $4,
+				session_id => $5, issuer => $6, new_key => $7, upsert => true,
+				clients => $8, client_sids => $9)`),
+			destroy: statement(`SELECT ${this.schema}.idsess_delete($1)`),
+		};
 	}
 
 	async find(id) {
-		const { rows } = await this.pool.query(`SELECT ticket FROM ${this.schema}.idsess_get($1)`, [id]);
+		const { rows } = await this.pool.query({ ...this.sql.find, values: [id] });
 		return rows.length ? JSON.parse(rows[0].ticket) : undefined;
 	}
 
+	// The provider looks a session up by uid several times while serving one
+	// request (devInteractions' confirm step: interactionDetails, then
+	// interactionFinished).  Within a request the first answer stands, as if
+	// the later lookups had run at the same moment; a save or delete in the
+	// request drops it.  Outside a request (no provider context) every call
+	// reads idsess.
 	async findByUid(uid) {
-		const { rows } = await this.pool.query(
-			`SELECT ticket FROM ${this.schema}.idsess_get_sessions(session_id => $1)`,
-			[uid],
-		);
-		return rows.length ? JSON.parse(rows[0].ticket) : undefined;
+		const request = als.getStore();
+		const seen = request && this.seen.get(request);
+		let ticket = seen?.get(uid);
+		if (ticket === undefined) {
+			const { rows } = await this.pool.query({ ...this.sql.findByUid, values: [uid] });
+			ticket = rows.length ? rows[0].ticket : null;
+			if (request) {
+				if (!this.seen.has(request)) this.seen.set(request, new Map());
+				this.seen.get(request).set(uid, ticket);
+			}
+		}
+		return ticket === null ? undefined : JSON.parse(ticket);
+	}
+
+	forgetSeen() {
+		const request = als.getStore();
+		if (request) this.seen.delete(request);
 	}
 
 	// After a sign-in or consent step the provider gives the session a new
@@ -75,13 +116,11 @@ export class IdsessSessionAdapter {
 		const clients = Object.keys(payload.authorizations ?? {});
 		const sids = clients.map((c) => payload.authorizations[c].sid ?? null);
 		const rekey = this.rekeyFrom(id);
-		const save = () => this.pool.query(
-			`SELECT ${this.schema}.idsess_update($1, ticket => $2, expires => $3, subject_id => $4,
-				session_id => $5, issuer => $6, new_key => $7, upsert => true,
-				clients => $8, client_sids => $9)`,
-			[rekey ? rekey.oldId : id, JSON.stringify(payload), expiresAt(expiresIn),
+		const save = () => this.pool.query({
+			...this.sql.upsert,
+			values: [rekey ? rekey.oldId : id, JSON.stringify(payload), expiresAt(expiresIn),
 				payload.accountId ?? null, payload.uid, this.issuer, rekey ? id : null, clients, sids],
-		);
+		});
 		try {
 			try {
 				await save();
@@ -97,6 +136,8 @@ export class IdsessSessionAdapter {
 			if (err.code !== REVOKED) {
 				throw err;
 			}
+		} finally {
+			this.forgetSeen();
 		}
 		if (rekey) {
 			this.rekeyed.set(rekey.session, rekey.oldId);
@@ -109,7 +150,11 @@ export class IdsessSessionAdapter {
 			// Session.save: the upsert that follows changes the key.
 			return;
 		}
-		await this.pool.query(`SELECT ${this.schema}.idsess_delete($1)`, [id]);
+		try {
+			await this.pool.query({ ...this.sql.destroy, values: [id] });
+		} finally {
+			this.forgetSeen();
+		}
 	}
 
 	async consume() {
