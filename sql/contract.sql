@@ -225,6 +225,16 @@ FROM idsess_get('ct-k-hot');
 -- A changed sid is still written.
 SELECT idsess_update('ct-k-hot', clients => '{app-h}', client_sids => '{sid-h2}');
 SELECT client_sids FROM idsess_get('ct-k-hot');
+-- The list is a set: the same clients in another order keep their order
+-- and sids; a sid is paired with its client whatever the arrays' bounds;
+-- a client left out is removed.
+SELECT idsess_update('ct-k-hot', clients => '{app-h,app-i}', client_sids => '{sid-h2,sid-i}');
+SELECT idsess_update('ct-k-hot', clients => '{app-i,app-h}');
+SELECT clients, client_sids FROM idsess_get('ct-k-hot');
+SELECT idsess_update('ct-k-hot', clients => '[0:1]={app-i,app-h}', client_sids => '[5:6]={sid-i,sid-h3}');
+SELECT clients, client_sids FROM idsess_get('ct-k-hot');
+SELECT idsess_update('ct-k-hot', clients => '[2:2]={app-i}', client_sids => '{sid-i}');
+SELECT clients, client_sids FROM idsess_get('ct-k-hot');
 -- The session still expires on time: renewed later, it is not removed at
 -- its first deadline (the worker gives it its next one); renewed earlier,
 -- it is removed at the new one.

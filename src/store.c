@@ -680,6 +680,19 @@ static IdsessQuery q_key_taken = {
 };
 
 /*
+ * Whether the clients of session $1 are exactly $2 already, each with its
+ * sid from $3 (parallel to $2, both subscripted from 1) when $3 is given.
+ * $2 has no repeats.
+ */
+static IdsessQuery q_same_clients = {
+	.sql = "SELECT pg_catalog.count(*) = pg_catalog.cardinality($2) AND COALESCE(pg_catalog.bool_and("
+	"c.client_id = ANY ($2) AND ($3 IS NULL OR c.client_sid IS NOT DISTINCT FROM "
+	"($3::pg_catalog.text[])[pg_catalog.array_position($2, c.client_id)])), true) "
+	"FROM idsess.session_clients c WHERE c.session = $1",
+	.nargs = 3, .argtypes = {INT8OID, TEXTARRAYOID, TEXTARRAYOID}
+};
+
+/*
  * The client list becomes exactly $2 (text[]): others are removed, new ones
  * added in array order after the kept ones.  $3 (text[], parallel to $2)
  * sets each client's own sid when given; NULL keeps the kept clients' sids.
@@ -734,7 +747,11 @@ same_text(Datum a, Datum b)
 		memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
 }
 
-/* A one-dimensional text[] argument, deconstructed. */
+/*
+ * A one-dimensional text[] argument, deconstructed; the array returned is
+ * subscripted from 1 whatever the argument's bounds, so that clients and
+ * client_sids pair up by subscript (q_same_clients).
+ */
 static ArrayType *
 text_array_arg(FunctionCallInfo fcinfo, int argno, const char *what, Datum **elems,
 			   bool **nulls, int *n)
@@ -747,6 +764,8 @@ text_array_arg(FunctionCallInfo fcinfo, int argno, const char *what, Datum **ele
 				 errmsg("%s must be a one-dimensional array", what),
 				 errhidestmt(true)));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, elems, nulls, n);
+	if (ARR_NDIM(arr) == 1 && ARR_LBOUND(arr)[0] != 1)
+		arr = DatumGetArrayTypeP(idsess_text_array_nulls(*elems, *nulls, *n));
 	return arr;
 }
 
@@ -808,16 +827,25 @@ check_client_args(FunctionCallInfo fcinfo, int cargno, int sargno,
 			idsess_check_id(DatumGetTextPP(elems[i]), "a client sid", IDSESS_MAX_ID_CHARS);
 }
 
+/*
+ * Sets the clients of session id (q_set_clients).  With check_first it
+ * runs the set only when they differ (q_same_clients, a cheaper statement):
+ * for a renewal, which usually repeats the list it saved before.
+ */
 static void
-set_clients(int64 id, Datum clients, Datum sids)
+set_clients(int64 id, Datum clients, Datum sids, bool check_first)
 {
 	Datum		args[3];
 	char		nulls[3] = {' ', ' ', ' '};
+	bool		isnull;
 
 	args[0] = Int64GetDatum(id);
 	args[1] = clients;
 	args[2] = sids;
 	nulls[2] = sids ? ' ' : 'n';
+	if (check_first && idsess_spi_run(&q_same_clients, args, nulls, false, 1) > 0 &&
+		DatumGetBool(idsess_spi_get(0, 1, &isnull)) && !isnull)
+		return;
 	idsess_spi_run(&q_set_clients, args, nulls, false, 1);
 }
 
@@ -1008,7 +1036,7 @@ update_session(FunctionCallInfo fcinfo)
 							expires, has_created, new_created);
 		/* A new session has no clients to keep or remove. */
 		if (nclients > 0)
-			set_clients(id, clients, client_sids);
+			set_clients(id, clients, client_sids, false);
 		SPI_finish();
 		PG_RETURN_BOOL(true);
 	}
@@ -1088,8 +1116,9 @@ update_session(FunctionCallInfo fcinfo)
 		if (!isnull)
 			idsess_nudge_worker(DatumGetTimestampTz(due));
 	}
+	/* A key change comes with a login or consent step, which adds clients. */
 	if (clients)
-		set_clients(id, clients, client_sids);
+		set_clients(id, clients, client_sids, new_key == NULL);
 	SPI_finish();
 	PG_RETURN_BOOL(true);
 }
