@@ -698,21 +698,20 @@ static IdsessQuery q_same_clients = {
  * sets each client's own sid when given; NULL keeps the kept clients' sids.
  * A kept client whose sid does not change is not written at all (a save
  * usually repeats the list it saved before); ON CONFLICT covers a client
- * that idsess_add_client added meanwhile.
+ * that idsess_add_client added meanwhile.  The delete, a data-modifying
+ * WITH, runs to completion though nothing reads it.
  */
 static IdsessQuery q_set_clients = {
 	.sql = "WITH w AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), "
 	"pg_catalog.unnest($3::pg_catalog.text[])) WITH ORDINALITY AS w(client_id, client_sid, ord)), "
-	"d AS (DELETE FROM idsess.session_clients c WHERE c.session = $1 AND c.client_id <> ALL ($2) "
-	"RETURNING 1), "
-	"i AS (INSERT INTO idsess.session_clients AS c (session, client_id, client_sid, added) "
+	"d AS (DELETE FROM idsess.session_clients c WHERE c.session = $1 AND c.client_id <> ALL ($2)) "
+	"INSERT INTO idsess.session_clients AS c (session, client_id, client_sid, added) "
 	"SELECT $1, w.client_id, w.client_sid, "
 	"pg_catalog.clock_timestamp() + w.ord * '1 microsecond'::pg_catalog.interval FROM w "
 	"WHERE NOT EXISTS (SELECT FROM idsess.session_clients k WHERE k.session = $1 "
 	"AND k.client_id = w.client_id AND ($3 IS NULL OR k.client_sid IS NOT DISTINCT FROM w.client_sid)) "
 	"ON CONFLICT (session, client_id) DO UPDATE SET client_sid = "
-	"CASE WHEN $3 IS NULL THEN c.client_sid ELSE EXCLUDED.client_sid END RETURNING 1) "
-	"SELECT (SELECT pg_catalog.count(*) FROM d), (SELECT pg_catalog.count(*) FROM i)",
+	"CASE WHEN $3 IS NULL THEN c.client_sid ELSE EXCLUDED.client_sid END",
 	.nargs = 3, .argtypes = {INT8OID, TEXTARRAYOID, TEXTARRAYOID}
 };
 
@@ -846,7 +845,7 @@ set_clients(int64 id, Datum clients, Datum sids, bool check_first)
 	if (check_first && idsess_spi_run(&q_same_clients, args, nulls, false, 1) > 0 &&
 		DatumGetBool(idsess_spi_get(0, 1, &isnull)) && !isnull)
 		return;
-	idsess_spi_run(&q_set_clients, args, nulls, false, 1);
+	idsess_spi_run(&q_set_clients, args, nulls, false, 0);
 }
 
 /*
