@@ -332,3 +332,34 @@ TO idsess_admin;
 COMMENT ON SEQUENCE idsess.sessions_id_seq IS 'Row ids of idsess.sessions (never exposed: the session key is the handle)';
 COMMENT ON SEQUENCE idsess.audit_id_seq IS 'Ids of idsess.audit entries (the audit_id in NOTIFY idsess_revoked payloads)';
 COMMENT ON SEQUENCE idsess.logout_outbox_id_seq IS 'Ids of owed back-channel logouts in idsess.logout_outbox';
+
+-- expiry pacing: the worker paces a backlog by itself (a duty cycle while
+-- foreground work runs); idsess.workers shows how often and how long it
+-- paused.  A view or function of the user's own that depends on
+-- idsess.workers must be dropped before this update and made again after.
+DROP VIEW idsess.workers;
+DROP FUNCTION @extschema@.idsess_worker_status();
+CREATE FUNCTION @extschema@.idsess_worker_status(
+	OUT pid integer,
+	OUT database name,
+	OUT state text,
+	OUT started timestamptz,
+	OUT last_run timestamptz,
+	OUT last_removed bigint,
+	OUT total_removed bigint,
+	OUT next_due timestamptz,
+	OUT last_error text,
+	OUT last_error_at timestamptz,
+	OUT paced_batches bigint,
+	OUT paced_ms bigint)
+RETURNS SETOF record
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'idsess_worker_status';
+COMMENT ON FUNCTION @extschema@.idsess_worker_status() IS
+'The expiry workers as shared memory records them (empty unless idsess is in shared_preload_libraries), with the pauses they made between backlog batches';
+CREATE VIEW idsess.workers AS SELECT * FROM @extschema@.idsess_worker_status();
+COMMENT ON VIEW idsess.workers IS
+'One row per expiry worker: pid, database, state, last run, removals, next due time, last error, pauses between backlog batches (count, total ms)';
+REVOKE ALL ON FUNCTION @extschema@.idsess_worker_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_worker_status() TO idsess_admin, idsess_reporting;
+GRANT SELECT ON idsess.workers TO idsess_admin, idsess_reporting;

@@ -608,7 +608,9 @@ CREATE FUNCTION idsess_worker_status(
 	OUT total_removed bigint,
 	OUT next_due timestamptz,
 	OUT last_error text,
-	OUT last_error_at timestamptz)
+	OUT last_error_at timestamptz,
+	OUT paced_batches bigint,
+	OUT paced_ms bigint)
 RETURNS SETOF record
 LANGUAGE plproxy VOLATILE
 AS $$
@@ -619,7 +621,7 @@ $$;
 COMMENT ON FUNCTION idsess_worker_status() IS 'The expiry worker of every partition (a shard server''s workers of other databases are left out)';
 
 CREATE VIEW idsess.workers AS SELECT * FROM idsess_worker_status();
-COMMENT ON VIEW idsess.workers IS 'One row per expiry worker of the shards: pid, database, state, last run, removals, next due time, last error';
+COMMENT ON VIEW idsess.workers IS 'One row per expiry worker of the shards: pid, database, state, last run, removals, next due time, last error, pauses between backlog batches';
 
 CREATE FUNCTION idsess.proxy_report_active(
 	OUT active_sessions bigint, OUT subjects bigint, OUT with_idle_timeout bigint,

@@ -279,6 +279,8 @@ typedef struct IdsessSlot
 	TimestampTz last_run;
 	int64		last_removed;
 	int64		total_removed;
+	int64		paced_batches;	/* pauses between backlog batches */
+	int64		paced_ms;		/* their total length */
 	TimestampTz next_due;		/* earliest due session seen; 0: none */
 	TimestampTz wake_at;		/* when the worker will look again */
 	TimestampTz last_error_at;
@@ -292,6 +294,9 @@ typedef struct IdsessShared
 	struct Latch *launcher_latch;
 	IdsessSlot	slots[IDSESS_MAX_WORKERS];
 } IdsessShared;
+
+/* Columns of idsess_worker_status() in 1.1 (1.0 has the first 10). */
+#define IDSESS_WORKER_NATTS_11	12
 
 extern IdsessShared *idsess_shared;
 extern void idsess_shmem_init(void);

@@ -190,8 +190,8 @@ idsess_worker_status(PG_FUNCTION_ARGS)
 	{
 		IdsessSlot *slot = &idsess_shared->slots[i];
 		IdsessSlot	copy;
-		Datum		values[10];
-		bool		nulls[10] = {0};
+		Datum		values[IDSESS_WORKER_NATTS_11];
+		bool		nulls[IDSESS_WORKER_NATTS_11] = {0};
 
 		SpinLockAcquire(&slot->mutex);
 		copy = *slot;
@@ -216,6 +216,9 @@ idsess_worker_status(PG_FUNCTION_ARGS)
 		nulls[8] = copy.last_error[0] == '\0';
 		values[9] = TimestampTzGetDatum(copy.last_error_at);
 		nulls[9] = copy.last_error_at == 0;
+		/* 1.1's result has the pacing of backlogs. */
+		values[10] = Int64GetDatum(copy.paced_batches);
+		values[11] = Int64GetDatum(copy.paced_ms);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

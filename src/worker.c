@@ -43,7 +43,9 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -371,6 +373,8 @@ claim_slot(int index, const char *dbname)
 		slot->last_run = 0;
 		slot->last_removed = 0;
 		slot->total_removed = 0;
+		slot->paced_batches = 0;
+		slot->paced_ms = 0;
 		slot->next_due = 0;
 		slot->wake_at = 0;
 		slot->last_error_at = 0;
@@ -408,15 +412,17 @@ worker_interrupts(void)
 }
 
 /*
- * The pause of idsess.expire_batch_delay between two batches of a backlog.
- * Sessions committed meanwhile set the latch, but they need not cut it
- * short: the round looks for the next due time after its last batch.
+ * A pause between two batches of a backlog, waiting on the latch so that a
+ * reload and a shutdown take effect within it.  Sessions committed
+ * meanwhile set the latch, but they need not cut it short: the round looks
+ * for the next due time after its last batch.  A fixed pause (explicit
+ * idsess.expire_batch_delay) ends early when a reload sets it to zero.
  */
 static void
-pause_between_batches(void)
+pause_between_batches(long ms, bool fixed)
 {
-	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												  idsess_expire_batch_delay_ms);
+	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz end = TimestampTzPlusMilliseconds(start, ms);
 
 	for (;;)
 	{
@@ -424,14 +430,71 @@ pause_between_batches(void)
 
 		worker_interrupts();
 		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
-		if (left <= 0 || idsess_expire_batch_delay_ms <= 0)
+		if (left <= 0 || (fixed && idsess_expire_batch_delay_ms <= 0))
 			break;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 left, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+	SpinLockAcquire(&my_slot->mutex);
+	my_slot->paced_batches++;
+	my_slot->paced_ms += TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+	SpinLockRelease(&my_slot->mutex);
 }
 
+/*
+ * Whether the server has foreground work at this moment: a client backend,
+ * in any database (they share the CPUs and the WAL), that is running a
+ * statement and is on the CPU or waiting for a lock, an LWLock or I/O --
+ * not one that sleeps, waits for its client or idles.  The worker itself
+ * and other background processes do not count.
+ */
+static bool
+foreground_busy(void)
+{
+	int			n;
+
+	pgstat_clear_backend_activity_snapshot();
+	n = pgstat_fetch_stat_numbackends();
+	for (int i = 1; i <= n; i++)
+	{
+		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		PgBackendStatus *be;
+		PGPROC	   *proc;
+		uint32		wait;
+
+		if (local == NULL)
+			continue;
+		be = &local->backendStatus;
+		if (be->st_backendType != B_BACKEND || be->st_state != STATE_RUNNING ||
+			be->st_procpid == MyProcPid)
+			continue;
+		proc = BackendPidGetProc(be->st_procpid);
+		if (proc == NULL)
+			continue;
+		/* Read once, unlocked, as pg_stat_activity does; keep the class byte. */
+		wait = *((volatile uint32 *) &proc->wait_event_info) & 0xFF000000U;
+		if (wait == 0 || wait == PG_WAIT_LOCK || wait == PG_WAIT_LWLOCK || wait == PG_WAIT_IO)
+		{
+			pgstat_clear_backend_activity_snapshot();
+			return true;
+		}
+	}
+	pgstat_clear_backend_activity_snapshot();
+	return false;
+}
+
+/*
+ * By default the worker paces a backlog by itself, as a duty cycle: while
+ * foreground work is running, each batch is followed by a pause of
+ * PACE_FACTOR times the batch's own duration, so the worker takes at most a
+ * third of the time the batches need; with nothing else running it goes
+ * flat out.  The server counts as busy only when it was busy both before
+ * and after the batch, so one short statement caught at the wrong moment
+ * does not slow an idle server down.  Measured in bench/analysis.md.
+ */
+#define PACE_FACTOR		2
+#define PACE_MAX_MS		1000
 /*
  * The first nap after a round that left due sessions behind, which it could
  * not lock; it doubles each round they stay, up to idsess.max_nap.  Their
@@ -518,6 +581,8 @@ step_expire(void)
 	for (;;)
 	{
 		IdsessExpired r;
+		TimestampTz start = GetCurrentTimestamp();
+		bool		busy_before = idsess_expire_batch_delay_ms == 0 && foreground_busy();
 
 		begin_step_xact();
 		r = idsess_expire_batch(idsess_expire_batch_size, idsess_expired_trigger_logout,
@@ -529,7 +594,13 @@ step_expire(void)
 		if (r.locked < idsess_expire_batch_size)
 			break;
 		if (idsess_expire_batch_delay_ms > 0)
-			pause_between_batches();
+			pause_between_batches(idsess_expire_batch_delay_ms, true);
+		else if (busy_before && foreground_busy())
+		{
+			long		took = TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+
+			pause_between_batches(Min(Max(PACE_FACTOR * took, 1), PACE_MAX_MS), false);
+		}
 		worker_interrupts();
 	}
 }

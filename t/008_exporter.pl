@@ -138,6 +138,7 @@ ok(defined metric('idsess_worker_state_up', database => 'metrics', state => 'sle
 unlike($body, qr/^idsess_worker_removed\{[^}]*state=/m, 'the worker counter carries no state label');
 cmp_ok(metric('idsess_worker_removed', database => 'metrics'), '>=', 2,
 	'the worker counts what it removed');
+ok(defined metric('idsess_worker_paced_batches', database => 'metrics'), 'the worker pacing has a series');
 ok(defined metric('idsess_worker_lag_seconds', database => 'metrics'), 'the worker lag has a series');
 ok(defined metric('idsess_worker_seconds_since_last_run', database => 'metrics'),
 	'time since the last round has a series');
