@@ -23,8 +23,9 @@
 CREATE SCHEMA idsess;
 COMMENT ON SCHEMA idsess IS 'idsess_proxy: the result types of idsess and the routing helpers';
 
--- The result types, column for column those of idsess 1.0, so that a
--- client sees the same rows through the proxy.
+-- The result types, column for column those of idsess 1.1 (1.0's with
+-- 1.1's attributes appended), so that a client sees the same rows through
+-- the proxy.  PL/Proxy reads a shard's result columns by name.
 CREATE TYPE idsess.session AS (
 	key text,
 	scheme text,
@@ -39,7 +40,9 @@ CREATE TYPE idsess.session AS (
 	clients text[],
 	saml_sessions jsonb,
 	ticket text,
-	ticket_bytes bytea
+	ticket_bytes bytea,
+	issuer text,
+	client_sids text[]
 );
 COMMENT ON TYPE idsess.session IS 'A session as the store functions return it (as in idsess)';
 
@@ -58,7 +61,9 @@ CREATE TYPE idsess.created AS (
 	saml_sessions jsonb,
 	ticket text,
 	ticket_bytes bytea,
-	ended_sessions jsonb
+	ended_sessions jsonb,
+	issuer text,
+	client_sids text[]
 );
 COMMENT ON TYPE idsess.created IS 'What idsess_create() returns (as in idsess)';
 
@@ -78,7 +83,11 @@ CREATE TYPE idsess.query_row AS (
 	has_next boolean,
 	total_count bigint,
 	total_pages integer,
-	current_page integer
+	current_page integer,
+	issuer text,
+	client_sids text[],
+	ticket text,
+	ticket_bytes bytea
 );
 COMMENT ON TYPE idsess.query_row IS 'One row of an idsess_query() page (as in idsess)';
 
@@ -87,7 +96,9 @@ CREATE TYPE idsess.revoked AS (
 	subject_id text,
 	session_id text,
 	clients text[],
-	saml_sessions jsonb
+	saml_sessions jsonb,
+	issuer text,
+	client_sids text[]
 );
 COMMENT ON TYPE idsess.revoked IS 'A session idsess_revoke() removed (as in idsess)';
 
@@ -98,7 +109,9 @@ CREATE TYPE idsess.logout AS (
 	subject_id text,
 	session_id text,
 	clients text[],
-	saml_sessions jsonb
+	saml_sessions jsonb,
+	issuer text,
+	client_sids text[]
 );
 COMMENT ON TYPE idsess.logout IS 'A back-channel logout owed for an expired session (as in idsess; id is unique within its shard only)';
 
@@ -149,7 +162,7 @@ COMMENT ON FUNCTION idsess.proxy_key_hash(text) IS 'The hash that chooses a key'
 CREATE FUNCTION idsess.proxy_create(
 	subject_id text, ticket text, ticket_bytes bytea, key text, session_id text,
 	scheme text, display_name text, expires timestamptz, idle_timeout interval,
-	created timestamptz, max_sessions integer)
+	created timestamptz, max_sessions integer, issuer text)
 RETURNS idsess.created
 LANGUAGE plproxy
 AS $$
@@ -157,7 +170,7 @@ AS $$
 	RUN ON idsess.proxy_key_hash(key);
 	TARGET idsess_create;
 $$;
-COMMENT ON FUNCTION idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer) IS
+COMMENT ON FUNCTION idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text) IS
 'idsess_create on the partition of the (given) key';
 
 CREATE FUNCTION idsess_create(
@@ -171,7 +184,8 @@ CREATE FUNCTION idsess_create(
 	expires timestamptz DEFAULT NULL,
 	idle_timeout interval DEFAULT NULL,
 	created timestamptz DEFAULT NULL,
-	max_sessions integer DEFAULT NULL)
+	max_sessions integer DEFAULT NULL,
+	issuer text DEFAULT NULL)
 RETURNS idsess.created
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -180,10 +194,10 @@ BEGIN
 	RETURN idsess.proxy_create(subject_id, ticket, ticket_bytes,
 		COALESCE(key, pg_catalog.replace(pg_catalog.gen_random_uuid()::text
 		                                 || pg_catalog.gen_random_uuid()::text, '-', '')),
-		session_id, scheme, display_name, expires, idle_timeout, created, max_sessions);
+		session_id, scheme, display_name, expires, idle_timeout, created, max_sessions, issuer);
 END
 $fn$;
-COMMENT ON FUNCTION idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer) IS
+COMMENT ON FUNCTION idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text) IS
 'idsess_create on the partition of the key (made here when NULL); the session limit counts the subject''s sessions in that partition only';
 
 CREATE FUNCTION idsess_get(key text)
@@ -195,20 +209,65 @@ AS $$
 $$;
 COMMENT ON FUNCTION idsess_get(text) IS 'idsess_get on the partition of the key';
 
+CREATE FUNCTION idsess.proxy_update(
+	key text, ticket text, ticket_bytes bytea, expires timestamptz, renewed timestamptz,
+	display_name text, subject_id text, session_id text, created timestamptz, scheme text,
+	issuer text, new_key text, upsert boolean, idle_timeout interval, clients text[],
+	client_sids text[])
+RETURNS boolean
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON idsess.proxy_key_hash(key);
+	TARGET idsess_update;
+$$;
+COMMENT ON FUNCTION idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]) IS
+'idsess_update on the partition of the key';
+
+-- A rekey stays one atomic update on one shard only when the new key lies
+-- in the old key's partition; moving the row to another partition would
+-- take a transaction over two shards, which PL/Proxy does not have.  The
+-- identity server then creates the session under the new key and deletes
+-- the old one (two calls; a failure between them leaves both, never none).
 CREATE FUNCTION idsess_update(
 	key text,
 	ticket text DEFAULT NULL,
 	ticket_bytes bytea DEFAULT NULL,
 	expires timestamptz DEFAULT NULL,
 	renewed timestamptz DEFAULT NULL,
-	display_name text DEFAULT NULL)
+	display_name text DEFAULT NULL,
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	created timestamptz DEFAULT NULL,
+	scheme text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	new_key text DEFAULT NULL,
+	upsert boolean DEFAULT false,
+	idle_timeout interval DEFAULT NULL,
+	clients text[] DEFAULT NULL,
+	client_sids text[] DEFAULT NULL)
 RETURNS boolean
-LANGUAGE plproxy VOLATILE
-AS $$
-	CLUSTER 'idsess_shards';
-	RUN ON idsess.proxy_key_hash(key);
-$$;
-COMMENT ON FUNCTION idsess_update(text, text, bytea, timestamptz, timestamptz, text) IS 'idsess_update on the partition of the key';
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	mask integer := idsess.proxy_partitions() - 1;
+BEGIN
+	IF new_key IS NOT NULL AND key IS NOT NULL
+	   AND (idsess.proxy_key_hash(new_key) & mask) <> (idsess.proxy_key_hash(key) & mask) THEN
+		RAISE EXCEPTION 'new_key belongs to another partition than key'
+			USING ERRCODE = 'feature_not_supported',
+			DETAIL = pg_catalog.format('The session is in partition %s, the new key routes to partition %s; moving a session between partitions would need a transaction over two shards.',
+			                           idsess.proxy_key_hash(key) & mask, idsess.proxy_key_hash(new_key) & mask),
+			HINT = 'Create the session under the new key with idsess_create, then idsess_delete the old key; or choose a new key in the same partition.';
+	END IF;
+	RETURN idsess.proxy_update(key, ticket, ticket_bytes, expires, renewed, display_name,
+		subject_id, session_id, created, scheme, issuer, new_key, upsert, idle_timeout,
+		clients, client_sids);
+END
+$fn$;
+COMMENT ON FUNCTION idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]) IS
+'idsess_update on the partition of the key; a new_key routing to another partition is refused (0A000)';
 
 CREATE FUNCTION idsess_touch(key text)
 RETURNS boolean
@@ -228,23 +287,32 @@ AS $$
 $$;
 COMMENT ON FUNCTION idsess_delete(text) IS 'idsess_delete on the partition of the key';
 
-CREATE FUNCTION idsess_add_client(key text, client_id text)
+CREATE FUNCTION idsess_add_client(key text, client_id text, client_sid text DEFAULT NULL)
 RETURNS text[]
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'idsess_shards';
 	RUN ON idsess.proxy_key_hash(key);
 $$;
-COMMENT ON FUNCTION idsess_add_client(text, text) IS 'idsess_add_client on the partition of the key';
+COMMENT ON FUNCTION idsess_add_client(text, text, text) IS 'idsess_add_client on the partition of the key';
 
-CREATE FUNCTION idsess_clients(key text)
+CREATE FUNCTION idsess_remove_client(key text, client_id text)
 RETURNS text[]
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'idsess_shards';
 	RUN ON idsess.proxy_key_hash(key);
 $$;
-COMMENT ON FUNCTION idsess_clients(text) IS 'idsess_clients on the partition of the key';
+COMMENT ON FUNCTION idsess_remove_client(text, text) IS 'idsess_remove_client on the partition of the key';
+
+CREATE FUNCTION idsess_clients(key text, sids boolean DEFAULT false)
+RETURNS text[]
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON idsess.proxy_key_hash(key);
+$$;
+COMMENT ON FUNCTION idsess_clients(text, boolean) IS 'idsess_clients on the partition of the key';
 
 CREATE FUNCTION idsess_add_saml_session(key text, entity_id text, session_index text,
 	name_id text, name_id_format text DEFAULT NULL)
@@ -343,17 +411,18 @@ $fn$;
 COMMENT ON FUNCTION idsess_revoke(text, text, text[], text) IS
 'idsess_revoke on every partition (all reachable first); each shard audits and notifies its part';
 
-CREATE FUNCTION idsess.proxy_take_expired(part integer, count integer)
+CREATE FUNCTION idsess.proxy_take_expired(part integer, count integer, tickets boolean)
 RETURNS SETOF idsess.session
 LANGUAGE plproxy
 AS $$
 	CLUSTER 'idsess_shards';
 	RUN ON part;
 	SELECT key, scheme, subject_id, session_id, display_name, created, renewed, expires,
-	       last_active, idle_timeout, clients, saml_sessions, ticket, ticket_bytes
-	FROM idsess_take_expired(count);
+	       last_active, idle_timeout, clients, saml_sessions, ticket, ticket_bytes,
+	       issuer, client_sids
+	FROM idsess_take_expired(count, tickets);
 $$;
-COMMENT ON FUNCTION idsess.proxy_take_expired(integer, integer) IS 'idsess_take_expired on one partition (part is the partition number)';
+COMMENT ON FUNCTION idsess.proxy_take_expired(integer, integer, boolean) IS 'idsess_take_expired on one partition (part is the partition number)';
 
 CREATE FUNCTION idsess.proxy_take_logouts(part integer, count integer)
 RETURNS SETOF idsess.logout
@@ -361,7 +430,7 @@ LANGUAGE plproxy
 AS $$
 	CLUSTER 'idsess_shards';
 	RUN ON part;
-	SELECT id, queued, cause, subject_id, session_id, clients, saml_sessions
+	SELECT id, queued, cause, subject_id, session_id, clients, saml_sessions, issuer, client_sids
 	FROM idsess_take_logouts(count);
 $$;
 COMMENT ON FUNCTION idsess.proxy_take_logouts(integer, integer) IS 'idsess_take_logouts on one partition (part is the partition number)';
@@ -372,7 +441,7 @@ COMMENT ON FUNCTION idsess.proxy_take_logouts(integer, integer) IS 'idsess_take_
 -- with a warning rather than failing the call: failing would lose what the
 -- partitions before it already gave up.  The first partition asked turns
 -- with the calls, so that no partition waits behind another's backlog.
-CREATE FUNCTION idsess_take_expired(count integer DEFAULT 100)
+CREATE FUNCTION idsess_take_expired(count integer DEFAULT 100, tickets boolean DEFAULT false)
 RETURNS SETOF idsess.session
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -392,7 +461,7 @@ BEGIN
 		EXIT WHEN wanted = 0;
 		p := (start_at + i) % parts;
 		BEGIN
-			RETURN QUERY SELECT * FROM idsess.proxy_take_expired(p, wanted);
+			RETURN QUERY SELECT * FROM idsess.proxy_take_expired(p, wanted, COALESCE(tickets, false));
 			GET DIAGNOSTICS got = ROW_COUNT;
 			wanted := wanted - got;
 		EXCEPTION WHEN OTHERS THEN
@@ -405,7 +474,7 @@ BEGIN
 	END LOOP;
 END
 $fn$;
-COMMENT ON FUNCTION idsess_take_expired(integer) IS
+COMMENT ON FUNCTION idsess_take_expired(integer, boolean) IS
 'idsess_take_expired over the partitions in turn, up to count in all; an unreachable partition is skipped with a warning';
 
 CREATE FUNCTION idsess_take_logouts(count integer DEFAULT 100)
@@ -487,7 +556,8 @@ CREATE FUNCTION idsess_query(
 	client_id text DEFAULT NULL,
 	count integer DEFAULT 25,
 	results_token text DEFAULT NULL,
-	prior boolean DEFAULT false)
+	prior boolean DEFAULT false,
+	tickets boolean DEFAULT false)
 RETURNS SETOF idsess.query_row
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -582,15 +652,28 @@ BEGIN
 		'lc', last_row.created, 'lk', last_row.key)::text, 'UTF8'), 'base64'), E'+/\n', '-_');
 	pages := greatest(((total + n - 1) / n)::integer, page);
 
+	IF NOT COALESCE(tickets, false) THEN
+		RETURN QUERY
+		SELECT r.key, r.scheme, r.subject_id, r.session_id, r.display_name, r.created, r.renewed,
+		       r.expires, r.last_active, r.clients, out_token, more_before, more_after, total, pages, page,
+		       r.issuer, r.client_sids, NULL::text, NULL::bytea
+		FROM unnest(found_rows[1:got]) AS r
+		ORDER BY r.created, r.key COLLATE "C";
+		RETURN;
+	END IF;
+	-- Tickets are opened by idsess_get on each row's partition, as the
+	-- calling role, so idsess's rule (idsess_service only) holds there too.
 	RETURN QUERY
 	SELECT r.key, r.scheme, r.subject_id, r.session_id, r.display_name, r.created, r.renewed,
-	       r.expires, r.last_active, r.clients, out_token, more_before, more_after, total, pages, page
+	       r.expires, r.last_active, r.clients, out_token, more_before, more_after, total, pages, page,
+	       r.issuer, r.client_sids, g.ticket, g.ticket_bytes
 	FROM unnest(found_rows[1:got]) AS r
+	LEFT JOIN LATERAL @extschema@.idsess_get(r.key) AS g ON true
 	ORDER BY r.created, r.key COLLATE "C";
 END
 $fn$;
-COMMENT ON FUNCTION idsess_query(text, text, text, text, integer, text, boolean) IS
-'Admin search over every partition, as idsess_query: pages in (created, key) order merged from the shards, counts summed once for the first page';
+COMMENT ON FUNCTION idsess_query(text, text, text, text, integer, text, boolean, boolean) IS
+'Admin search over every partition, as idsess_query: pages in (created, key) order merged from the shards, counts summed once for the first page; tickets: opened by one idsess_get per row';
 
 ------------------------------------------------------------------------
 -- Workers and reports: every partition, merged.
@@ -798,23 +881,25 @@ GRANT EXECUTE ON FUNCTION idsess.proxy_partitions(), idsess.proxy_ping(), idsess
 	TO idsess_service, idsess_admin, idsess_reporting;
 
 GRANT EXECUTE ON FUNCTION
-	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer),
-	idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer),
+	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text),
+	idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text),
 	idsess_get(text),
-	idsess_update(text, text, bytea, timestamptz, timestamptz, text),
+	idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]),
+	idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]),
 	idsess_touch(text),
 	idsess_delete(text),
 	idsess_get_sessions(text, text),
 	idsess_delete_sessions(text, text),
 	idsess.proxy_delete_sessions(text, text),
-	idsess_take_expired(integer),
-	idsess.proxy_take_expired(integer, integer),
-	idsess_add_client(text, text),
-	idsess_clients(text),
+	idsess_take_expired(integer, boolean),
+	idsess.proxy_take_expired(integer, integer, boolean),
+	idsess_add_client(text, text, text),
+	idsess_remove_client(text, text),
+	idsess_clients(text, boolean),
 	idsess_add_saml_session(text, text, text, text, text),
 	idsess_saml_sessions(text),
 	idsess_remove_saml_session(text, text),
-	idsess_query(text, text, text, text, integer, text, boolean),
+	idsess_query(text, text, text, text, integer, text, boolean, boolean),
 	idsess.proxy_page(text, text, text, text, integer, timestamptz, text, boolean),
 	idsess.proxy_count(text, text, text, text),
 	idsess_revoke(text, text, text[], text),
@@ -827,9 +912,9 @@ GRANT EXECUTE ON FUNCTION
 	idsess_delete(text),
 	idsess_delete_sessions(text, text),
 	idsess.proxy_delete_sessions(text, text),
-	idsess_clients(text),
+	idsess_clients(text, boolean),
 	idsess_saml_sessions(text),
-	idsess_query(text, text, text, text, integer, text, boolean),
+	idsess_query(text, text, text, text, integer, text, boolean, boolean),
 	idsess.proxy_page(text, text, text, text, integer, timestamptz, text, boolean),
 	idsess.proxy_count(text, text, text, text),
 	idsess_revoke(text, text, text[], text),

@@ -220,6 +220,49 @@ is(holder($key), '', 'and gone from its partition');
 	q{SELECT idsess_create('zoe', 'ticket', key => 'key-01')});
 like($err, qr/unique/i, 'a key already in use is refused by its partition');
 
+# The 1.1 contract through the proxy: upsert with issuer and each client's
+# own sid, remove_client, add_client with a sid, a rekey within the key's
+# partition (atomic, on one shard) and one across partitions (refused),
+# a session without a user, revoke returning the issuer and client sids.
+my $k11 = 'k11-base';
+my $p11 = $proxy->safe_psql('postgres', qq{SELECT hashtext('$k11') & 3});
+my ($same, $other) = split(/\|/, $proxy->safe_psql('postgres', qq{
+	SELECT (SELECT 'k11-' || i FROM generate_series(1, 200) i WHERE hashtext('k11-' || i) & 3 = $p11 LIMIT 1),
+	       (SELECT 'k11-' || i FROM generate_series(1, 200) i WHERE hashtext('k11-' || i) & 3 <> $p11 LIMIT 1)}));
+is($proxy->safe_psql('postgres', qq{SELECT idsess_update('$k11', ticket => 't11', subject_id => 'u11',
+		session_id => 'sid11', issuer => 'https://op.test', upsert => true,
+		clients => '{app1,app2}', client_sids => '{s1,s2}')}),
+	't', 'idsess_update with upsert creates the session through the proxy');
+is($proxy->safe_psql('postgres', qq{SELECT concat_ws(' ', subject_id, issuer, clients::text, client_sids::text, ticket)
+		FROM idsess_get('$k11')}),
+	'u11 https://op.test {app1,app2} {s1,s2} t11', 'idsess_get returns the issuer and each client\'s sid');
+is($proxy->safe_psql('postgres', qq{SELECT idsess_clients('$k11', sids => true)}), '{s1,s2}',
+	'idsess_clients with sids');
+is($proxy->safe_psql('postgres', qq{SELECT idsess_remove_client('$k11', 'app1')}), '{app2}',
+	'idsess_remove_client');
+is($proxy->safe_psql('postgres', qq{SELECT idsess_add_client('$k11', 'app3', 's3');
+		SELECT idsess_clients('$k11', sids => true)}),
+	"{app2,app3}\n{s2,s3}", 'idsess_add_client with the client\'s own sid');
+is($proxy->safe_psql('postgres', qq{SELECT idsess_update('$k11', new_key => '$same')}), 't',
+	'a rekey within the key\'s partition');
+is(holder($same) . '/' . holder($k11), "$p11/", 'the session moved to its new key in the same partition');
+($ret, $out, $err) = $proxy->psql('postgres', qq{SELECT idsess_update('$same', new_key => '$other')},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/0A000: new_key belongs to another partition than key.*HINT:  Create the session under the new key/s,
+	'a rekey to another partition is refused with its SQLSTATE and a hint');
+is(holder($same) . '/' . holder($other), "$p11/", 'and the session stays under its key');
+is($proxy->safe_psql('postgres', q{SELECT (idsess_create(NULL, 't-anon', key => 'anon-1')).subject_id IS NULL;
+		SELECT ticket FROM idsess_get('anon-1')}),
+	"t\nt-anon", 'a session without a user, created and read through the proxy');
+is($proxy->safe_psql('postgres', q{SELECT string_agg(concat_ws(' ', key, issuer, client_sids::text), ',')
+		FROM idsess_revoke(session_id => 'sid11')}),
+	"$same https://op.test {s2,s3}", 'idsess_revoke returns the issuer and the clients\' sids');
+is($proxy->safe_psql('postgres', q{SELECT string_agg(key || ':' || ticket, ',' ORDER BY key)
+		FROM idsess_query(subject_id => 'user-1', count => 3, tickets => true)}),
+	$single->safe_psql('single', q{SELECT string_agg(key || ':' || ticket, ',' ORDER BY key)
+		FROM idsess_query(subject_id => 'user-1', count => 3, tickets => true)}),
+	'idsess_query with tickets opens each row\'s ticket as the single store does');
+
 # Privileges: the proxy runs with the caller's rights and connects to the
 # shards as the caller, so each role keeps exactly what idsess grants it.
 for my $node ($proxy, $shard{a}, $shard{b})
@@ -230,6 +273,20 @@ for my $node ($proxy, $shard{a}, $shard{b})
 }
 is($proxy->safe_psql('postgres', q{SELECT ticket FROM idsess_get('key-01')}, extra_params => [ '-U', 'svc' ]),
 	'ticket-1', 'idsess_service opens a ticket through the proxy');
+is($proxy->safe_psql('postgres', q{SELECT count(ticket) FROM idsess_query(subject_id => 'user-1', tickets => true)},
+		extra_params => [ '-U', 'svc' ]),
+	$single->safe_psql('single', q{SELECT count(*) FROM idsess_query(subject_id => 'user-1')}),
+	'idsess_service gets query rows with their tickets through the proxy');
+for my $node ($proxy, $shard{a}, $shard{b})
+{
+	$node->safe_psql('postgres', q{CREATE ROLE adm LOGIN IN ROLE idsess_admin});
+}
+is($proxy->safe_psql('postgres', q{SELECT count(*) > 0 AND count(ticket) = 0 FROM idsess_query(subject_id => 'user-1')},
+		extra_params => [ '-U', 'adm' ]),
+	't', 'idsess_admin searches through the proxy, without tickets');
+($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess_query(subject_id => 'user-1', tickets => true)},
+	extra_params => [ '-U', 'adm' ]);
+like($err, qr/permission denied/, 'but is refused the tickets, as without the proxy');
 ($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess_report_active()},
 	extra_params => [ '-U', 'svc' ]);
 like($err, qr/permission denied/, 'idsess_service has no reports through the proxy, as without it');
@@ -267,6 +324,14 @@ is($proxy->safe_psql('postgres', q{SELECT count(*) FROM idsess_take_expired(100)
 	12 - $taken, 'and the rest on the next call');
 is($proxy->safe_psql('postgres', q{SELECT count(*) FROM idsess_take_expired(100)}),
 	'0', 'then none is left');
+$proxy->safe_psql('postgres', q{SELECT idsess_create('late-13', 't-late', key => 'late-13', issuer => 'https://op.test',
+	expires => clock_timestamp() + interval '100 milliseconds');
+	SELECT idsess_add_client('late-13', 'app', 'csid')});
+ok($proxy->poll_query_until('postgres', q{SELECT count(*) FROM idsess_get('late-13')}, '0'),
+	'a session with an issuer and a client sid is past due');
+is($proxy->safe_psql('postgres', q{SELECT concat_ws(' ', key, ticket, issuer, client_sids::text)
+		FROM idsess_take_expired(10, tickets => true)}),
+	'late-13 t-late https://op.test {csid}', 'idsess_take_expired with tickets, the issuer and the client sids');
 
 $proxy->safe_psql('postgres', join('', map {
 	sprintf(q{SELECT idsess_create('later-%d', 't', key => 'later-%02d',
