@@ -415,22 +415,25 @@ worker_interrupts(void)
  * A pause between two batches of a backlog, waiting on the latch so that a
  * reload and a shutdown take effect within it.  Sessions committed
  * meanwhile set the latch, but they need not cut it short: the round looks
- * for the next due time after its last batch.  A fixed pause (explicit
- * idsess.expire_batch_delay) ends early when a reload sets it to zero.
+ * for the next due time after its last batch.  ms is an adaptive pause's
+ * length; a fixed pause (explicit idsess.expire_batch_delay) follows the
+ * setting instead, so a reload lengthens, shortens or ends it under way.
  */
 static void
 pause_between_batches(long ms, bool fixed)
 {
 	TimestampTz start = GetCurrentTimestamp();
-	TimestampTz end = TimestampTzPlusMilliseconds(start, ms);
 
 	for (;;)
 	{
 		long		left;
 
 		worker_interrupts();
-		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
-		if (left <= 0 || (fixed && idsess_expire_batch_delay_ms <= 0))
+		if (fixed)
+			ms = idsess_expire_batch_delay_ms;
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+											   TimestampTzPlusMilliseconds(start, ms));
+		if (left <= 0)
 			break;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 left, PG_WAIT_EXTENSION);
@@ -447,16 +450,16 @@ pause_between_batches(long ms, bool fixed)
  * in any database (they share the CPUs and the WAL), that is running a
  * statement and is on the CPU or waiting for a lock, an LWLock or I/O --
  * not one that sleeps, waits for its client or idles.  The worker itself
- * and other background processes do not count.
+ * and other background processes do not count.  The backend status
+ * snapshot is read afresh and freed each time.
  */
 static bool
 foreground_busy(void)
 {
-	int			n;
+	int			n = pgstat_fetch_stat_numbackends();
+	bool		busy = false;
 
-	pgstat_clear_backend_activity_snapshot();
-	n = pgstat_fetch_stat_numbackends();
-	for (int i = 1; i <= n; i++)
+	for (int i = 1; i <= n && !busy; i++)
 	{
 		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
 		PgBackendStatus *be;
@@ -474,14 +477,10 @@ foreground_busy(void)
 			continue;
 		/* Read once, unlocked, as pg_stat_activity does; keep the class byte. */
 		wait = *((volatile uint32 *) &proc->wait_event_info) & 0xFF000000U;
-		if (wait == 0 || wait == PG_WAIT_LOCK || wait == PG_WAIT_LWLOCK || wait == PG_WAIT_IO)
-		{
-			pgstat_clear_backend_activity_snapshot();
-			return true;
-		}
+		busy = wait == 0 || wait == PG_WAIT_LOCK || wait == PG_WAIT_LWLOCK || wait == PG_WAIT_IO;
 	}
 	pgstat_clear_backend_activity_snapshot();
-	return false;
+	return busy;
 }
 
 /*
@@ -495,6 +494,7 @@ foreground_busy(void)
  */
 #define PACE_FACTOR		2
 #define PACE_MAX_MS		1000
+
 /*
  * The first nap after a round that left due sessions behind, which it could
  * not lock; it doubles each round they stay, up to idsess.max_nap.  Their
@@ -594,7 +594,7 @@ step_expire(void)
 		if (r.locked < idsess_expire_batch_size)
 			break;
 		if (idsess_expire_batch_delay_ms > 0)
-			pause_between_batches(idsess_expire_batch_delay_ms, true);
+			pause_between_batches(0, true);
 		else if (busy_before && foreground_busy())
 		{
 			long		took = TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());

@@ -38,9 +38,10 @@ sub backlog
 # polling is not foreground work the worker would yield to.
 sub wait_cleared
 {
-	my ($tag) = @_;
+	my ($tag, $looks) = @_;
+	$looks //= 1200;
 	$node->safe_psql('one', qq{DO \$\$BEGIN
-		FOR i IN 1 .. 1200 LOOP
+		FOR i IN 1 .. $looks LOOP
 			EXIT WHEN NOT EXISTS (SELECT FROM idsess.sessions WHERE key LIKE '$tag-%');
 			PERFORM pg_sleep(0.05);
 		END LOOP; END\$\$});
@@ -82,6 +83,18 @@ backlog('fixed');
 is(wait_cleared('fixed'), '0', 'a fixed pause: the backlog is cleared');
 my $after = (split /,/, $node->safe_psql('one', $paced))[0];
 cmp_ok($after - $before, '>=', 29, 'a fixed pause: every full batch was followed by one');
+
+# A reload changes a fixed pause under way: in a 10 s pause after the first
+# batch, a reload to 1ms lets the rest go within a few seconds.
+$node->safe_psql('one', q{ALTER SYSTEM SET idsess.expire_batch_delay = '10s'});
+$node->reload;
+backlog('long');
+ok( $node->poll_query_until(
+		'one', q{SELECT count(*) = 2900 FROM idsess.sessions WHERE key LIKE 'long-%'}),
+	'a 10 s pause: the first batch is gone, the worker pauses');
+$node->safe_psql('one', q{ALTER SYSTEM SET idsess.expire_batch_delay = '1ms'});
+$node->reload;
+is(wait_cleared('long', 100), '0', 'a reload to 1ms shortens the pause under way');
 
 $node->stop;
 done_testing();
