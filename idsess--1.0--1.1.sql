@@ -363,3 +363,12 @@ COMMENT ON VIEW idsess.workers IS
 REVOKE ALL ON FUNCTION @extschema@.idsess_worker_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.idsess_worker_status() TO idsess_admin, idsess_reporting;
 GRANT SELECT ON idsess.workers TO idsess_admin, idsess_reporting;
+
+-- ticket compression: a ticket is compressed before it is sealed when that
+-- makes it smaller (idsess.compress_tickets), so a typical serialized ticket
+-- now stays in the row instead of TOAST.  A row with its ticket is several
+-- times wider than before; the room left free on each page keeps idsess_touch
+-- and renewals HOT updates (with 1.0's 90, a touch moved most rows to another
+-- page and updated every index: bench/analysis.md).  It applies to pages
+-- written from now on.
+ALTER TABLE idsess.sessions SET (fillfactor = 75);

@@ -155,3 +155,13 @@ SELECT action, session_id, sessions FROM idsess.audit WHERE action = 'reseal ski
 SELECT key, key_id = (SELECT id FROM idsess.keys WHERE state = 'active') AS under_active
 FROM idsess.sessions WHERE subject_id = 'bad' ORDER BY key;
 SELECT idsess_delete_sessions(subject_id => 'bad') AS cleaned;
+
+-- Re-sealing keeps a compressed ticket compressed, under the new key.
+SELECT key FROM idsess_create('zip', repeat('{"type":"role","value":"readers"},', 80), key => 'k-zip');
+SELECT idsess_key_rotate() > 0 AS rotated;
+SELECT idsess_reseal() AS resealed;
+SELECT chr(get_byte(ticket, 3)) AS format, length(ticket) < 1000 AS compressed,
+       key_id = (SELECT id FROM idsess.keys WHERE state = 'active') AS under_active
+FROM idsess.sessions WHERE key = 'k-zip';
+SELECT ticket = repeat('{"type":"role","value":"readers"},', 80) AS same FROM idsess_get('k-zip');
+SELECT idsess_delete_sessions(subject_id => 'zip') AS cleaned;

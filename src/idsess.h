@@ -28,6 +28,7 @@ extern int	idsess_idle_timeout_s;
 extern char *idsess_databases;
 extern int	idsess_expire_batch_size;
 extern int	idsess_expire_batch_delay_ms;
+extern bool idsess_compress_tickets;
 extern int	idsess_max_nap_ms;
 extern bool idsess_expired_trigger_logout;
 extern int	idsess_key_lifetime_min;
@@ -106,6 +107,9 @@ extern bytea *idsess_seal(const IdsessKey *key, char format,
 						  const char *data, Size len);
 extern bytea *idsess_seal_ticket(char format, const char *aad, Size aadlen,
 								 const char *data, Size len, int32 *key_id);
+extern bytea *idsess_seal_ticket_with(const IdsessKey *key, char format,
+									  const char *aad, Size aadlen,
+									  const char *data, Size len);
 extern bytea *idsess_open_with(const IdsessKey *key, bytea *sealed, char *format,
 							   const char *aad, Size aadlen);
 extern bytea *idsess_try_unseal(bytea *sealed, char *format,

@@ -221,9 +221,10 @@ reseal_row(const IdsessKey *active, HeapTuple tup, TupleDesc desc,
 			Datum		upd[3];
 
 			upd[0] = Int64GetDatum(id);
-			upd[1] = PointerGetDatum(idsess_seal(active, format, VARDATA_ANY(key),
-												 VARSIZE_ANY_EXHDR(key),
-												 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
+			upd[1] = PointerGetDatum(idsess_seal_ticket_with(active, format, VARDATA_ANY(key),
+															 VARSIZE_ANY_EXHDR(key),
+															 VARDATA_ANY(plain),
+															 VARSIZE_ANY_EXHDR(plain)));
 			upd[2] = Int32GetDatum(active->id);
 			explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
 			idsess_spi_run(&q_reseal_one, upd, NULL, false, 0);

@@ -16,6 +16,16 @@
  * byte, a changed key id or format fails to open.  The tag is checked, in
  * constant time, before anything is decrypted.
  *
+ * The format byte says what was sealed: a ticket given as text ('t') or as
+ * bytes ('b'), or a wrapped data key ('k').  A ticket is compressed with
+ * pglz before it is sealed when idsess.compress_tickets is on and that
+ * makes it smaller; its format is then upper case ('T', 'B') and the sealed
+ * plaintext is the ticket's length (4 bytes, big-endian) followed by the
+ * compressed bytes.  Compressing keeps a typical 2 KB serialized ticket
+ * (claims, properties) in the row instead of two TOAST chunks, which is
+ * what a get reads and what an expiry deletes and logs (bench/analysis.md).
+ * Callers of the open functions only ever see 't' and 'b'.
+ *
  * Tickets are sealed only under data keys (id > 0); only wrapped data keys
  * are sealed under the master key (id 0), and only keyring.c opens those.
  * Sealing and opening a ticket resolve the key in the same call, as a copy
@@ -27,6 +37,9 @@
  */
 #include "idsess.h"
 
+#include "common/pg_lzcompress.h"
+#include "utils/memutils.h"
+
 #define SEAL_MAGIC0			'I'
 #define SEAL_MAGIC1			'S'
 #define SEAL_VERSION		1
@@ -34,6 +47,11 @@
 #define SEAL_IV				16
 #define SEAL_TAG			32
 #define SEAL_MIN			(SEAL_HEADER + SEAL_IV + 16 + SEAL_TAG)
+
+#define FORMAT_TEXT_PACKED	'T'
+#define FORMAT_BYTES_PACKED	'B'
+/* The length in front of a compressed ticket. */
+#define PACK_HEADER			4
 
 bool
 idsess_timingsafe_equal(const uint8 *a, const uint8 *b, Size len)
@@ -129,6 +147,56 @@ idsess_sealed_key_id(bytea *sealed)
 }
 
 /*
+ * Seals a ticket under the given data key, compressed first when that is
+ * wanted and makes it smaller.  The compressed copy is as secret as the
+ * ticket: it is wiped before it is freed, on the error path too.
+ */
+bytea *
+idsess_seal_ticket_with(const IdsessKey *key, char format, const char *aad, Size aadlen,
+						const char *data, Size len)
+{
+	char	   *volatile packed = NULL;
+	volatile Size packedsize = 0;
+	volatile Size packedlen = 0;
+	bytea	   *volatile sealed = NULL;
+
+	Assert(format == IDSESS_FORMAT_TEXT || format == IDSESS_FORMAT_BYTES);
+	if (idsess_compress_tickets && len > PACK_HEADER)
+	{
+		int32		clen;
+
+		packedsize = PACK_HEADER + PGLZ_MAX_OUTPUT(len);
+		packed = palloc(packedsize);
+		clen = pglz_compress(data, (int32) len, packed + PACK_HEADER, PGLZ_strategy_default);
+		if (clen >= 0 && PACK_HEADER + (Size) clen < len)
+		{
+			for (int i = 0; i < PACK_HEADER; i++)
+				packed[i] = (char) ((uint32) len >> (24 - 8 * i));
+			packedlen = PACK_HEADER + clen;
+		}
+	}
+	PG_TRY();
+	{
+		if (packedlen > 0)
+			sealed = idsess_seal(key, format == IDSESS_FORMAT_TEXT ?
+								 FORMAT_TEXT_PACKED : FORMAT_BYTES_PACKED,
+								 aad, aadlen, packed, packedlen);
+		else
+			sealed = idsess_seal(key, format, aad, aadlen, data, len);
+	}
+	PG_FINALLY();
+	{
+		if (packed != NULL)
+		{
+			explicit_bzero(packed, packedsize);
+			pfree(packed);
+		}
+	}
+	PG_END_TRY();
+	return sealed;
+}
+
+/*
  * Seals a ticket under the active data key: the key is resolved here, into
  * this call's own copy, and the id stored in the header and returned in
  * *key_id is that copy's, so the header, the row's key_id and the bytes
@@ -144,7 +212,7 @@ idsess_seal_ticket(char format, const char *aad, Size aadlen,
 	idsess_active_key(&key);
 	PG_TRY();
 	{
-		sealed = idsess_seal(&key, format, aad, aadlen, data, len);
+		sealed = idsess_seal_ticket_with(&key, format, aad, aadlen, data, len);
 		*key_id = key.id;
 	}
 	PG_FINALLY();
@@ -153,6 +221,37 @@ idsess_seal_ticket(char format, const char *aad, Size aadlen,
 	}
 	PG_END_TRY();
 	return sealed;
+}
+
+/*
+ * The ticket inside an opened, compressed plaintext, or NULL when it does
+ * not decompress to the length it names (it was then not written by
+ * idsess_seal_ticket_with, although its tag verified).  A partly written
+ * result is wiped.
+ */
+static bytea *
+unpack(bytea *packed)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(packed);
+	Size		len = VARSIZE_ANY_EXHDR(packed);
+	uint32		rawlen;
+	bytea	   *plain;
+
+	if (len <= PACK_HEADER)
+		return NULL;
+	rawlen = ((uint32) p[0] << 24) | ((uint32) p[1] << 16) | ((uint32) p[2] << 8) | (uint32) p[3];
+	if (rawlen <= len - PACK_HEADER || rawlen > MaxAllocSize - VARHDRSZ)
+		return NULL;
+	plain = palloc(VARHDRSZ + rawlen);
+	if (pglz_decompress((const char *) p + PACK_HEADER, (int32) (len - PACK_HEADER),
+						VARDATA(plain), (int32) rawlen, true) != (int32) rawlen)
+	{
+		explicit_bzero(VARDATA(plain), rawlen);
+		pfree(plain);
+		return NULL;
+	}
+	SET_VARSIZE(plain, VARHDRSZ + rawlen);
+	return plain;
 }
 
 /*
@@ -182,8 +281,10 @@ idsess_open_with(const IdsessKey *key, bytea *sealed, char *format,
  * Opens a sealed ticket with the data key its header names, resolved here
  * into this call's own copy.  Returns the plaintext, or NULL with *why set
  * when the ticket cannot be opened.  A ticket is only ever sealed under a
- * data key (id > 0) as text or bytes; a header naming the master key or
- * another format was not written by idsess_seal_ticket.
+ * data key (id > 0) as text or bytes, compressed or not; a header naming
+ * the master key or another format was not written by
+ * idsess_seal_ticket_with.  A compressed ticket is returned decompressed,
+ * with its format in lower case.
  */
 bytea *
 idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
@@ -200,7 +301,8 @@ idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
 		return NULL;
 	}
 	key_id = header_key_id(sealed);
-	if (key_id <= 0 || (p[3] != IDSESS_FORMAT_TEXT && p[3] != IDSESS_FORMAT_BYTES))
+	if (key_id <= 0 || (p[3] != IDSESS_FORMAT_TEXT && p[3] != IDSESS_FORMAT_BYTES &&
+						p[3] != FORMAT_TEXT_PACKED && p[3] != FORMAT_BYTES_PACKED))
 	{
 		*why = IDSESS_OPEN_FORGED;
 		return NULL;
@@ -228,6 +330,15 @@ idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
 		explicit_bzero(&key, sizeof(key));
 	}
 	PG_END_TRY();
+	if (plain != NULL && (*format == FORMAT_TEXT_PACKED || *format == FORMAT_BYTES_PACKED))
+	{
+		bytea	   *packed = plain;
+
+		*format = *format == FORMAT_TEXT_PACKED ? IDSESS_FORMAT_TEXT : IDSESS_FORMAT_BYTES;
+		plain = unpack(packed);
+		explicit_bzero(VARDATA_ANY(packed), VARSIZE_ANY_EXHDR(packed));
+		pfree(packed);
+	}
 	*why = plain ? IDSESS_OPENED : IDSESS_OPEN_FORGED;
 	return plain;
 }

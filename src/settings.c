@@ -20,6 +20,7 @@ int			idsess_expire_batch_size = 1000;
 int			idsess_expire_batch_delay_ms = 0;
 int			idsess_max_nap_ms = 10000;
 bool		idsess_expired_trigger_logout = false;
+bool		idsess_compress_tickets = true;
 int			idsess_key_lifetime_min = 90 * 24 * 60;
 int			idsess_reseal_batch_size = 0;
 int			idsess_stats_retention_min = 30 * 24 * 60;
@@ -112,6 +113,15 @@ idsess_define_settings(void)
 							 &idsess_expired_trigger_logout,
 							 false,
 							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("idsess.compress_tickets",
+							 "Compress each ticket before sealing it, when that makes it smaller.",
+							 "The sealed length then follows how compressible the ticket is; see the README before turning it off or on.",
+							 &idsess_compress_tickets,
+							 true,
+							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
 
