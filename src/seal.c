@@ -226,11 +226,13 @@ idsess_seal_ticket(char format, const char *aad, Size aadlen,
 /*
  * The ticket inside an opened, compressed plaintext, or NULL when it does
  * not decompress to the length it names (it was then not written by
- * idsess_seal_ticket_with, although its tag verified).  A partly written
- * result is wiped.
+ * idsess_seal_ticket_with, although its tag verified) or, with *oom set,
+ * when there is no memory for it.  It raises no error, so that the caller
+ * always gets to wipe the compressed plaintext; a partly written result is
+ * wiped here.
  */
 static bytea *
-unpack(bytea *packed)
+decompress_ticket(bytea *packed, bool *oom)
 {
 	const uint8 *p = (const uint8 *) VARDATA_ANY(packed);
 	Size		len = VARSIZE_ANY_EXHDR(packed);
@@ -242,7 +244,12 @@ unpack(bytea *packed)
 	rawlen = ((uint32) p[0] << 24) | ((uint32) p[1] << 16) | ((uint32) p[2] << 8) | (uint32) p[3];
 	if (rawlen <= len - PACK_HEADER || rawlen > MaxAllocSize - VARHDRSZ)
 		return NULL;
-	plain = palloc(VARHDRSZ + rawlen);
+	plain = palloc_extended(VARHDRSZ + rawlen, MCXT_ALLOC_NO_OOM);
+	if (plain == NULL)
+	{
+		*oom = true;
+		return NULL;
+	}
 	if (pglz_decompress((const char *) p + PACK_HEADER, (int32) (len - PACK_HEADER),
 						VARDATA(plain), (int32) rawlen, true) != (int32) rawlen)
 	{
@@ -334,10 +341,17 @@ idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
 	{
 		bytea	   *packed = plain;
 
+		bool		oom = false;
+
 		*format = *format == FORMAT_TEXT_PACKED ? IDSESS_FORMAT_TEXT : IDSESS_FORMAT_BYTES;
-		plain = unpack(packed);
+		plain = decompress_ticket(packed, &oom);
 		explicit_bzero(VARDATA_ANY(packed), VARSIZE_ANY_EXHDR(packed));
 		pfree(packed);
+		if (oom)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("There was no memory to decompress a sealed ticket.")));
 	}
 	*why = plain ? IDSESS_OPENED : IDSESS_OPEN_FORGED;
 	return plain;
