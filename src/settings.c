@@ -91,7 +91,7 @@ idsess_define_settings(void)
 
 	DefineCustomIntVariable("idsess.expire_batch_delay",
 							"Pause of the expiry worker between batches while it works through a backlog.",
-							"Zero paces a backlog by itself: flat out while no client backend is running a statement, otherwise a pause of twice each batch's time.",
+							"Zero paces a backlog by itself: flat out while no client backend is running a statement, otherwise a pause of four times each batch's time.",
 							&idsess_expire_batch_delay_ms,
 							0, 0, 10000,
 							PGC_SIGHUP,

@@ -26,12 +26,14 @@ ok($node->poll_query_until('one', q{SELECT state = 'sleeping' FROM idsess.worker
 
 my $paced = q{SELECT paced_batches || ',' || (paced_ms > 0) FROM idsess.workers};
 
-# 3,000 sessions falling due together: 30 full batches of 100.
+# 3,000 sessions falling due together (in a second, or $in): 30 full
+# batches of 100.
 sub backlog
 {
-	my ($tag) = @_;
+	my ($tag, $in) = @_;
+	$in //= 1;
 	$node->safe_psql('one', qq{SELECT idsess_create('u' || i, 't', key => '$tag-' || i,
-		expires => now() + interval '1 second') FROM generate_series(1, 3000) i});
+		expires => now() + interval '$in seconds') FROM generate_series(1, 3000) i});
 }
 
 # Waits in one statement that sleeps between looks, so that the test's own
@@ -98,6 +100,29 @@ ok( $node->poll_query_until(
 $node->safe_psql('one', q{ALTER SYSTEM SET idsess.expire_batch_delay = '1ms'});
 $node->reload;
 is(wait_cleared('long', 100), '0', 'a reload to 1ms shortens the pause under way');
+
+# The backlog's first removal from each page after a checkpoint writes the
+# page's image to the WAL: with the server's wal_compression off, the
+# worker compresses the images it writes.
+$node->safe_psql('one', q{ALTER SYSTEM RESET idsess.expire_batch_delay});
+$node->reload;
+is($node->safe_psql('one', 'SHOW wal_compression'), 'off', 'the server does not compress page images');
+backlog('wal', 3);
+$node->safe_psql('one', 'CHECKPOINT');
+my $lsn0 = $node->safe_psql('one', 'SELECT pg_current_wal_insert_lsn()');
+my $sessions = $node->safe_psql('one', q{SELECT pg_relation_filenode('idsess.sessions')});
+is(wait_cleared('wal'), '0', 'page images: the backlog is cleared');
+my $lsn1 = $node->safe_psql('one', 'SELECT pg_current_wal_insert_lsn()');
+my ($dump, $dump_err) = ('', '');
+IPC::Run::run(
+	[ 'pg_waldump', '-b', '-r', 'Heap', '-p', $node->data_dir . '/pg_wal', '-s', $lsn0, '-e', $lsn1 ],
+	'>', \$dump, '2>', \$dump_err);
+# With -b, each record's block references follow it, a line each; the
+# worker, locking and then deleting the rows, is the only writer.
+my @images = grep { m{^\s+blkref #\d+: rel \d+/\d+/$sessions fork main .*\(FPW} } split /\n/, $dump;
+my @compressed = grep { /compression saved: \d+, method: (?:lz4|pglz)$/ } @images;
+cmp_ok(scalar @images, '>', 0, 'page images: the removal wrote page images of the sessions table');
+is(scalar @compressed, scalar @images, 'page images: every one is compressed');
 
 $node->stop;
 done_testing();
