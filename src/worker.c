@@ -490,10 +490,10 @@ foreground_busy(void)
  * fifth of the time the batches need; with nothing else running it goes
  * flat out.  The server counts as busy only when it was busy both before
  * and after the batch, so one short statement caught at the wrong moment
- * does not slow an idle server down.  Twice the batch's time kept only
- * 64-68% of a 4-client traffic's throughput on 1,000,000 sessions, four
- * times 85-87% while still removing 4,250-5,000 sessions a second
- * (bench/analysis.md).
+ * does not slow an idle server down.  On a 1,000,000-session hold cluster
+ * under 4-client traffic, twice the batch's time kept 64-68% of the
+ * traffic's throughput, four times 85-87% while still removing 4,250-5,000
+ * sessions a second; a full benchmark run measured 69% (bench/analysis.md).
  */
 #define PACE_FACTOR		4
 #define PACE_MAX_MS		1000
@@ -589,9 +589,8 @@ end_step_xact(void)
  * A backlog's first removal from each page after a checkpoint writes the
  * whole page to the WAL, and a mass expiry touches most pages of the table:
  * those images were most of its WAL.  Compressed, they cut the WAL per
- * removed session by 40% under traffic and let more of the traffic's own
- * writes through (bench/analysis.md); the pages, with their holes and dead
- * tuples, compress well.  Only the worker's own setting changes, and only
+ * removed session under traffic by 37-41% and raised the removal rate at
+ * the same pacing by 15-17% (bench/analysis.md).  Only the worker's own setting changes, and only
  * when the server's is off: a method the administrator chose stays.  Read
  * again at each round, so a reload that changes the server's takes effect.
  */

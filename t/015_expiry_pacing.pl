@@ -1,7 +1,9 @@
 # The expiry worker paces a backlog by itself: flat out while nothing else
 # runs, pausing between batches while foreground work runs, and a fixed
 # pause when idsess.expire_batch_delay asks for one.  Asserted on the
-# worker's own counters (idsess.workers), never on timing.
+# worker's own counters (idsess.workers), never on timing.  It also
+# compresses the page images a backlog's removal writes, read back from the
+# WAL with pg_waldump.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -102,27 +104,42 @@ $node->reload;
 is(wait_cleared('long', 100), '0', 'a reload to 1ms shortens the pause under way');
 
 # The backlog's first removal from each page after a checkpoint writes the
-# page's image to the WAL: with the server's wal_compression off, the
-# worker compresses the images it writes.
+# page's image to the WAL.  page_images(TAG): clears a backlog written
+# before a checkpoint and returns the compression method of each image of
+# the sessions table its removal wrote ('none': uncompressed).
+sub page_images
+{
+	my ($tag) = @_;
+	backlog($tag, 3);
+	$node->safe_psql('one', 'CHECKPOINT');
+	my $lsn0 = $node->safe_psql('one', 'SELECT pg_current_wal_insert_lsn()');
+	my $sessions = $node->safe_psql('one', q{SELECT pg_relation_filenode('idsess.sessions')});
+	is(wait_cleared($tag), '0', "page images ($tag): the backlog is cleared");
+	my $lsn1 = $node->safe_psql('one', 'SELECT pg_current_wal_insert_lsn()');
+	my ($dump, $dump_err) = ('', '');
+	IPC::Run::run(
+		[ 'pg_waldump', '-b', '-r', 'Heap', '-p', $node->data_dir . '/pg_wal', '-s', $lsn0, '-e', $lsn1 ],
+		'>', \$dump, '2>', \$dump_err) or diag("pg_waldump: $dump_err");
+	# With -b, each record's block references follow it, a line each; the
+	# worker, locking and then deleting the rows, is the only writer.
+	return map { /compression saved: \d+, method: (\w+)$/ ? $1 : 'none' }
+	  grep { m{^\s+blkref #\d+: rel \d+/\d+/$sessions fork main .*\(FPW} } split /\n/, $dump;
+}
+
+# With the server's wal_compression off, the worker compresses its images.
 $node->safe_psql('one', q{ALTER SYSTEM RESET idsess.expire_batch_delay});
 $node->reload;
 is($node->safe_psql('one', 'SHOW wal_compression'), 'off', 'the server does not compress page images');
-backlog('wal', 3);
-$node->safe_psql('one', 'CHECKPOINT');
-my $lsn0 = $node->safe_psql('one', 'SELECT pg_current_wal_insert_lsn()');
-my $sessions = $node->safe_psql('one', q{SELECT pg_relation_filenode('idsess.sessions')});
-is(wait_cleared('wal'), '0', 'page images: the backlog is cleared');
-my $lsn1 = $node->safe_psql('one', 'SELECT pg_current_wal_insert_lsn()');
-my ($dump, $dump_err) = ('', '');
-IPC::Run::run(
-	[ 'pg_waldump', '-b', '-r', 'Heap', '-p', $node->data_dir . '/pg_wal', '-s', $lsn0, '-e', $lsn1 ],
-	'>', \$dump, '2>', \$dump_err);
-# With -b, each record's block references follow it, a line each; the
-# worker, locking and then deleting the rows, is the only writer.
-my @images = grep { m{^\s+blkref #\d+: rel \d+/\d+/$sessions fork main .*\(FPW} } split /\n/, $dump;
-my @compressed = grep { /compression saved: \d+, method: (?:lz4|pglz)$/ } @images;
-cmp_ok(scalar @images, '>', 0, 'page images: the removal wrote page images of the sessions table');
-is(scalar @compressed, scalar @images, 'page images: every one is compressed');
+my @methods = page_images('wal');
+cmp_ok(scalar @methods, '>', 0, 'page images: the removal wrote page images of the sessions table');
+is(scalar(grep { $_ eq 'lz4' || $_ eq 'pglz' } @methods), scalar @methods, 'page images: every one is compressed');
+
+# A method set in the server's configuration is the one the worker uses.
+$node->safe_psql('one', q{ALTER SYSTEM SET wal_compression = 'pglz'});
+$node->reload;
+@methods = page_images('chosen');
+cmp_ok(scalar @methods, '>', 0, "page images: the server's method, images written");
+is(scalar(grep { $_ eq 'pglz' } @methods), scalar @methods, "page images: every one uses the server's method");
 
 $node->stop;
 done_testing();
