@@ -590,9 +590,10 @@ end_step_xact(void)
  * whole page to the WAL, and a mass expiry touches most pages of the table:
  * those images were most of its WAL.  Compressed, they cut the WAL per
  * removed session under traffic by 37-41% and raised the removal rate at
- * the same pacing by 15-17% (bench/analysis.md).  Only the worker's own setting changes, and only
- * when the server's is off: a method the administrator chose stays.  Read
- * again at each round, so a reload that changes the server's takes effect.
+ * the same pacing by 15-17% (bench/analysis.md).  Only the worker's own
+ * setting changes, and only when the server's is off: a method the
+ * administrator chose stays.  Read again at each round, so a reload that
+ * changes the server's takes effect.
  */
 static void
 compress_page_images(void)
