@@ -418,6 +418,8 @@ worker_interrupts(void)
  * for the next due time after its last batch.  ms is an adaptive pause's
  * length; a fixed pause (explicit idsess.expire_batch_delay) follows the
  * setting instead, so a reload lengthens, shortens or ends it under way.
+ * A reload that sets a fixed pause turns an adaptive one into it at once:
+ * an administrator slowing a backlog down gets no further batch first.
  */
 static void
 pause_between_batches(long ms, bool fixed)
@@ -429,8 +431,11 @@ pause_between_batches(long ms, bool fixed)
 		long		left;
 
 		worker_interrupts();
-		if (fixed)
+		if (fixed || idsess_expire_batch_delay_ms > 0)
+		{
+			fixed = true;
 			ms = idsess_expire_batch_delay_ms;
+		}
 		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
 											   TimestampTzPlusMilliseconds(start, ms));
 		if (left <= 0)

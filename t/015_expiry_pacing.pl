@@ -78,6 +78,25 @@ is(wait_cleared('busy'), '0', 'a busy server: the backlog is still cleared');
 my ($n, $spent) = split /,/, $node->safe_psql('one', $paced);
 cmp_ok($n, '>=', 25, 'a busy server: the batches were paced');
 is($spent, 'true', 'a busy server: the pauses took time');
+
+# A reload that sets a fixed pause takes effect within the adaptive pause
+# under way, not after one more batch.  The backlog's first batch waits 4 s
+# for a table lock, so the adaptive pause after it is the longest (1 s);
+# the reload comes as the lock goes.  3 s later only that batch is gone.
+backlog('switch');
+$node->safe_psql('one', q{
+	BEGIN;
+	LOCK TABLE idsess.sessions IN SHARE MODE;
+	SELECT pg_sleep(4);
+	COMMIT;
+	ALTER SYSTEM SET idsess.expire_batch_delay = '10s';
+	SELECT pg_reload_conf();
+	SELECT pg_sleep(3);});
+is($node->safe_psql('one', q{SELECT count(*) FROM idsess.sessions WHERE key LIKE 'switch-%'}),
+	'2900', 'a busy server: a reload to a fixed pause ends the adaptive pause under way');
+$node->safe_psql('one', q{ALTER SYSTEM RESET idsess.expire_batch_delay});
+$node->reload;
+is(wait_cleared('switch'), '0', 'a busy server: the backlog is cleared after the reload');
 $node->safe_psql('one',
 	q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%busy_loop%' AND pid <> pg_backend_pid()});
 $busy->finish;
