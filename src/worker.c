@@ -495,10 +495,10 @@ foreground_busy(void)
  * fifth of the time the batches need; with nothing else running it goes
  * flat out.  The server counts as busy only when it was busy both before
  * and after the batch, so one short statement caught at the wrong moment
- * does not slow an idle server down.  On a 1,000,000-session hold cluster
- * under 4-client traffic, twice the batch's time kept 64-68% of the
- * traffic's throughput, four times 85-87% while still removing 4,250-5,000
- * sessions a second; a full benchmark run measured 69% (bench/analysis.md).
+ * does not slow an idle server down.  Four times the batch's time still
+ * removes a backlog more than ten times as fast as Duende's cleanup; what
+ * the traffic keeps meanwhile, measured against the neighbouring seconds
+ * with the worker paused, is in bench/analysis.md.
  */
 #define PACE_FACTOR		4
 #define PACE_MAX_MS		1000
