@@ -1,7 +1,8 @@
 # The expiry worker paces a backlog by itself: flat out while nothing else
 # runs, pausing between batches while foreground work runs, and a fixed
 # pause when idsess.expire_batch_delay asks for one.  Asserted on the
-# worker's own counters (idsess.workers), never on timing.  It also
+# worker's own counters (idsess.workers) and on the sessions it left, never
+# on how long anything took.  It also
 # compresses the page images a backlog's removal writes, read back from the
 # WAL with pg_waldump.
 use strict;
@@ -80,14 +81,15 @@ cmp_ok($n, '>=', 25, 'a busy server: the batches were paced');
 is($spent, 'true', 'a busy server: the pauses took time');
 
 # A reload that sets a fixed pause takes effect within the adaptive pause
-# under way, not after one more batch.  The backlog's first batch waits 4 s
-# for a table lock, so the adaptive pause after it is the longest (1 s);
-# the reload comes as the lock goes.  3 s later only that batch is gone.
-backlog('switch');
+# under way, not after one more batch.  The lock is taken before the
+# backlog falls due, so its first batch waits for it (about 2 s) and the
+# adaptive pause after that batch is the longest (1 s); the reload comes as
+# the lock goes.  3 s later only that batch is gone (the fixed pause is 10 s).
+backlog('switch', 3);
 $node->safe_psql('one', q{
 	BEGIN;
 	LOCK TABLE idsess.sessions IN SHARE MODE;
-	SELECT pg_sleep(4);
+	SELECT pg_sleep(5);
 	COMMIT;
 	ALTER SYSTEM SET idsess.expire_batch_delay = '10s';
 	SELECT pg_reload_conf();
