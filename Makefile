@@ -19,6 +19,7 @@ OBJS = \
 	src/limit.o \
 	src/stats.o \
 	src/expire.o \
+	src/search_index.o \
 	src/shmem.o \
 	src/worker.o
 DATA = idsess--1.0.sql idsess--1.0--1.1.sql

@@ -13,6 +13,7 @@
 
 #include "executor/spi.h"
 #include "port/atomics.h"
+#include "storage/block.h"
 #include "storage/spin.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -238,6 +239,17 @@ extern IdsessExpired idsess_expire_batch(int limit, bool to_outbox,
 										 IdsessDueCursor *cursor);
 extern bool idsess_next_due(TimestampTz *due, bool *overdue);
 
+/* search_index.c: the admin search index's pending list, merged by the worker */
+typedef struct IdsessSearchTidy
+{
+	BlockNumber before;			/* pending list pages found */
+	BlockNumber after;			/* left after a merge (rows added meanwhile) */
+	BlockNumber threshold;		/* pages from which the worker merges */
+	int64		rows;			/* session rows in the pages found */
+} IdsessSearchTidy;
+
+extern IdsessSearchTidy idsess_tidy_search_index(void);
+
 /* shmem.c */
 #define IDSESS_MAX_WORKERS	32
 
@@ -290,6 +302,9 @@ typedef struct IdsessSlot
 	TimestampTz last_error_at;
 	char		last_error[256];
 	pg_atomic_uint64 counts[IDSESS_NUM_EVENTS]; /* committed, not yet flushed */
+	/* Sessions committed until the worker looks at the search index again
+	 * (a signed count: at or below 0 the wake was sent) */
+	pg_atomic_uint32 search_countdown;
 } IdsessSlot;
 
 typedef struct IdsessShared
@@ -305,6 +320,7 @@ typedef struct IdsessShared
 extern IdsessShared *idsess_shared;
 extern void idsess_shmem_init(void);
 extern void idsess_nudge_worker(TimestampTz due);
+extern void idsess_note_search_rows(int n);
 
 /* stats.c */
 extern void idsess_count(IdsessEvent ev, int64 n);

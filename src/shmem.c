@@ -33,6 +33,9 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 /* The earliest due time this transaction wrote; 0: none. */
 static TimestampTz pending_due = 0;
 
+/* Session rows this transaction wrote to the search index (at most). */
+static int	pending_search_rows = 0;
+
 static void
 idsess_shmem_request(void)
 {
@@ -60,6 +63,7 @@ idsess_shmem_startup(void)
 			SpinLockInit(&idsess_shared->slots[i].mutex);
 			for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
 				pg_atomic_init_u64(&idsess_shared->slots[i].counts[e], 0);
+			pg_atomic_init_u32(&idsess_shared->slots[i].search_countdown, 0);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -68,13 +72,16 @@ idsess_shmem_startup(void)
 /*
  * At the end of a transaction: publishes its session counts if it commits,
  * and wakes this database's worker if a committed session falls due before
- * the worker meant to look.  A database whose worker exited for want of the
- * extension has it started again at once, by the launcher.
+ * the worker meant to look, or if its sessions bring the search index's
+ * pending list to the size at which the worker merges it.  A database whose
+ * worker exited for want of the extension has it started again at once, by
+ * the launcher.
  */
 static void
 idsess_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 {
 	TimestampTz due = pending_due;
+	int			search_rows = pending_search_rows;
 	bool		wake_launcher = false;
 
 	switch (event)
@@ -90,7 +97,8 @@ idsess_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 	}
 	idsess_stats_at_xact_end(event == XACT_EVENT_COMMIT);
 	pending_due = 0;
-	if (due == 0 || event != XACT_EVENT_COMMIT || idsess_shared == NULL)
+	pending_search_rows = 0;
+	if ((due == 0 && search_rows == 0) || event != XACT_EVENT_COMMIT || idsess_shared == NULL)
 		return;
 	for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
 	{
@@ -100,10 +108,22 @@ idsess_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 		SpinLockAcquire(&slot->mutex);
 		if (slot->dboid == MyDatabaseId && slot->dbname[0] != '\0')
 		{
-			if (slot->pid != 0 && due < slot->wake_at)
+			if (slot->pid != 0)
 			{
-				latch = slot->latch;
-				slot->wake_at = due;
+				if (due != 0 && due < slot->wake_at)
+				{
+					latch = slot->latch;
+					slot->wake_at = due;
+				}
+				/* Only the commit that takes the count to zero wakes it. */
+				if (search_rows > 0)
+				{
+					int32		left = (int32) pg_atomic_fetch_sub_u32(&slot->search_countdown,
+																		search_rows);
+
+					if (left > 0 && left <= search_rows)
+						latch = slot->latch;
+				}
 			}
 			else if (slot->pid == 0 && slot->state == IDSESS_WORKER_NO_EXTENSION)
 			{
@@ -147,6 +167,17 @@ idsess_shmem_init(void)
 	shmem_startup_hook = idsess_shmem_startup;
 	RegisterXactCallback(idsess_xact_callback, NULL);
 	RegisterSubXactCallback(idsess_subxact_callback, NULL);
+}
+
+/*
+ * Notes that this transaction wrote n session rows that may have gone into
+ * the search index's pending list (search_index.c).
+ */
+void
+idsess_note_search_rows(int n)
+{
+	if (idsess_shared != NULL)
+		pending_search_rows += n;
 }
 
 /* Notes that a session written by this transaction falls due at `due`. */

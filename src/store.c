@@ -363,6 +363,7 @@ insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_upda
 		refuse_revoked_key();
 	}
 	idsess_count(IDSESS_EV_CREATED, 1);
+	idsess_note_search_rows(1);
 	nudge_for(ns->created, ns->has_expires, ns->expires, ns->idle);
 	return id;
 }
@@ -1109,6 +1110,8 @@ update_session(FunctionCallInfo fcinfo)
 	nulls[12] = new_key ? ' ' : 'n';
 	nulls[13] = idle ? ' ' : 'n';
 	idsess_spi_run(v11 ? &q_update_11 : &q_update_10, args, nulls, false, 1);
+	/* Counted whether or not it was a HOT update: at worst an early look. */
+	idsess_note_search_rows(1);
 	{
 		Datum		due = idsess_spi_get(0, 1, &isnull);
 

@@ -644,6 +644,42 @@ step_expire(void)
 	}
 }
 
+/*
+ * The admin search index's pending list (search_index.c).  The worker looks
+ * at it every round; between rounds, the backend whose commit brings the
+ * list to the merge threshold (by the count of sessions written, at the
+ * rows per page last seen) wakes it.  A list the merge left above the
+ * threshold (rows added meanwhile) is looked at again TIDY_NAP_MS later.
+ */
+#define TIDY_NAP_MS			100
+#define TIDY_ROWS_PER_PAGE	4	/* when the list is empty: about 1.4 kB a row */
+
+static long tidy_nap_ms = 0;	/* 0: no earlier look needed */
+
+static void
+step_tidy_search(void)
+{
+	IdsessSearchTidy t;
+	int32		countdown = 0;
+
+	begin_step_xact();
+	t = idsess_tidy_search_index();
+	end_step_xact();
+
+	tidy_nap_ms = 0;
+	if (t.threshold > t.after)
+	{
+		double		per_page = t.before > 0 && t.rows > 0 ?
+			(double) t.rows / t.before : TIDY_ROWS_PER_PAGE;
+
+		countdown = (int32) Min((t.threshold - t.after) * per_page, PG_INT32_MAX);
+		countdown = Max(countdown, 1);
+	}
+	else if (t.threshold > 0)
+		tidy_nap_ms = TIDY_NAP_MS;
+	pg_atomic_write_u32(&my_slot->search_countdown, (uint32) countdown);
+}
+
 static bool
 have_master_key(void)
 {
@@ -711,6 +747,7 @@ step_next_due(void)
  */
 static RoundStep round_steps[] = {
 	{.activity = "idsess: removing expired sessions", .run = step_expire},
+	{.activity = "idsess: merging the search index's pending list", .run = step_tidy_search},
 	{.activity = "idsess: rotating the data key", .run = step_rotate, .wanted = have_master_key},
 	{.activity = "idsess: re-sealing tickets under older keys", .run = step_reseal, .wanted = reseal_wanted},
 	{.activity = "idsess: purging revocation tombstones past their time", .run = step_purge_revoked},
@@ -827,6 +864,8 @@ expire_round(MemoryContext round_cxt)
 		if (nap > idsess_max_nap_ms)
 			nap = idsess_max_nap_ms;
 	}
+	if (tidy_nap_ms > 0)
+		nap = Min(nap, tidy_nap_ms);
 	if (round_overdue)
 	{
 		overdue_nap_ms = overdue_nap_ms == 0 ? OVERDUE_NAP_MIN_MS :
