@@ -42,7 +42,7 @@ REGRESS = setup store seal inputs clients query revoke contract expire keys priv
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
 ISOLATION = add_client take_expired revoke_add_client \
 	keys_rotate_seal keys_rotate_open keys_rotate_reseal keys_retire_seal \
-	revoke_late_save limit_repeatable_read
+	revoke_late_save limit_repeatable_read create_same_key
 TAP_TESTS = 1
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
