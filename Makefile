@@ -12,6 +12,7 @@ OBJS = \
 	src/spi.o \
 	src/validate.o \
 	src/store.o \
+	src/scan.o \
 	src/lookup.o \
 	src/clients.o \
 	src/query.o \

@@ -180,6 +180,12 @@ extern void idsess_check_ticket_size(Size len);
 	"(s.expires IS NULL OR s.expires > pg_catalog.now()) AND " \
 	"(s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())"
 
+/* scan.c: rows found straight from an index */
+extern Oid	idsess_relid(Oid nsp, const char *name);
+extern void idsess_scan_index(Oid nsp, const char *tabname, const char *idxname,
+							  RegProcedure proc, Datum value, Snapshot snapshot,
+							  void (*each) (TupleTableSlot *slot, void *arg), void *arg);
+
 /* lookup.c */
 extern void idsess_get_by_sid(FunctionCallInfo fcinfo, text *sid);
 

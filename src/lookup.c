@@ -16,10 +16,6 @@
  */
 #include "idsess.h"
 
-#include "access/genam.h"
-#include "access/relation.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -51,46 +47,6 @@ enum
 	S_EXPIRES, S_IDLE, S_LAST_ACTIVE, S_DUE, S_KEY_ID, S_TICKET, S_ISSUER,
 	S_NATTS = S_ISSUER
 };
-
-static Oid
-idsess_relid(Oid nsp, const char *name)
-{
-	Oid			relid = get_relname_relid(name, nsp);
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation idsess.%s is missing; reinstall the extension", name);
-	return relid;
-}
-
-/*
- * Scans index `idxname` of table `tabname` for rows whose first key column
- * equals `value` (compared with `proc` under the index's collation) and
- * calls `each` for every visible row.
- */
-static void
-scan_prefix(Oid nsp, const char *tabname, const char *idxname, RegProcedure proc,
-			Datum value, void (*each) (TupleTableSlot *slot, void *arg), void *arg)
-{
-	Relation	rel = table_open(idsess_relid(nsp, tabname), AccessShareLock);
-	Relation	idx = index_open(idsess_relid(nsp, idxname), AccessShareLock);
-	ScanKeyData key;
-	IndexScanDesc scan;
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-
-	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
-						   idx->rd_indcollation[0], proc, value);
-	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	while (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		slot_getallattrs(slot);
-		each(slot, arg);
-	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(idx, NoLock);
-	table_close(rel, NoLock);
-}
 
 typedef struct SessionRow
 {
@@ -283,11 +239,11 @@ put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened)
 	v11 = rsinfo->setDesc->natts >= IDSESS_SESSION_NATTS_11;
 	clients.natts = 1;
 	clients.with_sid = v11;
-	scan_prefix(nsp, "session_clients", "session_clients_pkey", F_INT8EQ,
-				row->values[S_ID - 1], collect_child, &clients);
+	idsess_scan_index(nsp, "session_clients", "session_clients_pkey", F_INT8EQ,
+					  row->values[S_ID - 1], GetActiveSnapshot(), collect_child, &clients);
 	saml.natts = 4;
-	scan_prefix(nsp, "session_saml", "session_saml_pkey", F_INT8EQ,
-				row->values[S_ID - 1], collect_child, &saml);
+	idsess_scan_index(nsp, "session_saml", "session_saml_pkey", F_INT8EQ,
+					  row->values[S_ID - 1], GetActiveSnapshot(), collect_child, &saml);
 	if (clients.n > 1)
 		qsort(clients.items, clients.n, sizeof(Child), child_cmp);
 	if (saml.n > 1)
@@ -353,8 +309,8 @@ idsess_get(PG_FUNCTION_ARGS)
 	nsp = get_namespace_oid("idsess", false);
 
 	memset(&row, 0, sizeof(row));
-	scan_prefix(nsp, "sessions", "sessions_key_key", F_TEXTEQ, PointerGetDatum(key),
-				copy_session, &row);
+	idsess_scan_index(nsp, "sessions", "sessions_key_key", F_TEXTEQ, PointerGetDatum(key),
+					  GetActiveSnapshot(), copy_session, &row);
 	if (row.found && is_live(&row))
 		put_session(rsinfo, nsp, &row, NULL);
 	return (Datum) 0;
@@ -398,8 +354,8 @@ idsess_get_by_sid(FunctionCallInfo fcinfo, text *sid)
 	Size		opened = 0;
 	ListCell   *lc;
 
-	scan_prefix(nsp, "sessions", "sessions_sid_idx", F_TEXTEQ, PointerGetDatum(sid),
-				collect_session, &rows);
+	idsess_scan_index(nsp, "sessions", "sessions_sid_idx", F_TEXTEQ, PointerGetDatum(sid),
+					  GetActiveSnapshot(), collect_session, &rows);
 	list_sort(rows, session_id_cmp);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess session row",
 								   ALLOCSET_DEFAULT_SIZES);

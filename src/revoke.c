@@ -32,9 +32,6 @@
  */
 #include "idsess.h"
 
-#include "access/genam.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -152,9 +149,22 @@ idsess_bury_keys(Datum *keys, Datum *untils, bool *until_nulls, int n)
 	idsess_spi_run(&q_bury, args, NULL, false, 0);
 }
 
+/* idsess_key_is_revoked's test of a tombstone found for the key. */
+static void
+tombstone_holds(TupleTableSlot *slot, void *arg)
+{
+	bool	   *revoked = (bool *) arg;
+	bool		isnull;
+	Datum		until = slot_getattr(slot, 3, &isnull);
+
+	/* until IS NULL OR until > now() */
+	if (isnull || DatumGetTimestampTz(until) > GetCurrentTransactionStartTimestamp())
+		*revoked = true;
+}
+
 /*
  * Whether `key` was revoked and its tombstone still holds: one probe of the
- * tombstones' primary key, made here without SPI, since every create and
+ * tombstones' primary key, made without SPI (scan.c), since every create and
  * every save that changes a key makes it (through SPI it cost 37,000
  * instructions a call; this saves about 17,000, bench/analysis.md).  It
  * reads with the latest snapshot, not the transaction's: under REPEATABLE
@@ -171,13 +181,7 @@ idsess_key_is_revoked(text *key)
 	bytea	   *hash = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 	pg_cryptohash_ctx *ctx;
 	bool		ok;
-	Oid			nsp;
-	Relation	rel;
-	Relation	idx;
 	Snapshot	snap;
-	ScanKeyData skey;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
 	bool		revoked = false;
 
 	if (!idsess_schema_1_1())
@@ -196,27 +200,10 @@ idsess_key_is_revoked(text *key)
 				 errmsg("could not hash a session key")));
 	SET_VARSIZE(hash, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 
-	nsp = get_namespace_oid("idsess", false);
-	rel = table_open(get_relname_relid("revoked_keys", nsp), AccessShareLock);
-	idx = index_open(get_relname_relid("revoked_keys_pkey", nsp), AccessShareLock);
 	snap = RegisterSnapshot(GetLatestSnapshot());
-	slot = table_slot_create(rel, NULL);
-	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_BYTEAEQ, PointerGetDatum(hash));
-	scan = index_beginscan(rel, idx, snap, 1, 0);
-	index_rescan(scan, &skey, 1, NULL, 0);
-	while (!revoked && index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		Datum		until = slot_getattr(slot, 3, &isnull);
-
-		/* until IS NULL OR until > now() */
-		revoked = isnull || DatumGetTimestampTz(until) > GetCurrentTransactionStartTimestamp();
-	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
+	idsess_scan_index(get_namespace_oid("idsess", false), "revoked_keys", "revoked_keys_pkey",
+					  F_BYTEAEQ, PointerGetDatum(hash), snap, tombstone_holds, &revoked);
 	UnregisterSnapshot(snap);
-	index_close(idx, NoLock);
-	table_close(rel, NoLock);
 	return revoked;
 }
 

@@ -24,7 +24,6 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "storage/bufmgr.h"
-#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
