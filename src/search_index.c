@@ -9,7 +9,7 @@
  * the list past gin_pending_list_limit merges the whole list into the index
  * before its statement can finish.  Profiled under 4-client sign-ins, those
  * merges were a fifth of the backends' time, and the sign-in that ran one
- * waited 60 ms to over a second (bench/analysis.md).  The expiry worker
+ * waited 60 to 780 ms (bench/analysis.md).  The expiry worker
  * merges the list itself once it holds a quarter of the limit, so sign-ins
  * find it short; when the worker falls behind (or is not running) a backend
  * still merges it, as without idsess's worker.
