@@ -22,7 +22,7 @@ set arrow from 80, graph 0 to 80, graph 1 nohead lc rgb "#888888" dt 2
 if (duende > 0) set arrow from graph 0, first 10 * duende to graph 1, first 10 * duende nohead lc rgb "#888888" dt 2
 
 plot data using 3:(is("fixed") ? $4 : NaN) with linespoints lw 2 pt 7 lc rgb "#1f77b4" title "idsess, fixed idsess.expire\\_batch\\_delay", \
-     data using 3:(is("fixed") ? $4 : NaN):2 with labels offset 0,1 font ",9" notitle, \
+     data using 3:(is("fixed") ? $4 : NaN):2 with labels offset 0,-1 font ",9" notitle, \
      data using 3:(is("idsess") ? $4 : NaN) with points pt 5 ps 2.2 lc rgb "#d62728" title "idsess, default pacing", \
      data using 3:(is("duende") ? $4 : NaN) with points pt 9 ps 2 lc rgb "#2ca02c" title "Duende EF cleanup", \
      data using 3:(is("spring") ? $4 : NaN) with points pt 13 ps 2 lc rgb "#9467bd" title "Spring Session JDBC DELETE"
