@@ -372,3 +372,15 @@ GRANT SELECT ON idsess.workers TO idsess_admin, idsess_reporting;
 -- page and updated every index: bench/analysis.md).  It applies to pages
 -- written from now on.
 ALTER TABLE idsess.sessions SET (fillfactor = 75);
+
+-- get from one row: each session row carries a copy of its clients and SAML
+-- SP sessions, as idsess_get returns them, so that the store's hottest call
+-- reads one row instead of three tables (issue 12).  idsess.session_clients
+-- and idsess.session_saml stay the record; each change to them refreshes the
+-- copy under the session's row lock.  No default: NULL means "no copy", and
+-- the rows of this update (or of a 1.0 dump restored into 1.1) keep it until
+-- their next save or client change, with get reading the tables meanwhile.
+-- No row is rewritten by this update.
+ALTER TABLE idsess.sessions ADD COLUMN client_list text[], ADD COLUMN saml_list jsonb;
+COMMENT ON COLUMN idsess.sessions.client_list IS 'Copy of the session''s clients from idsess.session_clients, for idsess_get: {{client_id, client_sid}, ...} in the order added; NULL: no copy, read the table';
+COMMENT ON COLUMN idsess.sessions.saml_list IS 'Copy of the session''s SAML SP sessions from idsess.session_saml, for idsess_get, as it returns them; NULL: no copy, read the table';

@@ -46,4 +46,9 @@ SELECT idsess_delete('k-frank-old') AS deleted;
 COMMIT;
 \set ON_ERROR_ROLLBACK off
 
+-- idsess_get reads a session's clients and SAML SP sessions from the copy its
+-- row carries: every change above kept the copies equal to the tables.
+SELECT count(*) AS with_clients FROM idsess.sessions WHERE cardinality(client_list) > 0;
+SELECT * FROM idsess_test.copies_out_of_step() AS out_of_step;
+
 SELECT idsess_delete_sessions(subject_id => 'frank') AS cleaned;

@@ -289,6 +289,11 @@ SELECT idsess_delete('ct-k-bysid-3');
 COMMIT;
 SELECT count(*) AS unknown_sid FROM idsess_get_sessions(session_id => 'ct-sid-none');
 
+-- idsess_get reads a session's clients and SAML SP sessions from the copy its
+-- row carries: every change above kept the copies equal to the tables.
+SELECT count(*) AS with_clients FROM idsess.sessions WHERE cardinality(client_list) > 0;
+SELECT * FROM idsess_test.copies_out_of_step() AS out_of_step;
+
 -- Clean up.
 SELECT idsess_delete_sessions(subject_id => s)
 FROM unnest(ARRAY['ct-user-11', 'ct-q-user', 'ct-iss', 'ct-new-sub']) s;

@@ -40,4 +40,20 @@ BEGIN
 		END IF;
 	END LOOP;
 END $$;
+-- The sessions whose row's copy of their clients and SAML SP sessions (what
+-- idsess_get returns) differs from idsess.session_clients and
+-- idsess.session_saml, or is missing.
+CREATE FUNCTION idsess_test.copies_out_of_step() RETURNS SETOF text
+LANGUAGE sql AS $$
+	SELECT s.key FROM idsess.sessions s
+	WHERE s.client_list IS DISTINCT FROM
+	      COALESCE((SELECT array_agg(ARRAY[c.client_id, c.client_sid] ORDER BY c.added, c.client_id)
+	                FROM idsess.session_clients c WHERE c.session = s.id), '{}')
+	   OR s.saml_list IS DISTINCT FROM
+	      COALESCE((SELECT jsonb_agg(jsonb_build_object('entity_id', m.entity_id,
+	                    'session_index', m.session_index, 'name_id', m.name_id,
+	                    'name_id_format', m.name_id_format) ORDER BY m.added, m.entity_id, m.session_index)
+	                FROM idsess.session_saml m WHERE m.session = s.id), '[]')
+	ORDER BY 1
+$$;
 SELECT extversion FROM pg_extension WHERE extname = 'idsess';

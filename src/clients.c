@@ -6,10 +6,12 @@
  *		its own sid, in 1.1); add, list and remove SAML SP sessions.
  *
  * Clients are rows of idsess.session_clients rather than a list inside the
- * ticket, so "which sessions did client X join" is an index lookup.  Adding
- * takes FOR KEY SHARE on the session: concurrent adders share it (each
- * inserts its own row, ON CONFLICT DO NOTHING makes a repeat harmless, so no
- * client is lost) while a concurrent delete or revoke waits for them.
+ * ticket, so "which sessions did client X join" is an index lookup; the
+ * session row carries a copy for idsess_get (IDSESS_CLIENT_LIST_OF).  A
+ * change locks the session FOR NO KEY UPDATE: concurrent changes to one
+ * session take turns, so none is lost from the copy (ON CONFLICT DO NOTHING
+ * makes a repeated add harmless), and a concurrent delete or revoke waits
+ * for them.  Reading the lists takes FOR KEY SHARE.
  *
  *-------------------------------------------------------------------------
  */
@@ -59,10 +61,7 @@ static IdsessQuery q_client_sids = {
 };
 
 static IdsessQuery q_saml_list = {
-	.sql = "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
-	"'entity_id', entity_id, 'session_index', session_index, 'name_id', name_id, "
-	"'name_id_format', name_id_format) ORDER BY added, entity_id, session_index), "
-	"'[]'::pg_catalog.jsonb) FROM idsess.session_saml WHERE session = $1",
+	.sql = "SELECT " IDSESS_SAML_LIST_OF("$1"),
 	.nargs = 1, .argtypes = {INT8OID}
 };
 
@@ -87,16 +86,19 @@ idsess_add_client(PG_FUNCTION_ARGS)
 	Datum		args[3];
 	char		nulls[3] = {' ', ' ', ' '};
 	Datum		list;
+	int			n;
 
 	idsess_spi_connect();
-	args[0] = Int64GetDatum(idsess_lock_live_session(key));
+	args[0] = Int64GetDatum(idsess_lock_live_session(key, true));
 	args[1] = PointerGetDatum(client);
 	args[2] = PointerGetDatum(client_sid);
 	nulls[2] = client_sid ? ' ' : 'n';
 	if (PG_NARGS() > 2)
-		idsess_spi_run(&q_add_client_sid, args, nulls, false, 0);
+		n = idsess_spi_run(&q_add_client_sid, args, nulls, false, 0);
 	else
-		idsess_spi_run(&q_add_client, args, NULL, false, 0);
+		n = idsess_spi_run(&q_add_client, args, NULL, false, 0);
+	if (n > 0)
+		idsess_refresh_copy(DatumGetInt64(args[0]));
 	list = list_of(&q_client_list, DatumGetInt64(args[0]));
 	SPI_finish();
 	PG_RETURN_DATUM(list);
@@ -111,9 +113,10 @@ idsess_remove_client(PG_FUNCTION_ARGS)
 	Datum		list;
 
 	idsess_spi_connect();
-	args[0] = Int64GetDatum(idsess_lock_live_session(key));
+	args[0] = Int64GetDatum(idsess_lock_live_session(key, true));
 	args[1] = PointerGetDatum(client);
-	idsess_spi_run(&q_remove_client, args, NULL, false, 0);
+	if (idsess_spi_run(&q_remove_client, args, NULL, false, 0) > 0)
+		idsess_refresh_copy(DatumGetInt64(args[0]));
 	list = list_of(&q_client_list, DatumGetInt64(args[0]));
 	SPI_finish();
 	PG_RETURN_DATUM(list);
@@ -128,7 +131,7 @@ idsess_clients(PG_FUNCTION_ARGS)
 	Datum		list;
 
 	idsess_spi_connect();
-	list = list_of(sids ? &q_client_sids : &q_client_list, idsess_lock_live_session(key));
+	list = list_of(sids ? &q_client_sids : &q_client_list, idsess_lock_live_session(key, false));
 	SPI_finish();
 	PG_RETURN_DATUM(list);
 }
@@ -159,13 +162,14 @@ idsess_add_saml_session(PG_FUNCTION_ARGS)
 	Datum		list;
 
 	idsess_spi_connect();
-	args[0] = Int64GetDatum(idsess_lock_live_session(key));
+	args[0] = Int64GetDatum(idsess_lock_live_session(key, true));
 	args[1] = PointerGetDatum(entity);
 	args[2] = PointerGetDatum(index);
 	args[3] = PointerGetDatum(name_id);
 	args[4] = PointerGetDatum(format);
 	nulls[4] = format ? ' ' : 'n';
 	idsess_spi_run(&q_add_saml, args, nulls, false, 0);
+	idsess_refresh_copy(DatumGetInt64(args[0]));
 	list = list_of(&q_saml_list, DatumGetInt64(args[0]));
 	SPI_finish();
 	PG_RETURN_DATUM(list);
@@ -178,7 +182,7 @@ idsess_saml_sessions(PG_FUNCTION_ARGS)
 	Datum		list;
 
 	idsess_spi_connect();
-	list = list_of(&q_saml_list, idsess_lock_live_session(key));
+	list = list_of(&q_saml_list, idsess_lock_live_session(key, false));
 	SPI_finish();
 	PG_RETURN_DATUM(list);
 }
@@ -197,9 +201,11 @@ idsess_remove_saml_session(PG_FUNCTION_ARGS)
 	int			n;
 
 	idsess_spi_connect();
-	args[0] = Int64GetDatum(idsess_lock_live_session(key));
+	args[0] = Int64GetDatum(idsess_lock_live_session(key, true));
 	args[1] = PointerGetDatum(entity);
 	n = idsess_spi_run(&q_remove_saml, args, NULL, false, 0);
+	if (n > 0)
+		idsess_refresh_copy(DatumGetInt64(args[0]));
 	SPI_finish();
 	PG_RETURN_INT32(n);
 }

@@ -151,6 +151,32 @@ extern int	idsess_arg_count(FunctionCallInfo fcinfo, int argno, int dflt, int ma
 extern void idsess_check_ticket_size(Size len);
 
 /*
+ * The SAML SP sessions of session `id` as idsess_get returns them: a jsonb
+ * array of objects in the order they were added.
+ */
+#define IDSESS_SAML_LIST_OF(id) \
+	"COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(" \
+	"'entity_id', m.entity_id, 'session_index', m.session_index, 'name_id', m.name_id, " \
+	"'name_id_format', m.name_id_format) ORDER BY m.added, m.entity_id, m.session_index) " \
+	"FROM idsess.session_saml m WHERE m.session = " id "), '[]'::pg_catalog.jsonb)"
+
+/*
+ * 1.1: each session row carries a copy of its clients (client_list, an
+ * n x 2 text array of client id and the client's own sid, in the order they
+ * were added) and of its SAML SP sessions (saml_list, as above), so that
+ * idsess_get reads one row instead of three tables.  session_clients and
+ * session_saml stay the record: lookups by client, revocation and the
+ * logout outbox read them.  Every writer of them locks the session row FOR
+ * NO KEY UPDATE first and refreshes the copy from them after, in a later
+ * statement (idsess_refresh_copy, or in update_session's own update).  NULL:
+ * no copy yet (a row from 1.0 or from a 1.0 dump); readers then read the
+ * tables, and the session's next save or client change fills it in.
+ */
+#define IDSESS_CLIENT_LIST_OF(id) \
+	"COALESCE((SELECT pg_catalog.array_agg(ARRAY[c.client_id, c.client_sid] " \
+	"ORDER BY c.added, c.client_id) FROM idsess.session_clients c WHERE c.session = " id "), '{}')"
+
+/*
  * The columns of idsess.session as the store's queries select them from
  * idsess.sessions s, followed by the sealed ticket (13) and the row id (14).
  */
@@ -160,11 +186,7 @@ extern void idsess_check_ticket_size(Size len);
 	"s.renewed, s.expires, s.last_active, s.idle_timeout, " \
 	"ARRAY(SELECT c.client_id FROM idsess.session_clients c WHERE c.session = s.id " \
 	"ORDER BY c.added, c.client_id), " \
-	"COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(" \
-	"'entity_id', m.entity_id, 'session_index', m.session_index, 'name_id', m.name_id, " \
-	"'name_id_format', m.name_id_format) ORDER BY m.added, m.entity_id, m.session_index) " \
-	"FROM idsess.session_saml m WHERE m.session = s.id), '[]'::pg_catalog.jsonb), " \
-	"s.ticket, s.id"
+	IDSESS_SAML_LIST_OF("s.id") ", s.ticket, s.id"
 
 /*
  * In a 1.1 schema the session type also has the issuer and the clients'
@@ -192,7 +214,8 @@ extern void idsess_get_by_sid(FunctionCallInfo fcinfo, text *sid);
 /* store.c */
 extern Tuplestorestate *idsess_ticket_srf(FunctionCallInfo fcinfo);
 extern void idsess_check_opened(Size *opened, Size len);
-extern int64 idsess_lock_live_session(text *key);
+extern int64 idsess_lock_live_session(text *key, bool for_write);
+extern void idsess_refresh_copy(int64 id);
 extern int	idsess_delete_children(Datum ids, Datum causes, Datum subjects,
 								   Datum sids, Datum issuers, Datum client_filter,
 								   bool to_outbox);

@@ -5,9 +5,10 @@
  *		without the executor; the sessions of one sid the same way.
  *
  * Opening the session of every incoming request is the store's hottest
- * path, so it does not go through SPI: an index scan on the unique key, the
- * live test in C, then index scans for the session's clients and SAML SP
- * sessions by their (session, ...) primary keys.  It returns exactly what
+ * path, so it does not go through SPI: an index scan on the unique key and
+ * the live test in C; the session's clients and SAML SP sessions come from
+ * the row's copies of them (1.1), or from index scans of their tables by
+ * their (session, ...) primary keys for a row without.  It returns exactly what
  * the SQL in store.c would.  idsess_get_sessions by sid alone (the lookup
  * node-oidc-provider makes on most requests) takes the same path through
  * the sid index.
@@ -39,13 +40,15 @@ PG_FUNCTION_INFO_V1(idsess_get);
 
 /*
  * Attribute numbers of idsess.sessions, as created by idsess--1.0.sql; 1.1
- * adds the issuer after them.
+ * adds the issuer and the copies of the clients and SAML SP sessions after
+ * them.
  */
 enum
 {
 	S_ID = 1, S_KEY, S_SCHEME, S_SUBJECT, S_SID, S_DISPLAY, S_CREATED, S_RENEWED,
 	S_EXPIRES, S_IDLE, S_LAST_ACTIVE, S_DUE, S_KEY_ID, S_TICKET, S_ISSUER,
-	S_NATTS = S_ISSUER
+	S_CLIENT_LIST, S_SAML_LIST,
+	S_NATTS = S_SAML_LIST
 };
 
 typedef struct SessionRow
@@ -65,7 +68,7 @@ copy_session(TupleTableSlot *slot, void *arg)
 	{
 		Form_pg_attribute att;
 
-		/* A 1.0 table has no issuer. */
+		/* A 1.0 table has no issuer and no copies. */
 		if (i >= desc->natts)
 		{
 			row->nulls[i] = true;
@@ -194,6 +197,37 @@ saml_jsonb(Children *c)
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 }
 
+/*
+ * The client ids and their sids (text[] each) from the row's copy, an n x 2
+ * array (IDSESS_CLIENT_LIST_OF); sids is NULL for a 1.0 result.
+ */
+static void
+copied_clients(Datum list, Datum *ids, Datum *sids)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	Datum	   *id_elems;
+	Datum	   *sid_elems;
+	bool	   *sid_nulls;
+
+	deconstruct_array(DatumGetArrayTypeP(list), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	n /= 2;
+	id_elems = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	sid_elems = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	sid_nulls = palloc(sizeof(bool) * (n > 0 ? n : 1));
+	for (int i = 0; i < n; i++)
+	{
+		id_elems[i] = elems[2 * i];
+		sid_elems[i] = elems[2 * i + 1];
+		sid_nulls[i] = nulls[2 * i + 1];
+	}
+	*ids = idsess_text_array(id_elems, n);
+	if (sids)
+		*sids = idsess_text_array_nulls(sid_elems, sid_nulls, n);
+}
+
 /* Whether the session is live now: not expired, not idle too long. */
 static bool
 is_live(SessionRow *row)
@@ -216,7 +250,8 @@ is_live(SessionRow *row)
 
 /*
  * Puts a live session into the function's result: its clients and SAML SP
- * sessions read by their primary keys, its ticket opened with its key.  With
+ * sessions from the row's copies, or, for a row without them, read from
+ * their tables by their primary keys; its ticket opened with its key.  With
  * opened, the opened tickets are counted against one call's bound
  * (idsess_check_opened).  The plaintext is wiped once the tuplestore has its
  * copy.
@@ -224,8 +259,6 @@ is_live(SessionRow *row)
 static void
 put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened)
 {
-	Children	clients = {0};
-	Children	saml = {0};
 	Datum		values[IDSESS_SESSION_NATTS_11];
 	bool		nulls[IDSESS_SESSION_NATTS_11];
 	bool		v11;
@@ -237,32 +270,47 @@ put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened)
 
 	/* The 1.1 result type has the issuer and the clients' sids. */
 	v11 = rsinfo->setDesc->natts >= IDSESS_SESSION_NATTS_11;
-	clients.natts = 1;
-	clients.with_sid = v11;
-	idsess_scan_index(nsp, "session_clients", "session_clients_pkey", F_INT8EQ,
-					  row->values[S_ID - 1], GetActiveSnapshot(), collect_child, &clients);
-	saml.natts = 4;
-	idsess_scan_index(nsp, "session_saml", "session_saml_pkey", F_INT8EQ,
-					  row->values[S_ID - 1], GetActiveSnapshot(), collect_child, &saml);
-	if (clients.n > 1)
-		qsort(clients.items, clients.n, sizeof(Child), child_cmp);
-	if (saml.n > 1)
-		qsort(saml.items, saml.n, sizeof(Child), child_cmp);
-
 	for (int i = 0; i < (int) lengthof(from_row); i++)
 	{
 		values[i] = row->values[from_row[i] - 1];
 		nulls[i] = row->nulls[from_row[i] - 1];
 	}
-	values[10] = client_array(&clients);
-	values[11] = saml_jsonb(&saml);
 	nulls[10] = nulls[11] = false;
 	if (v11)
 	{
 		values[14] = row->values[S_ISSUER - 1];
 		nulls[14] = row->nulls[S_ISSUER - 1];
-		values[15] = client_sid_array(&clients);
 		nulls[15] = false;
+	}
+
+	if (!row->nulls[S_CLIENT_LIST - 1])
+		copied_clients(row->values[S_CLIENT_LIST - 1], &values[10], v11 ? &values[15] : NULL);
+	else
+	{
+		Children	clients = {0};
+
+		clients.natts = 1;
+		clients.with_sid = v11;
+		idsess_scan_index(nsp, "session_clients", "session_clients_pkey", F_INT8EQ,
+						  row->values[S_ID - 1], GetActiveSnapshot(), collect_child, &clients);
+		if (clients.n > 1)
+			qsort(clients.items, clients.n, sizeof(Child), child_cmp);
+		values[10] = client_array(&clients);
+		if (v11)
+			values[15] = client_sid_array(&clients);
+	}
+	if (!row->nulls[S_SAML_LIST - 1])
+		values[11] = row->values[S_SAML_LIST - 1];
+	else
+	{
+		Children	saml = {0};
+
+		saml.natts = 4;
+		idsess_scan_index(nsp, "session_saml", "session_saml_pkey", F_INT8EQ,
+						  row->values[S_ID - 1], GetActiveSnapshot(), collect_child, &saml);
+		if (saml.n > 1)
+			qsort(saml.items, saml.n, sizeof(Child), child_cmp);
+		values[11] = saml_jsonb(&saml);
 	}
 
 	plain = idsess_unseal(DatumGetByteaPP(row->values[S_TICKET - 1]), &format,

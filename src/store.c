@@ -198,8 +198,9 @@ refuse_taken_key(void)
 	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket) " \
 	"VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, LEAST($7, $6 + $8), $9, $10)"
 #define INSERT_11 "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, " \
-	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer) " \
-	"VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, LEAST($7, $6 + $8), $9, $10, $11)"
+	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
+	"client_list, saml_list) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, LEAST($7, $6 + $8), " \
+	"$9, $10, $11, '{}', '[]')"
 #define INSERT_ARGTYPES {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, \
 	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID}
 
@@ -707,8 +708,11 @@ static IdsessQuery q_update_10 = {
 
 /*
  * 1.1: every field.  NULL keeps a value; for display name, subject and
- * issuer '' clears it, for the idle timeout 0 turns it off.
+ * issuer '' clears it, for the idle timeout 0 turns it off.  $15: the
+ * clients were just written (set_clients), so the row's copy of them is
+ * refreshed; a row without a copy (from 1.0) gets one.
  */
+#define REFRESH_COPY "$15 OR client_list IS NULL OR saml_list IS NULL"
 #define NEW_IDLE "CASE WHEN $14 IS NULL THEN idle_timeout ELSE NULLIF($14, '0'::pg_catalog.interval) END"
 static IdsessQuery q_update_11 = {
 	.sql = "UPDATE idsess.sessions SET renewed = $2, last_active = $2, "
@@ -721,10 +725,12 @@ static IdsessQuery q_update_11 = {
 	"session_id = COALESCE($9, session_id), created = COALESCE($10, created), "
 	"scheme = COALESCE($11, scheme), "
 	"issuer = CASE WHEN $12 IS NULL THEN issuer ELSE NULLIF($12, '') END, "
-	"key = COALESCE($13, key) "
+	"key = COALESCE($13, key), "
+	"client_list = CASE WHEN " REFRESH_COPY " THEN " IDSESS_CLIENT_LIST_OF("$1") " ELSE client_list END, "
+	"saml_list = CASE WHEN " REFRESH_COPY " THEN " IDSESS_SAML_LIST_OF("$1") " ELSE saml_list END "
 	"WHERE id = $1 RETURNING due",
-	.nargs = 14, .argtypes = {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID,
-	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID}
+	.nargs = 15, .argtypes = {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID,
+	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, BOOLOID}
 };
 
 static IdsessQuery q_key_taken = {
@@ -767,6 +773,27 @@ static IdsessQuery q_set_clients = {
 	"CASE WHEN $3 IS NULL THEN c.client_sid ELSE EXCLUDED.client_sid END",
 	.nargs = 3, .argtypes = {INT8OID, TEXTARRAYOID, TEXTARRAYOID}
 };
+
+static IdsessQuery q_refresh_copy = {
+	.sql = "UPDATE idsess.sessions SET client_list = " IDSESS_CLIENT_LIST_OF("$1") ", "
+	"saml_list = " IDSESS_SAML_LIST_OF("$1") " WHERE id = $1",
+	.nargs = 1, .argtypes = {INT8OID}
+};
+
+/*
+ * Refreshes session id's copy of its clients and SAML SP sessions (see
+ * IDSESS_CLIENT_LIST_OF) after the caller changed them.  The caller is
+ * connected to SPI and holds the row's FOR NO KEY UPDATE lock since before
+ * its change.  A 1.0 schema has no copy.
+ */
+void
+idsess_refresh_copy(int64 id)
+{
+	Datum		arg = Int64GetDatum(id);
+
+	if (idsess_schema_1_1())
+		idsess_spi_run(&q_refresh_copy, &arg, NULL, false, 0);
+}
 
 /* An identifier that '' clears: *clear is set and NULL returned for ''. */
 static text *
@@ -882,9 +909,10 @@ check_client_args(FunctionCallInfo fcinfo, int cargno, int sargno,
 /*
  * Sets the clients of session id (q_set_clients).  With check_first it
  * runs the set only when they differ (q_same_clients, a cheaper statement):
- * for a renewal, which usually repeats the list it saved before.
+ * for a renewal, which usually repeats the list it saved before.  Returns
+ * whether it wrote; the caller then refreshes the row's copy.
  */
-static void
+static bool
 set_clients(int64 id, Datum clients, Datum sids, bool check_first)
 {
 	Datum		args[3];
@@ -897,8 +925,9 @@ set_clients(int64 id, Datum clients, Datum sids, bool check_first)
 	nulls[2] = sids ? ' ' : 'n';
 	if (check_first && idsess_spi_run(&q_same_clients, args, nulls, false, 1) > 0 &&
 		DatumGetBool(idsess_spi_get(0, 1, &isnull)) && !isnull)
-		return;
+		return false;
 	idsess_spi_run(&q_set_clients, args, nulls, false, 0);
+	return true;
 }
 
 /*
@@ -1013,8 +1042,9 @@ update_session(FunctionCallInfo fcinfo)
 	bytea	   *sealed = NULL;
 	int32		key_id = 0;
 	Datum		arg;
-	Datum		args[14];
-	char		nulls[14];
+	Datum		args[15];
+	char		nulls[15];
+	bool		clients_written = false;
 	int64		id;
 	TimestampTz created;
 	Datum		stored;
@@ -1088,7 +1118,10 @@ update_session(FunctionCallInfo fcinfo)
 							expires, has_created, new_created);
 		/* A new session has no clients to keep or remove. */
 		if (nclients > 0)
+		{
 			set_clients(id, clients, client_sids, false);
+			idsess_refresh_copy(id);
+		}
 		SPI_finish();
 		PG_RETURN_BOOL(true);
 	}
@@ -1135,6 +1168,14 @@ update_session(FunctionCallInfo fcinfo)
 	if (ticket)
 		sealed = seal_ticket(new_key ? new_key : key, format, ticket, &key_id);
 
+	/*
+	 * The clients first, so that the update below refreshes the row's copy
+	 * of them in the same write.  A key change comes with a login or
+	 * consent step, which adds clients.
+	 */
+	if (clients)
+		clients_written = set_clients(id, clients, client_sids, new_key == NULL);
+
 	args[0] = Int64GetDatum(id);
 	args[1] = TimestampTzGetDatum(renewed);
 	args[2] = BoolGetDatum(set_expires);
@@ -1149,6 +1190,7 @@ update_session(FunctionCallInfo fcinfo)
 	args[11] = PointerGetDatum(issuer);
 	args[12] = PointerGetDatum(new_key);
 	args[13] = PointerGetDatum(idle);
+	args[14] = BoolGetDatum(clients_written);
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[3] = (set_expires && !never) ? ' ' : 'n';
 	nulls[4] = sealed ? ' ' : 'n';
@@ -1170,9 +1212,6 @@ update_session(FunctionCallInfo fcinfo)
 		if (!isnull)
 			idsess_nudge_worker(DatumGetTimestampTz(due));
 	}
-	/* A key change comes with a login or consent step, which adds clients. */
-	if (clients)
-		set_clients(id, clients, client_sids, new_key == NULL);
 	SPI_finish();
 	PG_RETURN_BOOL(true);
 }
@@ -1496,10 +1535,12 @@ idsess_take_expired(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-static IdsessQuery q_lock_live = {
-	.sql = "SELECT s.id FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE
-	" FOR KEY SHARE",
-	.nargs = 1, .argtypes = {TEXTOID}
+/* [0]: to read its children, [1]: to change them (and the row's copy). */
+static IdsessQuery q_lock_live[2] = {
+	{.sql = "SELECT s.id FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE
+	" FOR KEY SHARE", .nargs = 1, .argtypes = {TEXTOID}},
+	{.sql = "SELECT s.id FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE
+	" FOR NO KEY UPDATE", .nargs = 1, .argtypes = {TEXTOID}}
 };
 static IdsessQuery q_find_any = {
 	.sql = "SELECT expires FROM idsess.sessions WHERE key = $1",
@@ -1507,17 +1548,20 @@ static IdsessQuery q_find_any = {
 };
 
 /*
- * Locks a live session against deletion (FOR KEY SHARE, which concurrent
- * adders share) and returns its id; an unknown or expired session is an
- * error.  The caller is connected to SPI.
+ * Locks a live session and returns its id; an unknown or expired session is
+ * an error.  To read its children, FOR KEY SHARE: readers share it while a
+ * delete or revoke waits for them.  With for_write, to change them, FOR NO
+ * KEY UPDATE: writers of one session's children take turns, each seeing
+ * the last one's change, so that each leaves the row's copy of them
+ * (idsess_refresh_copy) complete.  The caller is connected to SPI.
  */
 int64
-idsess_lock_live_session(text *key)
+idsess_lock_live_session(text *key, bool for_write)
 {
 	Datum		arg = PointerGetDatum(key);
 	bool		isnull;
 
-	if (idsess_spi_run(&q_lock_live, &arg, NULL, false, 1) > 0)
+	if (idsess_spi_run(&q_lock_live[for_write], &arg, NULL, false, 1) > 0)
 		return DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 
 	/* A fresh snapshot: a revoke we waited for must not look like expiry. */

@@ -74,7 +74,8 @@ my $sessions = q{
 my $tables = q{
 	SELECT string_agg(t || ':' || n, ',' ORDER BY t) FROM (
 		SELECT 'keys' t, string_agg(format('%s,%s,%s', id, state, md5(wrapped)), ';' ORDER BY id) n FROM idsess.keys
-		UNION ALL SELECT 'sessions', string_agg(format('%s,%s,%s,%s', id, key, key_id, md5(ticket)), ';' ORDER BY id) FROM idsess.sessions
+		UNION ALL SELECT 'sessions', string_agg(format('%s,%s,%s,%s,%s,%s', id, key, key_id, md5(ticket),
+			client_list, md5(saml_list::text)), ';' ORDER BY id) FROM idsess.sessions
 		UNION ALL SELECT 'clients', string_agg(format('%s,%s', session, client_id), ';' ORDER BY session, client_id) FROM idsess.session_clients
 		UNION ALL SELECT 'saml', string_agg(format('%s,%s,%s', session, entity_id, session_index), ';' ORDER BY session, entity_id, session_index) FROM idsess.session_saml
 		UNION ALL SELECT 'audit', string_agg(format('%s,%s,%s', id, action, key_id), ';' ORDER BY id) FROM idsess.audit
@@ -86,6 +87,8 @@ my $src_tables = $node->safe_psql('src', $tables);
 like($src_sessions, qr/k-text\|.*ticket \Q$marker\E of alice.*\|\{client-a,client-b\}\|.*idx-2/,
 	'the source opens the text ticket, with its clients and SAML sessions');
 like($src_sessions, qr/k-bytes\|.*\\\\x00ff/, 'the source opens the bytea ticket');
+like($src_tables, qr/\{\{client-a,NULL\},\{client-b,NULL\}\}/,
+	'the source\'s session rows carry the copy of their clients that get reads');
 
 # Custom-format dump, restored into a new database.
 my $dumpfile = "$tempdir/src.dump";

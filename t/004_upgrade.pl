@@ -110,6 +110,9 @@ is($node->safe_psql('store', $tables), $before_tables,
 is($node->safe_psql('store', $sessions), $before_sessions,
 	'every ticket opens after the update, with the same clients and SAML sessions');
 
+is($node->safe_psql('store', q{SELECT count(*) FROM idsess.sessions WHERE client_list IS NOT NULL OR saml_list IS NOT NULL}),
+	'0', 'the update rewrites no session row: get reads the clients of a 1.0 row from their tables');
+
 # The updated store and its worker keep working.
 is($node->safe_psql('store', q{
 	SELECT (idsess_create('carol', 'ticket of carol', key => 'k-carol',
@@ -117,6 +120,14 @@ is($node->safe_psql('store', q{
 	'k-carol', 'a session is created after the update');
 is($node->safe_psql('store', q{SELECT idsess_add_client('k-alice', 'client-d')}),
 	'{client-a,client-b,client-d}', 'a client joins a session created on 1.0');
+is($node->safe_psql('store', q{SELECT client_list::text || ' ' || (saml_list->0->>'session_index') FROM idsess.sessions WHERE key = 'k-alice'}),
+	'{{client-a,NULL},{client-b,NULL},{client-d,NULL}} idx-1',
+	'and its row then carries a copy of its clients and SAML session');
+$node->safe_psql('store', q{SELECT idsess_update('k-bob')});
+is($node->safe_psql('store', q{SELECT client_list::text FROM idsess.sessions WHERE key = 'k-bob'}),
+	'{{client-c,NULL}}', 'a save of a 1.0 session gives its row the copy');
+is($node->safe_psql('store', q{SELECT clients FROM idsess_get('k-bob')}), '{client-c}',
+	'which get returns');
 ok($node->poll_query_until('store', q{SELECT count(*) = 2 FROM idsess.logout_outbox}),
 	'the worker expires a session created after the update');
 is($node->safe_psql('store', q{SELECT state IN ('sleeping', 'expiring') AND last_error IS NULL FROM idsess.workers WHERE database = 'store'}),
