@@ -289,6 +289,12 @@ SELECT idsess_delete('ct-k-bysid-3');
 COMMIT;
 SELECT count(*) AS unknown_sid FROM idsess_get_sessions(session_id => 'ct-sid-none');
 
+-- A session an upsert creates with its clients starts with their copy.
+SELECT idsess_update('ct-k-copy', 'created with three clients', subject_id => 'ct-user-11', upsert => true,
+                     clients => '{app-c1,app-c2,app-c3}', client_sids => '{sid-1,NULL,sid-3}');
+SELECT clients, client_sids FROM idsess_get('ct-k-copy');
+SELECT client_list FROM idsess.sessions WHERE key = 'ct-k-copy';
+
 -- idsess_get reads a session's clients and SAML SP sessions from the copy its
 -- row carries: every change above kept the copies equal to the tables.
 SELECT count(*) AS with_clients FROM idsess.sessions WHERE cardinality(client_list) > 0;

@@ -180,6 +180,7 @@ typedef struct NewSession
 	char		format;
 	bytea	   *ticket;
 	int			limit;			/* per-subject session limit; 0: none */
+	Datum		client_list;	/* 1.1: the row's copy of its clients; 0: none */
 } NewSession;
 
 static void refuse_taken_key(void) pg_attribute_noreturn();
@@ -200,9 +201,9 @@ refuse_taken_key(void)
 #define INSERT_11 "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, " \
 	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
 	"client_list, saml_list) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, LEAST($7, $6 + $8), " \
-	"$9, $10, $11, '{}', '[]')"
+	"$9, $10, $11, COALESCE($12, '{}'), '[]')"
 #define INSERT_ARGTYPES {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, \
-	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID}
+	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID, TEXTARRAYOID}
 
 /*
  * [0]: a 1.0 schema, [1]: 1.1 (with the issuer).  An upsert inserts with ON
@@ -213,11 +214,11 @@ refuse_taken_key(void)
  */
 static IdsessQuery q_upsert_insert[2] = {
 	{.sql = INSERT_10 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = 10, .argtypes = INSERT_ARGTYPES},
-	{.sql = INSERT_11 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = 11, .argtypes = INSERT_ARGTYPES}
+	{.sql = INSERT_11 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES}
 };
 static IdsessQuery q_insert[2] = {
 	{.sql = INSERT_10 " RETURNING id", .nargs = 10, .argtypes = INSERT_ARGTYPES},
-	{.sql = INSERT_11 " RETURNING id", .nargs = 11, .argtypes = INSERT_ARGTYPES}
+	{.sql = INSERT_11 " RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES}
 };
 
 /* A create's insert: a taken key is refused with its own message, without the key. */
@@ -353,8 +354,8 @@ nudge_for(TimestampTz from, bool has_expires, TimestampTz expires, Interval *idl
 static int64
 insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_update)
 {
-	Datum		args[11];
-	char		nulls[11];
+	Datum		args[12];
+	char		nulls[12];
 	int32		key_id;
 	bytea	   *sealed;
 	bool		isnull;
@@ -373,12 +374,14 @@ insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_upda
 	args[8] = Int32GetDatum(key_id);
 	args[9] = PointerGetDatum(sealed);
 	args[10] = PointerGetDatum(ns->issuer);
+	args[11] = ns->client_list;
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[2] = ns->subject ? ' ' : 'n';
 	nulls[4] = ns->display ? ' ' : 'n';
 	nulls[6] = ns->has_expires ? ' ' : 'n';
 	nulls[7] = ns->idle ? ' ' : 'n';
 	nulls[10] = ns->issuer ? ' ' : 'n';
+	nulls[11] = ns->client_list ? ' ' : 'n';
 
 	/* Sessions without a user belong to no subject and count for none. */
 	if (ns->limit > 0 && ns->subject)
@@ -931,13 +934,55 @@ set_clients(int64 id, Datum clients, Datum sids, bool check_first)
 }
 
 /*
+ * The copy of its clients that a new session's row starts with, when
+ * set_clients then adds `clients` (text[]) with `sids` (parallel, or 0) to
+ * it: each client with its sid, in array order, which is the order of the
+ * times set_clients gives them (IDSESS_CLIENT_LIST_OF).
+ */
+static Datum
+new_client_list(Datum clients, Datum sids)
+{
+	Datum	   *ids;
+	Datum	   *sid_elems = NULL;
+	bool	   *sid_nulls = NULL;
+	int			n;
+	int			nsids;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			dims[2];
+	int			lbs[2] = {1, 1};
+
+	deconstruct_array(DatumGetArrayTypeP(clients), TEXTOID, -1, false, TYPALIGN_INT,
+					  &ids, NULL, &n);
+	if (sids)
+		deconstruct_array(DatumGetArrayTypeP(sids), TEXTOID, -1, false, TYPALIGN_INT,
+						  &sid_elems, &sid_nulls, &nsids);
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+	elems = palloc(sizeof(Datum) * 2 * n);
+	nulls = palloc(sizeof(bool) * 2 * n);
+	for (int i = 0; i < n; i++)
+	{
+		elems[2 * i] = ids[i];
+		nulls[2 * i] = false;
+		elems[2 * i + 1] = sids ? sid_elems[i] : (Datum) 0;
+		nulls[2 * i + 1] = sids ? sid_nulls[i] : true;
+	}
+	dims[0] = n;
+	dims[1] = 2;
+	return PointerGetDatum(construct_md_array(elems, nulls, 2, dims, lbs, TEXTOID, -1, false,
+											  TYPALIGN_INT));
+}
+
+/*
  * The upsert half of idsess_update: no live session has the key, create
- * one from the arguments as idsess_create would.
+ * one from the arguments as idsess_create would, its row's copy of its
+ * clients already holding `clients` (0: none), which the caller then adds.
  */
 static int64
 upsert_session(FunctionCallInfo fcinfo, text *key, text *new_key, bytea *ticket, char format,
 			   bool set_expires, bool never, TimestampTz expires, bool has_created,
-			   TimestampTz created)
+			   TimestampTz created, Datum clients, Datum sids)
 {
 	NewSession	ns;
 	Datum		ended = (Datum) 0;
@@ -979,6 +1024,8 @@ upsert_session(FunctionCallInfo fcinfo, text *key, text *new_key, bytea *ticket,
 				 errhidestmt(true)));
 	ns.idle = new_session_idle(fcinfo, 13);
 	ns.limit = idsess_max_sessions_per_subject;
+	if (clients)
+		ns.client_list = new_client_list(clients, sids);
 
 	return insert_session(&ns, true, &ended, true, new_key == NULL);
 }
@@ -1115,13 +1162,10 @@ update_session(FunctionCallInfo fcinfo)
 			PG_RETURN_BOOL(false);
 		}
 		id = upsert_session(fcinfo, key, new_key, ticket, format, set_expires, never,
-							expires, has_created, new_created);
+							expires, has_created, new_created, clients, client_sids);
 		/* A new session has no clients to keep or remove. */
 		if (nclients > 0)
-		{
 			set_clients(id, clients, client_sids, false);
-			idsess_refresh_copy(id);
-		}
 		SPI_finish();
 		PG_RETURN_BOOL(true);
 	}
