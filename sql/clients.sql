@@ -11,6 +11,17 @@ SELECT idsess_add_client('k-frank', 'mobile');
 SELECT idsess_clients('k-frank');
 SELECT clients FROM idsess_get('k-frank');
 
+-- The row's copy that get reads is trusted only in the shape idsess writes;
+-- another (a hand-made update) is passed over for the table, the record.
+UPDATE idsess.sessions SET client_list = '{spa,payroll}' WHERE key = 'k-frank';
+SELECT clients FROM idsess_get('k-frank') AS one_dimensional_copy;
+UPDATE idsess.sessions SET client_list = '{{NULL,sid}}' WHERE key = 'k-frank';
+SELECT clients FROM idsess_get('k-frank') AS copy_without_client_id;
+-- The next change to the clients writes it afresh.
+SELECT idsess_remove_client('k-frank', 'nobody');
+SELECT idsess_add_client('k-frank', 'mobile', 'sid-m');
+SELECT client_list FROM idsess.sessions WHERE key = 'k-frank';
+
 -- "Which sessions did client X join" is an index lookup.
 SET enable_seqscan = off;
 SELECT idsess_test.scans($$SELECT session FROM idsess.session_clients WHERE client_id = 'payroll'$$);

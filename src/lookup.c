@@ -199,11 +199,14 @@ saml_jsonb(Children *c)
 
 /*
  * The client ids and their sids (text[] each) from the row's copy, an n x 2
- * array (IDSESS_CLIENT_LIST_OF); sids is NULL for a 1.0 result.
+ * array (IDSESS_CLIENT_LIST_OF); sids is NULL for a 1.0 result.  False for a
+ * value of another shape, which idsess never writes: the caller then reads
+ * the table, which is the record.
  */
-static void
+static bool
 copied_clients(Datum list, Datum *ids, Datum *sids)
 {
+	ArrayType  *arr = DatumGetArrayTypeP(list);
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -211,14 +214,17 @@ copied_clients(Datum list, Datum *ids, Datum *sids)
 	Datum	   *sid_elems;
 	bool	   *sid_nulls;
 
-	deconstruct_array(DatumGetArrayTypeP(list), TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, &n);
+	if (ARR_NDIM(arr) != 0 && (ARR_NDIM(arr) != 2 || ARR_DIMS(arr)[1] != 2))
+		return false;
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	n /= 2;
 	id_elems = palloc(sizeof(Datum) * (n > 0 ? n : 1));
 	sid_elems = palloc(sizeof(Datum) * (n > 0 ? n : 1));
 	sid_nulls = palloc(sizeof(bool) * (n > 0 ? n : 1));
 	for (int i = 0; i < n; i++)
 	{
+		if (nulls[2 * i])
+			return false;
 		id_elems[i] = elems[2 * i];
 		sid_elems[i] = elems[2 * i + 1];
 		sid_nulls[i] = nulls[2 * i + 1];
@@ -226,6 +232,7 @@ copied_clients(Datum list, Datum *ids, Datum *sids)
 	*ids = idsess_text_array(id_elems, n);
 	if (sids)
 		*sids = idsess_text_array_nulls(sid_elems, sid_nulls, n);
+	return true;
 }
 
 /* Whether the session is live now: not expired, not idle too long. */
@@ -283,9 +290,8 @@ put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened)
 		nulls[15] = false;
 	}
 
-	if (!row->nulls[S_CLIENT_LIST - 1])
-		copied_clients(row->values[S_CLIENT_LIST - 1], &values[10], v11 ? &values[15] : NULL);
-	else
+	if (row->nulls[S_CLIENT_LIST - 1] ||
+		!copied_clients(row->values[S_CLIENT_LIST - 1], &values[10], v11 ? &values[15] : NULL))
 	{
 		Children	clients = {0};
 
