@@ -38,6 +38,15 @@ SELECT jsonb_pretty(idsess_saml_sessions('k-frank'));
 SELECT idsess_remove_saml_session('k-frank', 'https://sp-one.example') AS removed;
 SELECT idsess_remove_saml_session('k-frank', 'https://sp-none.example') AS removed;
 SELECT jsonb_pretty(saml_sessions) FROM idsess_get('k-frank');
+-- The SAML copy too: anything but an array of objects is passed over.
+UPDATE idsess.sessions SET saml_list = '"tampered"' WHERE key = 'k-frank';
+SELECT jsonb_array_length(saml_sessions) AS scalar_copy FROM idsess_get('k-frank');
+UPDATE idsess.sessions SET saml_list = '{"entity_id": "urn:x"}' WHERE key = 'k-frank';
+SELECT jsonb_array_length(saml_sessions) AS object_copy FROM idsess_get('k-frank');
+UPDATE idsess.sessions SET saml_list = '[{"entity_id": "urn:x"}, 7]' WHERE key = 'k-frank';
+SELECT jsonb_array_length(saml_sessions) AS copy_with_a_number FROM idsess_get('k-frank');
+SELECT jsonb_array_length(idsess_add_saml_session('k-frank', 'https://sp-three.example', 'idx-4', 'frank')) AS rewritten;
+SELECT idsess_remove_saml_session('k-frank', 'https://sp-three.example') AS removed;
 
 -- Unknown and expired sessions are errors with their own SQLSTATEs.  (In a
 -- transaction, so that the expiry worker does not remove the expired one.)

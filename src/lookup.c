@@ -235,6 +235,30 @@ copied_clients(Datum list, Datum *ids, Datum *sids)
 	return true;
 }
 
+/*
+ * Whether the row's SAML copy has the shape idsess writes (IDSESS_SAML_LIST_OF):
+ * a jsonb array of objects.  Another (a hand-made update) makes the caller
+ * read the table, as for the clients.
+ */
+static bool
+copied_saml(Datum list)
+{
+	Jsonb	   *jb = DatumGetJsonbP(list);
+	uint32		n;
+
+	if (!JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb))
+		return false;
+	n = JB_ROOT_COUNT(jb);
+	for (uint32 i = 0; i < n; i++)
+	{
+		JsonbValue *v = getIthJsonbValueFromContainer(&jb->root, i);
+
+		if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+			return false;
+	}
+	return true;
+}
+
 /* Whether the session is live now: not expired, not idle too long. */
 static bool
 is_live(SessionRow *row)
@@ -305,7 +329,7 @@ put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened)
 		if (v11)
 			values[15] = client_sid_array(&clients);
 	}
-	if (!row->nulls[S_SAML_LIST - 1])
+	if (!row->nulls[S_SAML_LIST - 1] && copied_saml(row->values[S_SAML_LIST - 1]))
 		values[11] = row->values[S_SAML_LIST - 1];
 	else
 	{
