@@ -384,3 +384,12 @@ ALTER TABLE idsess.sessions SET (fillfactor = 75);
 ALTER TABLE idsess.sessions ADD COLUMN client_list text[], ADD COLUMN saml_list jsonb;
 COMMENT ON COLUMN idsess.sessions.client_list IS 'Copy of the session''s clients from idsess.session_clients, for idsess_get: {{client_id, client_sid}, ...} in the order added; NULL: no copy, read the table';
 COMMENT ON COLUMN idsess.sessions.saml_list IS 'Copy of the session''s SAML SP sessions from idsess.session_saml, for idsess_get, as it returns them; NULL: no copy, read the table';
+
+-- The two lookups an identity server makes on every request pin no
+-- search_path: saving and restoring it on each call was 4% of a get's
+-- instructions (issue 12), and their usual path runs no SQL and resolves
+-- no name.  The SQL they may run (the key ring's read on a cache miss, the
+-- sessions of a subject) pins the path itself, and idsess refuses to run a
+-- statement under any other (src/spi.c).  Every other function keeps its pin.
+ALTER FUNCTION @extschema@.idsess_get(text) RESET search_path;
+ALTER FUNCTION @extschema@.idsess_get_sessions(text, text) RESET search_path;

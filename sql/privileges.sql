@@ -115,8 +115,32 @@ SELECT ticket FROM idsess_get('k-cap-3');
 \set SHOW_CONTEXT never
 SELECT count(*) AS captured FROM idsess_t_identity.loot;
 SELECT key FROM idsess.sessions WHERE subject_id = 'victim' ORDER BY key;
+-- idsess_get and idsess_get_sessions pin no search_path (their usual path
+-- runs no SQL); the SQL they may run, the key ring's read on a cache miss
+-- and the sessions of a subject, runs under the pinned path all the same.
+-- Equality operators that record their calls, first on the caller's path,
+-- are never used, not even by a backend whose key cache is cold:
+SET ROLE idsess_t_mallory;
+CREATE SCHEMA idsess_t_ops;
+GRANT USAGE ON SCHEMA idsess_t_ops TO PUBLIC;
+CREATE FUNCTION idsess_t_ops.int4eq(a int4, b int4) RETURNS boolean LANGUAGE plpgsql AS
+$$BEGIN INSERT INTO idsess_t_identity.loot VALUES ('int4 = ' || a); RETURN a OPERATOR(pg_catalog.=) b; END$$;
+CREATE OPERATOR idsess_t_ops.= (LEFTARG = int4, RIGHTARG = int4, FUNCTION = idsess_t_ops.int4eq);
+CREATE FUNCTION idsess_t_ops.texteq(a text, b text) RETURNS boolean LANGUAGE plpgsql AS
+$$BEGIN INSERT INTO idsess_t_identity.loot VALUES ('text = ' || a); RETURN a OPERATOR(pg_catalog.=) b; END$$;
+CREATE OPERATOR idsess_t_ops.= (LEFTARG = text, RIGHTARG = text, FUNCTION = idsess_t_ops.texteq);
+RESET ROLE;
+ALTER ROLE idsess_t_identity SET search_path = idsess_t_ops, pg_catalog, :"ext_schema";
+\c -reuse-previous=on "user=idsess_t_identity password=idsess-t-identity"
+SELECT 'bait' = 'bait' AS caller_uses_them;
+SELECT subject_id, ticket FROM idsess_get('k-cap-3');
+SELECT key, ticket FROM idsess_get_sessions(subject_id => 'victim') ORDER BY key;
+SELECT count(*) FROM idsess_get_sessions(session_id => 'no such sid');
+SHOW search_path;
+\c - :superuser
+SELECT ticket AS recorded FROM idsess_t_identity.loot WHERE ticket LIKE '% = %' ORDER BY 1;
 SELECT idsess_delete_sessions(subject_id => 'victim');
-DROP SCHEMA idsess_t_identity CASCADE;
+DROP SCHEMA idsess_t_ops, idsess_t_identity CASCADE;
 REVOKE CREATE ON DATABASE :"db" FROM idsess_t_mallory;
 DROP ROLE idsess_t_identity, idsess_t_mallory;
 

@@ -131,7 +131,15 @@ typedef struct IdsessQuery
 	SPIPlanPtr	plan;
 } IdsessQuery;
 
+/*
+ * The search_path every statement idsess runs is planned and executed
+ * under: the one SECURITY DEFINER functions pin, and the worker's.
+ */
+#define IDSESS_SEARCH_PATH	"pg_catalog, pg_temp"
+
 extern void idsess_spi_connect(void);
+extern int	idsess_pin_search_path(void);
+extern void idsess_unpin_search_path(int level);
 extern int	idsess_spi_run(IdsessQuery *q, Datum *values, const char *nulls,
 						   bool read_only, long count);
 extern int	idsess_spi_run_latest(IdsessQuery *q, Datum *values, const char *nulls,

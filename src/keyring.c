@@ -351,6 +351,8 @@ idsess_key_by_id(int32 id, IdsessKey *out)
 	char	   *state;
 	bytea	   *wrapped;
 	uint64		generation;
+	int			pin;
+	IdsessKeyState result = IDSESS_KEY_USABLE;
 
 	memset(out, 0, sizeof(*out));
 	remember_keys_relid();
@@ -358,25 +360,25 @@ idsess_key_by_id(int32 id, IdsessKey *out)
 		return IDSESS_KEY_USABLE;
 
 	generation = keyring_generation;
+	/* Reached from idsess_get, which pins no search_path (spi.c). */
+	pin = idsess_pin_search_path();
 	idsess_spi_connect();
 	if (idsess_spi_run_latest(&q_key_by_id, &arg, NULL, true, 1) == 0)
+		result = IDSESS_KEY_UNKNOWN;
+	else
 	{
-		SPI_finish();
-		return IDSESS_KEY_UNKNOWN;
+		state = TextDatumGetCString(idsess_spi_get(0, 1, &isnull));
+		if (strcmp(state, "retired") == 0)
+			result = IDSESS_KEY_RETIRED;
+		else if (strcmp(state, "destroyed") == 0)
+			result = IDSESS_KEY_DESTROYED;
 	}
-	state = TextDatumGetCString(idsess_spi_get(0, 1, &isnull));
-	if (strcmp(state, "retired") == 0)
-	{
-		SPI_finish();
-		return IDSESS_KEY_RETIRED;
-	}
-	if (strcmp(state, "destroyed") == 0)
-	{
-		SPI_finish();
-		return IDSESS_KEY_DESTROYED;
-	}
-	wrapped = DatumGetByteaPP(idsess_spi_copy(0, 2, &isnull));
+	wrapped = result == IDSESS_KEY_USABLE ?
+		DatumGetByteaPP(idsess_spi_copy(0, 2, &isnull)) : NULL;
 	SPI_finish();
+	idsess_unpin_search_path(pin);
+	if (wrapped == NULL)
+		return result;
 	resolve_key(id, wrapped, generation, out);
 	pfree(wrapped);
 	return IDSESS_KEY_USABLE;

@@ -1443,8 +1443,8 @@ idsess_get_sessions(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Tuplestorestate *tupstore;
 	int			n;
-
 	int			v11;
+	int			pin;
 
 	idsess_require_filter(subject, sid);
 	tupstore = idsess_ticket_srf(fcinfo);
@@ -1455,11 +1455,14 @@ idsess_get_sessions(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 	v11 = rsinfo->setDesc->natts >= IDSESS_SESSION_NATTS_11;
+	/* 1.1 pins no search_path on this function (spi.c). */
+	pin = idsess_pin_search_path();
 	idsess_spi_connect();
 	n = idsess_run_exact(&q_sessions_by_subject[v11], NULL,
 						 &q_sessions_by_both[v11], subject, sid, true);
 	emit_sessions(tupstore, rsinfo->setDesc, n);
 	SPI_finish();
+	idsess_unpin_search_path(pin);
 	return (Datum) 0;
 }
 

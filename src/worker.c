@@ -897,7 +897,7 @@ idsess_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("search_path", IDSESS_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 
 	if (index < 0 || index >= IDSESS_MAX_WORKERS || idsess_shared == NULL ||
 		!claim_slot(index, dbname))
