@@ -32,6 +32,9 @@ PG_CONFIG ?= pg_config
 # are included as system headers so that their unused parameters do not count.
 PG_CFLAGS = -Wall -Wextra
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+# Tickets are compressed with LZ4 (src/seal.c), the library PostgreSQL's own
+# lz4 compression uses: Debian's liblz4-dev.
+SHLIB_LINK = -llz4
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

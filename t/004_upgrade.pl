@@ -41,7 +41,7 @@ for my $db (qw(store old))
 	is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'idsess'}),
 		'1.0', "$db: idsess 1.0 installed");
 	$node->safe_psql($db, q{
-		SELECT idsess_create('alice', 'ticket of alice', key => 'k-alice',
+		SELECT idsess_create('alice', 'ticket of alice' || repeat(', claim', 100), key => 'k-alice',
 			session_id => 'sid-alice', display_name => 'Alice',
 			expires => now() + interval '30 days', idle_timeout => interval '2 hours');
 		SELECT idsess_add_client('k-alice', 'client-a');
@@ -101,6 +101,13 @@ like($before_sessions, qr/^k-bob\|.*\\\\x00ff10fe/m, '1.0 opens the bytea ticket
 is($node->safe_psql('store', q{SELECT count(*) FROM idsess.sessions}), '202',
 	'1.0 holds the 202 live sessions');
 
+# A 1.0 schema gets its tickets sealed uncompressed (format 't', byte 4 of
+# the seal), which the 1.0 library can open if the package is rolled back.
+my $formats = q{SELECT string_agg(key || ':' || chr(get_byte(ticket, 3)), ',' ORDER BY key)
+	FROM idsess.sessions WHERE key IN ('k-alice', 'k-bob')};
+is($node->safe_psql('store', $formats), 'k-alice:t,k-bob:b',
+	'the new library seals uncompressed tickets in a 1.0 store');
+
 # The update itself.
 $node->safe_psql('store', q{ALTER EXTENSION idsess UPDATE});
 is($node->safe_psql('store', q{SELECT extversion FROM pg_extension WHERE extname = 'idsess'}),
@@ -137,6 +144,8 @@ is($node->safe_psql('store', q{SELECT idsess_key_rotate()}), '3',
 is($node->safe_psql('store', q{SELECT sum(n) FROM (SELECT idsess_reseal(1000) n) x}), '202',
 	'every ticket sealed under 1.0 keys reseals under the new key');
 is($node->safe_psql('store', $tickets), $before_tickets, 'and still opens');
+is($node->safe_psql('store', $formats), 'k-alice:T,k-bob:b',
+	'a 1.1 store compresses a ticket when that makes it smaller');
 
 # A dump of a 1.0 database restores into 1.1 with everything in it.
 my $old_sessions = $node->safe_psql('old', $sessions);
