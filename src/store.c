@@ -16,15 +16,18 @@
  */
 #include "idsess.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(idsess_create);
 PG_FUNCTION_INFO_V1(idsess_update);
@@ -736,10 +739,27 @@ static IdsessQuery q_update_11 = {
 	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, BOOLOID}
 };
 
-static IdsessQuery q_key_taken = {
-	.sql = "SELECT 1 FROM idsess.sessions WHERE key = $1",
-	.nargs = 1, .argtypes = {TEXTOID}
-};
+static void
+note_found(TupleTableSlot *slot pg_attribute_unused(), void *arg)
+{
+	*(bool *) arg = true;
+}
+
+/*
+ * Whether a session the statement's snapshot sees has this key: a rekey's
+ * check for a friendlier error than the unique index's, which names the
+ * key.  One probe of the key's index without SPI (scan.c), with the
+ * snapshot a read-only SPI query would use.
+ */
+static bool
+key_taken(text *key)
+{
+	bool		taken = false;
+
+	idsess_scan_index(get_namespace_oid("idsess", false), "sessions", "sessions_key_key",
+					  F_TEXTEQ, PointerGetDatum(key), GetActiveSnapshot(), note_found, &taken);
+	return taken;
+}
 
 /*
  * Whether the clients of session $1 are exactly $2 already, each with its
@@ -1194,10 +1214,9 @@ update_session(FunctionCallInfo fcinfo)
 
 	if (new_key)
 	{
-		arg = PointerGetDatum(new_key);
 		if (idsess_key_is_revoked(new_key))
 			refuse_revoked_key();
-		if (idsess_spi_run(&q_key_taken, &arg, NULL, true, 1) > 0)
+		if (key_taken(new_key))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNIQUE_VIOLATION),
 					 errmsg("a session with this key already exists"),
