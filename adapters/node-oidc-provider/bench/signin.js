@@ -10,7 +10,10 @@
 // with durable commits (the server's default: each save waits for its WAL
 // to reach the disk) and with synchronous_commit = off for the adapter's
 // connections, which shows what the commit's flush costs (the in-memory
-// adapter keeps nothing across a crash).
+// adapter keeps nothing across a crash).  A plain SQL table in the same
+// database, with the adapter such a table usually gets (one statement per
+// call, no sealing, no clients, no revocation), is the baseline that shows
+// what any SQL store pays for the provider's round trips.
 
 import { performance } from 'node:perf_hooks';
 
@@ -70,6 +73,39 @@ function measured(adapter, stats) {
 	return adapter;
 }
 
+// The usual SQL Session adapter: the payload as JSON text in a table keyed
+// by id, found by id or by uid, saved by an upsert; the provider's key
+// change is its destroy and then its upsert.  Named statements, as
+// idsess's adapter sends.
+class PlainSqlAdapter {
+	constructor(pool) {
+		this.pool = pool;
+	}
+
+	async find(id) {
+		const { rows } = await this.pool.query({ name: 'plain_find', text: `SELECT payload FROM bench_plain.sessions
+			WHERE id = $1 AND expires_at > now()`, values: [id] });
+		return rows.length ? JSON.parse(rows[0].payload) : undefined;
+	}
+
+	async findByUid(uid) {
+		const { rows } = await this.pool.query({ name: 'plain_find_uid', text: `SELECT payload FROM bench_plain.sessions
+			WHERE uid = $1 AND expires_at > now()`, values: [uid] });
+		return rows.length ? JSON.parse(rows[0].payload) : undefined;
+	}
+
+	async upsert(id, payload, expiresIn) {
+		await this.pool.query({ name: 'plain_upsert', text: `INSERT INTO bench_plain.sessions (id, uid, payload, expires_at)
+			VALUES ($1, $2, $3, now() + $4 * interval '1 second')
+			ON CONFLICT (id) DO UPDATE SET uid = EXCLUDED.uid, payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at`,
+		values: [id, payload.uid, JSON.stringify(payload), expiresIn] });
+	}
+
+	async destroy(id) {
+		await this.pool.query({ name: 'plain_destroy', text: 'DELETE FROM bench_plain.sessions WHERE id = $1', values: [id] });
+	}
+}
+
 function newStats() {
 	return { roundTrips: 0, ms: 0, calls: {}, methodMs: {} };
 }
@@ -117,8 +153,17 @@ async function run(label, makeSession) {
 // first ones warm up the provider's code paths and the JIT).
 const pool = new pg.Pool({ max: 4 });
 const asyncPool = new pg.Pool({ max: 4, options: '-c synchronous_commit=off' });
+const admin = new pg.Pool({ max: 1, user: process.env.IDSESS_ADMIN_USER });
+await admin.query(`CREATE SCHEMA bench_plain AUTHORIZATION ${process.env.PGUSER};
+	SET ROLE ${process.env.PGUSER};
+	CREATE TABLE bench_plain.sessions (id text PRIMARY KEY, uid text NOT NULL, payload text NOT NULL,
+		expires_at timestamptz NOT NULL);
+	CREATE INDEX ON bench_plain.sessions (uid);
+	CREATE INDEX ON bench_plain.sessions (expires_at);`);
+await admin.end();
 const stores = {
 	memory: (stats) => measured(new MemoryAdapter('Session'), stats),
+	plain: (stats) => measured(new PlainSqlAdapter(countingPool(pool, stats)), stats),
 	idsess: (stats) => measured(new IdsessSessionAdapter(countingPool(pool, stats)), stats),
 	'idsess-nosync': (stats) => measured(new IdsessSessionAdapter(countingPool(asyncPool, stats)), stats),
 };
@@ -127,7 +172,7 @@ for (let round = 0; round < 2; round += 1) {
 	for (const [label, make] of Object.entries(stores)) results[label] = await run(label, make);
 }
 const { memory } = results;
-const LABELS = { 'idsess-nosync': 'idsess, synchronous_commit off' };
+const LABELS = { 'idsess-nosync': 'idsess, synchronous_commit off', plain: 'plain SQL table' };
 await pool.end();
 await asyncPool.end();
 
