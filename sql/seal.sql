@@ -26,6 +26,16 @@ FROM idsess.sessions WHERE key IN ('k-text', 'k-empty-text') ORDER BY key;
 SELECT key FROM idsess_create('t', ticket => 'plain text ticket', key => 'k-text-2');
 SELECT count(DISTINCT substr(ticket, 9, 16)) AS distinct_ivs, count(DISTINCT ticket) AS distinct_seals
 FROM idsess.sessions WHERE key IN ('k-text', 'k-text-2');
+-- IVs are drawn 64 at a time: 300 seals in one backend, past several
+-- refills, and in a second backend, never repeat one.
+SELECT count((idsess_create('t-iv', ticket => 'same ticket', key => 'k-iv-' || i)).key)
+FROM generate_series(1, 150) i;
+\c
+SELECT count((idsess_create('t-iv', ticket => 'same ticket', key => 'k-iv-' || i)).key)
+FROM generate_series(151, 300) i;
+SELECT count(*) AS seals, count(DISTINCT substr(ticket, 9, 16)) AS distinct_ivs
+FROM idsess.sessions WHERE subject_id = 't-iv';
+SELECT idsess_delete_sessions(subject_id => 't-iv');
 
 -- A marker in a ticket is found nowhere in the table's stored bytes, inline
 -- or in TOAST.

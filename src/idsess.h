@@ -48,6 +48,7 @@ extern bytea *idsess_aes256_cbc(bool encrypt, const uint8 *key, const uint8 *iv,
 extern void idsess_hmac_sha256(const uint8 *key, Size keylen,
 							   const char *data, Size len, uint8 *out);
 extern void idsess_random(uint8 *buf, Size len);
+extern void idsess_random_iv(uint8 *iv);
 
 /*
  * keyring.c: the key ring hands out copies of keys into caller-owned storage

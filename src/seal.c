@@ -97,7 +97,8 @@ idsess_seal(const IdsessKey *key, char format, const char *aad, Size aadlen,
 	bytea	   *out;
 	char	   *p;
 
-	idsess_random(iv, SEAL_IV);
+	StaticAssertStmt(SEAL_IV == 16, "idsess_random_iv gives 16 bytes");
+	idsess_random_iv(iv);
 	ct = idsess_aes256_cbc(true, key->enc, iv, data, len);
 	ctlen = VARSIZE_ANY_EXHDR(ct);
 
