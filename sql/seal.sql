@@ -147,6 +147,17 @@ SELECT idsess_update('k-json', ticket => :'json_ticket' || ' ') AS renewed;
 SELECT chr(get_byte(ticket, 3)) AS format, length(ticket) < octet_length(:'json_ticket') / 2 AS smaller
 FROM idsess.sessions WHERE key = 'k-json';
 SELECT ticket = :'json_ticket' || ' ' AS same FROM idsess_get('k-json');
+-- A backend keeps one compression state for all its tickets, yet each
+-- ticket is compressed on its own: fifty tickets that repeat each other's
+-- text, sealed one after the other, each open to its own text (a state that
+-- carried the previous ticket over as a dictionary would fail to open them).
+SELECT count(idsess_create('t', ticket => repeat(format('{"sub":"u%s","role":"reader"},', i % 7), 20 + i),
+                           key => 'k-lz4-' || i)) AS created
+FROM generate_series(1, 50) i;
+SELECT count(*) FILTER (WHERE g.ticket = repeat(format('{"sub":"u%s","role":"reader"},', i % 7), 20 + i)) AS same,
+       count(*) FILTER (WHERE chr(get_byte(s.ticket, 3)) = 'T') AS compressed
+FROM generate_series(1, 50) i, idsess_get('k-lz4-' || i) g, idsess.sessions s
+WHERE s.key = 'k-lz4-' || i;
 -- Tampering with a compressed ticket is caught before anything is
 -- decompressed, like any other.
 UPDATE idsess.sessions SET ticket = set_byte(ticket, 40, get_byte(ticket, 40) # 1) WHERE key = 'k-json';
