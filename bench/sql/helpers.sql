@@ -69,6 +69,16 @@ AS $$ SELECT CASE WHEN hashint8(i) % 2 = 0 THEN
          'billing','analytics','cms','git','ci','monitoring','vpn','expenses','learning','travel'])
   [1 + abs(hashint8(i * 7919)) % 20] END $$;
 
+-- base64url text (no padding) of `bytes` random bytes: what an
+-- application's encryption hands the database, and as incompressible.
+CREATE FUNCTION bench.random_base64url(bytes int) RETURNS text
+LANGUAGE sql AS $$
+  SELECT translate(rtrim(encode(
+           (SELECT string_agg(gen_random_bytes(least(1024, bytes - o)), ''::bytea)
+              FROM generate_series(0, bytes - 1, 1024) o),
+           'base64'), '='), E'+/\n', '-_')
+$$;
+
 -- Pre-encrypted tickets for the baselines: Duende stores what the
 -- application's Data Protection produced, base64 text of about the size of
 -- idsess's sealed ticket.  A pool of distinct random values (no compression
@@ -78,12 +88,23 @@ CREATE TABLE bench.data_pool (n int PRIMARY KEY, data text NOT NULL);
 CREATE FUNCTION bench.fill_data_pool(sealed_bytes int) RETURNS void
 LANGUAGE sql AS $$
   TRUNCATE bench.data_pool;
-  INSERT INTO bench.data_pool
-  SELECT n, translate(rtrim(encode(
-           (SELECT string_agg(gen_random_bytes(least(1024, sealed_bytes - o)), ''::bytea)
-              FROM generate_series(0, sealed_bytes - 1, 1024) o),
-           'base64'), '='), E'+/\n', '-_')
+  INSERT INTO bench.data_pool SELECT n, bench.random_base64url(sealed_bytes) FROM generate_series(0, 999) n;
+$$;
+
+-- The ticket as Duende ships it (bench/sql/shipped.sql): ASP.NET Core Data
+-- Protection's payload for the UTF-8 ticket, base64url, not compressed: a
+-- magic header (4 bytes), the key id (16), the key modifier (16), the IV
+-- (16), the AES-256-CBC ciphertext (PKCS#7 padding: the next multiple of
+-- 16) and the HMAC-SHA256 tag (32).  Returns the value's length.
+CREATE TABLE bench.shipped_pool (n int PRIMARY KEY, data text NOT NULL);
+
+CREATE FUNCTION bench.fill_shipped_pool(ticket_bytes int) RETURNS int
+LANGUAGE sql AS $$
+  TRUNCATE bench.shipped_pool;
+  INSERT INTO bench.shipped_pool
+  SELECT n, bench.random_base64url(4 + 16 + 16 + 16 + (ticket_bytes / 16 + 1) * 16 + 32)
   FROM generate_series(0, 999) n;
+  SELECT length(data) FROM bench.shipped_pool WHERE n = 0;
 $$;
 
 -- Sessions whose expiry lag is measured (bench/run lag_test): when each
