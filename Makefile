@@ -45,7 +45,7 @@ endif
 REGRESS = setup store seal inputs clients query revoke contract expire keys privileges worker reports fuzz memory
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
 ISOLATION = add_client take_expired revoke_add_client \
-	keys_rotate_seal keys_rotate_open keys_rotate_reseal keys_retire_seal \
+	keys_rotate_seal keys_rotate_open keys_rotate_reseal keys_retire_seal keys_destroy_opener \
 	revoke_late_save limit_repeatable_read create_same_key
 TAP_TESTS = 1
 

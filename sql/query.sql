@@ -63,7 +63,8 @@ SELECT idsess_delete('k-q-' || lpad(i::text, 3, '0')) FROM generate_series(1, 19
 SELECT min(subject_id), max(subject_id), count(*), min(current_page) AS page,
        bool_and(has_prev) AS prev, bool_and(has_next) AS next
 FROM idsess_query(subject_id => 'user', results_token => :'tok2b', prior => true);
-SELECT count(*) AS full_first_page FROM idsess_query(subject_id => 'user', results_token => :'tok', prior => true);
+-- Nothing comes before the first page (as in Duende's stores).
+SELECT count(*) AS before_first_page FROM idsess_query(subject_id => 'user', results_token => :'tok', prior => true);
 
 -- Client-filtered paging.
 SELECT string_agg(right(subject_id, 2), ',' ORDER BY subject_id) AS rows, min(total_count) AS total,

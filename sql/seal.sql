@@ -70,6 +70,10 @@ SELECT ticket_bytes FROM idsess_get('k-1mb-bytes');
 UPDATE idsess.sessions SET ticket = overlay(ticket PLACING '\x00000063'::bytea FROM 5) WHERE key = 'k-empty-text';
 SELECT ticket FROM idsess_get('k-empty-text');
 \echo :LAST_ERROR_SQLSTATE
+-- Nor is one past 2147483647 (ids are positive int4): the same error.
+UPDATE idsess.sessions SET ticket = overlay(ticket PLACING '\xffffffff'::bytea FROM 5) WHERE key = 'k-empty-text';
+SELECT ticket FROM idsess_get('k-empty-text');
+\echo :LAST_ERROR_SQLSTATE
 
 -- A sealed ticket copied to another session does not open there.
 UPDATE idsess.sessions SET ticket = (SELECT ticket FROM idsess.sessions WHERE key = 'k-bytes')

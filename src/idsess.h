@@ -119,6 +119,8 @@ extern bytea *idsess_try_unseal(bytea *sealed, char *format,
 								IdsessOpenFailure *why);
 extern bytea *idsess_unseal(bytea *sealed, char *format,
 							const char *aad, Size aadlen);
+extern bytea *idsess_unseal_row(bytea *sealed, char *format,
+								const char *aad, Size aadlen);
 extern int32 idsess_sealed_key_id(bytea *sealed);
 extern bool idsess_timingsafe_equal(const uint8 *a, const uint8 *b, Size len);
 
@@ -223,6 +225,8 @@ extern void idsess_get_by_sid(FunctionCallInfo fcinfo, text *sid);
 /* store.c */
 extern Tuplestorestate *idsess_ticket_srf(FunctionCallInfo fcinfo);
 extern void idsess_check_opened(Size *opened, Size len);
+extern void idsess_put_opened(Datum *values, bool *nulls, bytea *plain, char format,
+							  Size *opened);
 extern int64 idsess_lock_live_session(text *key, bool for_write);
 extern void idsess_refresh_copy(int64 id);
 extern int	idsess_delete_children(Datum ids, Datum causes, Datum subjects,

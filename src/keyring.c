@@ -341,7 +341,13 @@ static IdsessQuery q_key_by_id = {
 
 /*
  * Copies data key `id` into *out when it can open tickets; otherwise says
- * why not (and *out is left zeroed).
+ * why not (and *out is left zeroed).  Either way it takes the key's seal
+ * lock, shared, for the rest of the transaction, before it looks the key
+ * up: an opener may write what it opens back under another key (a reseal,
+ * a rekey), so a retire or destroy must wait for it as it waits for a
+ * sealer; and a retire or destroy that committed before the lock was
+ * granted sent its invalidation first, which is processed right after, so
+ * the key's state is read again rather than taken from the cache.
  */
 IdsessKeyState
 idsess_key_by_id(int32 id, IdsessKey *out)
@@ -356,6 +362,8 @@ idsess_key_by_id(int32 id, IdsessKey *out)
 
 	memset(out, 0, sizeof(*out));
 	remember_keys_relid();
+	idsess_lock_key(id, ShareLock);
+	AcceptInvalidationMessages();
 	if (cached_key(id, out))
 		return IDSESS_KEY_USABLE;
 
@@ -488,10 +496,10 @@ lookup_active_key(IdsessKey *out)
 }
 
 /*
- * The per-key seal lock: every transaction that seals under a data key
- * holds it SHARE until it ends; retire and destroy take it EXCLUSIVE before
- * they count the key's tickets, so they wait for every sealer in flight and
- * then see its rows.  The lock is of the advisory class, with a fourth
+ * The per-key seal lock: every transaction that seals or opens under a
+ * data key holds it SHARE until it ends; retire and destroy take it
+ * EXCLUSIVE before they count the key's tickets, so they wait for every
+ * sealer and opener in flight and then see its rows.  The lock is of the advisory class, with a fourth
  * field PostgreSQL's advisory lock functions never use (they use 1 and 2),
  * so it cannot collide with an application's advisory locks; pg_locks
  * shows it as an advisory lock with objid = the key id and objsubid = 19289.

@@ -5,8 +5,9 @@
  *		active key, retire or destroy an old key, re-wrap the key ring under
  *		a new master key; and the automatic rotation the worker runs.
  *
- * Every operation is recorded in idsess.audit and makes every backend drop
- * its cached keys (keyring.c).  None of these functions is granted to the
+ * Every operation is recorded in idsess.audit, and every one but the
+ * re-wrap, which changes no data key, makes every backend drop its cached
+ * keys (keyring.c).  None of these functions is granted to the
  * extension's roles: key management is for the database owner or a
  * superuser.
  *
@@ -461,7 +462,9 @@ file_name_too_long(const char *path)
 /*
  * Re-wraps every data key under the master key in new_key_file, in one
  * transaction, without touching tickets.  Afterwards idsess.master_key_file
- * must name the new file (then reload).
+ * must name the new file (then reload); until then running backends go on
+ * with the keys they cached, and one that must unwrap a key it has not
+ * cached cannot.
  */
 Datum
 idsess_rewrap_keys(PG_FUNCTION_ARGS)
@@ -512,7 +515,13 @@ idsess_rewrap_keys(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	audit_key("master key change", 0, n, true);
-	idsess_keyring_changed();
+
+	/*
+	 * No data key changed, so the keys every backend already unwrapped stay
+	 * good: their caches are left alone.  Dropping them would make each
+	 * backend unwrap again with the master key file it still has, the old
+	 * one, and fail until the reload that names the new file.
+	 */
 	SPI_finish();
 	PG_RETURN_INT32(n);
 }

@@ -446,16 +446,9 @@ put_with_ticket(ReturnSetInfo *rsinfo, Datum *values, bool *nulls, Datum sealed,
 
 	PG_TRY();
 	{
-		plain = idsess_unseal(DatumGetByteaPP(sealed), &format,
-							  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-		if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("sealed ticket has an unknown format")));
-		idsess_check_opened(opened, VARSIZE(plain));
-		nulls[18] = format != IDSESS_FORMAT_TEXT;
-		nulls[19] = format != IDSESS_FORMAT_BYTES;
-		values[18] = values[19] = PointerGetDatum(plain);
+		plain = idsess_unseal_row(DatumGetByteaPP(sealed), &format,
+								  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		idsess_put_opened(&values[18], &nulls[18], plain, format, opened);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	PG_FINALLY();
@@ -524,6 +517,10 @@ idsess_query(PG_FUNCTION_ARGS)
 	(void) idsess_ticket_srf(fcinfo);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	v11 = rsinfo->setDesc->natts > 16;
+
+	/* Nothing comes before the first page: no rows, as Duende's stores answer. */
+	if (prior && tok.page <= 1)
+		return (Datum) 0;
 	idsess_spi_connect();
 
 	if (has_token)

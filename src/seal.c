@@ -336,10 +336,16 @@ idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
 		return NULL;
 	}
 	key_id = header_key_id(sealed);
-	if (key_id <= 0 || (p[3] != IDSESS_FORMAT_TEXT && p[3] != IDSESS_FORMAT_BYTES &&
+	if (key_id == 0 || (p[3] != IDSESS_FORMAT_TEXT && p[3] != IDSESS_FORMAT_BYTES &&
 						p[3] != FORMAT_TEXT_PACKED && p[3] != FORMAT_BYTES_PACKED))
 	{
 		*why = IDSESS_OPEN_FORGED;
+		return NULL;
+	}
+	/* Ids past INT32_MAX: no key ring holds them. */
+	if (key_id < 0)
+	{
+		*why = IDSESS_OPEN_KEY_UNKNOWN;
 		return NULL;
 	}
 	switch (idsess_key_by_id(key_id, &key))
@@ -386,43 +392,41 @@ idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
 }
 
 /*
- * Opens a sealed ticket (see idsess_try_unseal) or raises the error that
- * says why it does not open.
+ * Reports, at `elevel`, why a sealed ticket did not open.  The messages
+ * name the key id from the header, never the session key or any of the
+ * ticket.
  */
-bytea *
-idsess_unseal(bytea *sealed, char *format, const char *aad, Size aadlen)
+static void
+report_unopenable(bytea *sealed, IdsessOpenFailure why, int elevel)
 {
-	IdsessOpenFailure why;
-	bytea	   *plain = idsess_try_unseal(sealed, format, aad, aadlen, &why);
-
 	switch (why)
 	{
 		case IDSESS_OPENED:
 			break;
 		case IDSESS_OPEN_MALFORMED:
-			ereport(ERROR,
+			ereport(elevel,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("sealed ticket is malformed"),
 					 errdetail("The stored value does not have the layout of an idsess seal."),
 					 errhint("Restore the row from a backup; the ticket cannot be opened.")));
 			break;
 		case IDSESS_OPEN_FORGED:
-			ereport(ERROR,
+			ereport(elevel,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("sealed ticket failed authentication"),
 					 errdetail("The stored ticket was altered, or was sealed for another session."),
 					 errhint("The session cannot be opened; delete it and let the user sign in again.")));
 			break;
 		case IDSESS_OPEN_KEY_UNKNOWN:
-			ereport(ERROR,
+			ereport(elevel,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("ticket is sealed under data key %d, which is not in the key ring",
-							idsess_sealed_key_id(sealed)),
+					 errmsg("ticket is sealed under data key %u, which is not in the key ring",
+							(uint32) idsess_sealed_key_id(sealed)),
 					 errhint("The key ring (idsess.keys) may have been restored from another database or edited by hand.")));
 			break;
 		case IDSESS_OPEN_KEY_RETIRED:
 		case IDSESS_OPEN_KEY_DESTROYED:
-			ereport(ERROR,
+			ereport(elevel,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("ticket is sealed under data key %d, which was %s",
 							idsess_sealed_key_id(sealed),
@@ -430,5 +434,35 @@ idsess_unseal(bytea *sealed, char *format, const char *aad, Size aadlen)
 					 errhint("Tickets under a destroyed key can never be opened again; delete the session.")));
 			break;
 	}
+}
+
+/*
+ * Opens a sealed ticket (see idsess_try_unseal) or raises the error that
+ * says why it does not open: for a caller that asked for one session.
+ */
+bytea *
+idsess_unseal(bytea *sealed, char *format, const char *aad, Size aadlen)
+{
+	IdsessOpenFailure why;
+	bytea	   *plain = idsess_try_unseal(sealed, format, aad, aadlen, &why);
+
+	report_unopenable(sealed, why, ERROR);
+	return plain;
+}
+
+/*
+ * Opens a sealed ticket for one row of a set (a page, a subject's
+ * sessions, a batch of expired sessions): a ticket that does not open is
+ * reported as a WARNING and NULL is returned, so that one row (say, under
+ * a destroyed key) never fails the rows around it.  The row then comes
+ * back with its ticket NULL, which no stored session has.
+ */
+bytea *
+idsess_unseal_row(bytea *sealed, char *format, const char *aad, Size aadlen)
+{
+	IdsessOpenFailure why;
+	bytea	   *plain = idsess_try_unseal(sealed, format, aad, aadlen, &why);
+
+	report_unopenable(sealed, why, WARNING);
 	return plain;
 }

@@ -186,11 +186,19 @@ typedef struct NewSession
 	Datum		client_list;	/* 1.1: the row's copy of its clients; 0: none */
 } NewSession;
 
-static void refuse_taken_key(void) pg_attribute_noreturn();
+static void refuse_taken_key(bool rekey) pg_attribute_noreturn();
 
+/* A create's (or a rekey's) key is another session's: said without the key. */
 static void
-refuse_taken_key(void)
+refuse_taken_key(bool rekey)
 {
+	if (rekey)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("a session with this key already exists"),
+				 errdetail("new_key is the key of another session."),
+				 errhint("Generate a fresh key for the rekey."),
+				 errhidestmt(true)));
 	ereport(ERROR,
 			(errcode(ERRCODE_UNIQUE_VIOLATION),
 			 errmsg("a session with this key already exists"),
@@ -224,9 +232,13 @@ static IdsessQuery q_insert[2] = {
 	{.sql = INSERT_11 " RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES}
 };
 
-/* A create's insert: a taken key is refused with its own message, without the key. */
+/*
+ * A statement that writes a session key (a create's insert, a rekey's
+ * update): a taken key is refused with refuse_taken_key's message, which
+ * does not name it.
+ */
 static int
-insert_new(IdsessQuery *q, Datum *args, char *nulls)
+write_key(IdsessQuery *q, Datum *args, char *nulls, bool rekey)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile int n = 0;
@@ -250,7 +262,7 @@ insert_new(IdsessQuery *q, Datum *args, char *nulls)
 		 * unlogged, and the error that replaces it ends the transaction.
 		 */
 		FlushErrorState();
-		refuse_taken_key();
+		refuse_taken_key(rekey);
 	}
 	PG_END_TRY();
 	return n;
@@ -390,7 +402,7 @@ insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_upda
 	if (ns->limit > 0 && ns->subject)
 		*ended = idsess_apply_session_limit(ns->subject, ns->limit);
 	if (!upsert)
-		n = insert_new(&q_insert[v11], args, nulls);
+		n = write_key(&q_insert[v11], args, nulls, false);
 	else
 	{
 		n = idsess_spi_run(&q_upsert_insert[v11], args, nulls, false, 1);
@@ -407,7 +419,7 @@ insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_upda
 		}
 	}
 	if (n == 0)
-		refuse_taken_key();
+		refuse_taken_key(false);
 	id = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 
 	/*
@@ -625,6 +637,28 @@ idsess_check_opened(Size *opened, Size len)
 }
 
 /*
+ * Puts an opened ticket (NULL: it did not open) into a row's two ticket
+ * columns, values[0] as text and values[1] as bytes, the other one NULL;
+ * both NULL for a ticket that did not open.  Counts it against the call's
+ * bound on opened bytes.
+ */
+void
+idsess_put_opened(Datum *values, bool *nulls, bytea *plain, char format, Size *opened)
+{
+	nulls[0] = nulls[1] = true;
+	if (plain == NULL)
+		return;
+	if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("sealed ticket has an unknown format")));
+	idsess_check_opened(opened, VARSIZE(plain));
+	nulls[0] = format != IDSESS_FORMAT_TEXT;
+	nulls[1] = format != IDSESS_FORMAT_BYTES;
+	values[0] = values[1] = PointerGetDatum(plain);
+}
+
+/*
  * Puts every row of the current SPI result (selected with
  * IDSESS_SESSION_COLS) into tupstore with its ticket opened.  Each row is
  * built in a memory context of its own, reset after the row: the detoasted
@@ -659,18 +693,12 @@ emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows)
 				values[A_CLIENT_SIDS] = idsess_spi_get(i, 16, &nulls[A_CLIENT_SIDS]);
 			}
 			key = DatumGetTextPP(values[A_KEY]);
-			plain = idsess_unseal(DatumGetByteaPP(idsess_spi_get(i, 13, &isnull)), &format,
-								  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-			if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("sealed ticket has an unknown format")));
-			idsess_check_opened(&opened, VARSIZE(plain));
-			nulls[A_TICKET] = format != IDSESS_FORMAT_TEXT;
-			nulls[A_TICKET_BYTES] = format != IDSESS_FORMAT_BYTES;
-			values[A_TICKET] = values[A_TICKET_BYTES] = PointerGetDatum(plain);
+			plain = idsess_unseal_row(DatumGetByteaPP(idsess_spi_get(i, 13, &isnull)), &format,
+									  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+			idsess_put_opened(&values[A_TICKET], &nulls[A_TICKET], plain, format, &opened);
 			tuplestore_putvalues(tupstore, desc, values, nulls);
-			explicit_bzero(plain, VARSIZE(plain));
+			if (plain)
+				explicit_bzero(plain, VARSIZE(plain));
 			plain = NULL;
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(rowcxt);
@@ -855,6 +883,41 @@ same_text(Datum a, Datum b)
 		memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
 }
 
+/* Orders texts by length, then bytes: any total order that same_text agrees with. */
+static int
+text_bytes_cmp(const void *a, const void *b)
+{
+	text	   *x = DatumGetTextPP(*(const Datum *) a);
+	text	   *y = DatumGetTextPP(*(const Datum *) b);
+	Size		lx = VARSIZE_ANY_EXHDR(x);
+	Size		ly = VARSIZE_ANY_EXHDR(y);
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return memcmp(VARDATA_ANY(x), VARDATA_ANY(y), lx);
+}
+
+/*
+ * Whether n texts (none NULL) repeat one, by same_text: sorted, so that a
+ * list of thousands of clients costs n log n comparisons, not n squared.
+ */
+static bool
+has_repeat(const Datum *elems, int n)
+{
+	Datum	   *sorted;
+	bool		repeat = false;
+
+	if (n < 2)
+		return false;
+	sorted = palloc(n * sizeof(Datum));
+	memcpy(sorted, elems, n * sizeof(Datum));
+	qsort(sorted, n, sizeof(Datum), text_bytes_cmp);
+	for (int i = 1; i < n && !repeat; i++)
+		repeat = same_text(sorted[i - 1], sorted[i]);
+	pfree(sorted);
+	return repeat;
+}
+
 /*
  * A one-dimensional text[] argument, deconstructed; the array returned is
  * subscripted from 1 whatever the argument's bounds, so that clients and
@@ -912,14 +975,14 @@ check_client_args(FunctionCallInfo fcinfo, int cargno, int sargno,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("clients must not contain null"),
 					 errhidestmt(true)));
+		CHECK_FOR_INTERRUPTS();
 		idsess_check_id(DatumGetTextPP(elems[i]), "a client id", IDSESS_MAX_ID_CHARS);
-		for (int j = 0; j < i; j++)
-			if (same_text(elems[i], elems[j]))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("clients must not repeat a client id"),
-						 errhidestmt(true)));
 	}
+	if (has_repeat(elems, n))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("clients must not repeat a client id"),
+				 errhidestmt(true)));
 	if (PG_ARGISNULL(sargno))
 		return;
 	*sids = PointerGetDatum(text_array_arg(fcinfo, sargno, "client_sids", &elems, &nulls, &nsids));
@@ -1224,12 +1287,7 @@ update_session(FunctionCallInfo fcinfo)
 		if (idsess_key_is_revoked(new_key))
 			refuse_revoked_key();
 		if (key_taken(new_key))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 errmsg("a session with this key already exists"),
-					 errdetail("new_key is the key of another session."),
-					 errhint("Generate a fresh key for the rekey."),
-					 errhidestmt(true)));
+			refuse_taken_key(true);
 
 		/* The seal is bound to the key: reseal the kept ticket under the new one. */
 		if (ticket == NULL)
@@ -1272,7 +1330,8 @@ update_session(FunctionCallInfo fcinfo)
 	nulls[11] = issuer ? ' ' : 'n';
 	nulls[12] = new_key ? ' ' : 'n';
 	nulls[13] = idle ? ' ' : 'n';
-	idsess_spi_run(v11 ? &q_update_11[rebuild_copies] : &q_update_10, args, nulls, false, 1);
+	/* A session created with new_key since this statement's snapshot: refused here. */
+	write_key(v11 ? &q_update_11[rebuild_copies] : &q_update_10, args, nulls, true);
 	/* Counted whether or not it was a HOT update: at worst an early look. */
 	idsess_note_search_rows(1);
 	{
@@ -1555,16 +1614,9 @@ idsess_open_session_rows(Tuplestorestate *from, Tuplestorestate *to, TupleDesc d
 				text	   *key = DatumGetTextPP(values[A_KEY]);
 				char		format;
 
-				plain = idsess_unseal(DatumGetByteaPP(values[A_TICKET_BYTES]), &format,
-									  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-				if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_CORRUPTED),
-							 errmsg("sealed ticket has an unknown format")));
-				idsess_check_opened(&opened, VARSIZE(plain));
-				nulls[A_TICKET] = format != IDSESS_FORMAT_TEXT;
-				nulls[A_TICKET_BYTES] = format != IDSESS_FORMAT_BYTES;
-				values[A_TICKET] = values[A_TICKET_BYTES] = PointerGetDatum(plain);
+				plain = idsess_unseal_row(DatumGetByteaPP(values[A_TICKET_BYTES]), &format,
+										  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+				idsess_put_opened(&values[A_TICKET], &nulls[A_TICKET], plain, format, &opened);
 			}
 			else
 				nulls[A_TICKET] = nulls[A_TICKET_BYTES] = true;

@@ -24,10 +24,13 @@ ok($node->poll_query_until('one', q{SELECT state = 'sleeping' FROM idsess.worker
 	'the worker runs');
 
 # A ticket under an older key, and every re-seal refused (counted in a
-# sequence, which a rollback does not undo).
+# sequence, which a rollback does not undo).  The rotation commits with the
+# trigger: committed alone, the worker could re-seal the ticket before the
+# trigger exists, and no re-seal would ever fail.
 $node->safe_psql(
 	'one', q{
 SELECT idsess_create('u', 't', key => 'k-old');
+BEGIN;
 SELECT idsess_key_rotate();
 CREATE SEQUENCE public.reseal_attempts;
 CREATE FUNCTION public.refuse() RETURNS trigger LANGUAGE plpgsql
@@ -35,6 +38,7 @@ AS $$BEGIN PERFORM nextval('public.reseal_attempts');
 RAISE EXCEPTION 'reseal refused' USING DETAIL = 'secret detail'; END$$;
 CREATE TRIGGER refuse BEFORE UPDATE OF ticket ON idsess.sessions
 FOR EACH ROW EXECUTE FUNCTION public.refuse();
+COMMIT;
 });
 ok( $node->poll_query_until(
 		'one', q{SELECT last_error = 'reseal refused' FROM idsess.workers}),
