@@ -34,7 +34,7 @@ for my $name (qw(a b))
 	{
 		$node->safe_psql('postgres', "CREATE DATABASE $db");
 		$node->safe_psql($db, 'CREATE EXTENSION idsess CASCADE');
-		$node->safe_psql($db, 'CREATE EXTENSION idsess_shard') if $db ne 'single';
+		$node->safe_psql($db, q{CREATE EXTENSION idsess_shard VERSION '1.1'}) if $db ne 'single';
 	}
 	$shard{$name} = $node;
 }
@@ -49,7 +49,7 @@ my $options = join(', ', map {
 		sprintf("p%d 'host=%s port=%d dbname=idsess_p%d'", $_, $node->host, $node->port, $_)
 	} 0 .. 3);
 $proxy->safe_psql('postgres', qq{
-	CREATE EXTENSION idsess_proxy CASCADE;
+	CREATE EXTENSION idsess_proxy VERSION '1.1' CASCADE;
 	CREATE SERVER idsess_shards FOREIGN DATA WRAPPER plproxy OPTIONS ($options);
 	CREATE USER MAPPING FOR PUBLIC SERVER idsess_shards;
 	GRANT USAGE ON FOREIGN SERVER idsess_shards TO idsess_service, idsess_admin, idsess_reporting;
@@ -85,6 +85,20 @@ my $setup = join('', map {
 	} 1 .. 30);
 $proxy->safe_psql('postgres', $setup);
 $single->safe_psql('single', $setup);
+
+# Made at 1.1 and filled, then updated: the shards first, then the proxy.
+my $old_token = $proxy->safe_psql('postgres',
+	q{SELECT results_token FROM idsess_query(subject_id => 'user', count => 2) LIMIT 1});
+for my $p (0 .. 3)
+{
+	$partition_node[$p]->safe_psql("idsess_p$p", q{ALTER EXTENSION idsess_shard UPDATE});
+}
+$proxy->safe_psql('postgres', q{ALTER EXTENSION idsess_proxy UPDATE});
+is($proxy->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'idsess_proxy'}),
+	'1.2', 'the proxy and its shards are updated to 1.2');
+my ($ret, $out, $err) = $proxy->psql('postgres',
+	qq{SELECT * FROM idsess_query(subject_id => 'user', count => 2, results_token => '$old_token')});
+like($err, qr/results token is not valid/, 'a 1.1 token is refused after the update: search again');
 
 my %used = map { holder(sprintf('key-%02d', $_)) => 1 } 1 .. 30;
 is(join(',', sort keys %used), '0,1,2,3', 'the sessions spread over all four partitions');
@@ -138,7 +152,7 @@ for my $search (
 like(walk($proxy, 'postgres', q{subject_id => NULL}, 4), qr/^key-01,key-02,key-03,key-04\|f\|t\|30\|8\|1$/m,
 	'the first page of the unfiltered walk is the four oldest sessions of thirty, page 1 of 8');
 
-my ($ret, $out, $err) = $proxy->psql('postgres', q{
+($ret, $out, $err) = $proxy->psql('postgres', q{
 	SELECT * FROM idsess_query(subject_id => 'user', results_token => 'bm90IGEgdG9rZW4')});
 like($err, qr/results token is not valid/, 'a forged token is refused');
 my $tok = $proxy->safe_psql('postgres',
@@ -147,6 +161,41 @@ my $tok = $proxy->safe_psql('postgres',
 	qq{SELECT * FROM idsess_query(subject_id => 'other', results_token => '$tok')});
 like($err, qr/results token belongs to a different search/,
 	'a token used with other filters is refused');
+
+# Tokens are authenticated and carry no session key: the bounds are the
+# keys' hashes.  1.1's token (unsigned JSON with the keys, checked only by
+# an md5 of the filters) is refused, and so is a changed one.
+my $fields = $proxy->safe_psql('postgres', qq{
+	SELECT convert_from(decode(rpad(translate(split_part('$tok', '.', 1), '-_', '+/'),
+	       (length(split_part('$tok', '.', 1)) + 3) / 4 * 4, '='), 'base64'), 'UTF8')});
+unlike($fields, qr/key-\d\d/, 'a results token names no session key');
+like($fields, qr/"p": 1\b/, 'it carries its page number');
+my $forged = $proxy->safe_psql('postgres', q{
+	SELECT translate(encode(convert_to(jsonb_build_object('v', 'proxy1',
+		'h', md5(format('%L/%L/%L/%L', 'user', NULL, NULL, NULL)), 'p', 5000, 't', 999999999,
+		'fc', now(), 'fk', 'key-01', 'lc', now(), 'lk', 'key-02')::text, 'UTF8'), 'base64'), E'+/\n', '-_')});
+($ret, $out, $err) = $proxy->psql('postgres',
+	qq{SELECT * FROM idsess_query(subject_id => 'user', results_token => '$forged')});
+like($err, qr/results token is not valid/, 'a token made without the proxy\'s key is refused');
+my $changed = $proxy->safe_psql('postgres', qq{
+	SELECT translate(encode(convert_to(replace(convert_from(decode(rpad(translate(split_part('$tok', '.', 1), '-_', '+/'),
+	       (length(split_part('$tok', '.', 1)) + 3) / 4 * 4, '='), 'base64'), 'UTF8'), '"p": 1', '"p": 2147483646'),
+	       'UTF8'), 'base64'), E'+/=\n', '-_') || '.' || split_part('$tok', '.', 2)});
+($ret, $out, $err) = $proxy->psql('postgres',
+	qq{SELECT * FROM idsess_query(subject_id => 'user', results_token => '$changed')});
+like($err, qr/results token is not valid/, 'a token whose page was changed is refused');
+is($proxy->safe_psql('postgres',
+		qq{SELECT count(*) FROM idsess_query(subject_id => 'user', count => 2, results_token => '$tok', prior => true)}),
+	'0', 'nothing comes before the first page, as in Duende\'s stores');
+
+# PL/Proxy's partition_N option names count as pN ones do.
+is($proxy->safe_psql('postgres', qq{
+	BEGIN;
+	ALTER SERVER idsess_shards RENAME TO idsess_shards_pn;
+	CREATE SERVER idsess_shards FOREIGN DATA WRAPPER plproxy
+		OPTIONS (partition_0 'dbname=a', partition_1 'dbname=b');
+	SELECT idsess.proxy_partitions();
+	ROLLBACK}), '2', 'partitions named partition_N are counted');
 
 # Reports sum over the partitions what the single store counts.
 for my $report (qw(idsess_report_clients idsess_report_schemes idsess_report_age))
@@ -293,7 +342,7 @@ like($err, qr/permission denied/, 'idsess_service has no reports through the pro
 is($proxy->safe_psql('postgres', q{SELECT active_sessions > 0 FROM idsess_report_active()},
 		extra_params => [ '-U', 'rep' ]),
 	't', 'idsess_reporting gets the reports through the proxy');
-($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess.proxy_page(NULL, NULL, NULL, NULL, 10, NULL, NULL, false)},
+($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess.proxy_page_by_hash(NULL, NULL, NULL, NULL, 10, NULL, NULL, false)},
 	extra_params => [ '-U', 'rep' ]);
 like($err, qr/permission denied/, 'nor can it reach a shard page through the routing helpers');
 ($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess_get(NULL)});
@@ -348,6 +397,62 @@ for my $p (0 .. 3)
 			q{SELECT count(*) = 0 FROM idsess.sessions WHERE key LIKE 'later-%'}),
 		"partition ${p}'s own worker removes its expired sessions");
 }
+# Opened tickets through the proxy stay in memory, never in a temporary
+# file, past work_mem; past the bound of one call they are refused.
+$proxy->append_conf('postgresql.conf', "log_temp_files = 0\n");
+$proxy->reload;
+$proxy->safe_psql('postgres', q{SELECT idsess_create('big', repeat(md5(i::text), 1000), key => 'big-' || i)
+	FROM generate_series(1, 20) i});
+my $log_at = -s $proxy->logfile;
+is($proxy->safe_psql('postgres', q{SET work_mem = '64kB';
+		SELECT count(*), sum(length(ticket)) FROM idsess_query(subject_id => 'big', count => 20, tickets => true)}),
+	'20|640000', 'twenty 32 kB tickets through the proxy with work_mem at 64 kB');
+$proxy->safe_psql('postgres', q{SELECT 'log mark'});
+unlike(slurp_file($proxy->logfile, $log_at), qr/temporary file/, 'and no temporary file was written');
+$proxy->safe_psql('postgres', q{SELECT idsess_update('big-' || i, ticket => repeat(md5(i::text), 120000))
+	FROM generate_series(1, 20) i});
+($ret, $out, $err) = $proxy->psql('postgres',
+	q{SELECT count(*) FROM idsess_query(subject_id => 'big', count => 20, tickets => true)},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/54000: the sessions' tickets are too large to return at once/,
+	'tickets past 64 MB in one call are refused, as one store refuses them');
+$proxy->safe_psql('postgres', q{SELECT idsess_delete_sessions(subject_id => 'big')});
+
+# Back-channel logouts through the proxy are delivered at least once: a
+# caller that rolls back gets them again (after the lease), one that
+# commits never does, and the shards' outboxes are then empty.
+for my $name (qw(a b))
+{
+	$shard{$name}->append_conf('postgresql.conf', "idsess.expired_sessions_trigger_logout = on\n");
+	$shard{$name}->reload;
+}
+$proxy->safe_psql('postgres', join('', map {
+	sprintf(q{SELECT idsess_create('bye-%d', 't', key => 'bye-%02d',
+		expires => clock_timestamp() + interval '100 milliseconds'); SELECT idsess_add_client('bye-%02d', 'rp');},
+		$_, $_, $_) } 1 .. 8));
+my $outbox = q{SELECT count(*) FROM idsess.logout_outbox WHERE subject_id LIKE 'bye-%'};
+ok($proxy->poll_query_until('postgres', q{SELECT count(*) FROM idsess_get_sessions(subject_id => 'bye-1')}, '0'),
+	'the sessions with a client expired');
+my $queued = 0;
+for my $try (1 .. 100)
+{
+	$queued = 0;
+	$queued += $partition_node[$_]->safe_psql("idsess_p$_", $outbox) for 0 .. 3;
+	last if $queued == 8;
+	sleep(1);
+}
+is($queued, 8, 'the shards\' workers queued eight back-channel logouts');
+my $take = q{SET idsess_proxy.logout_lease = '1s';
+	SELECT count(*) FROM idsess_take_logouts(100) WHERE subject_id LIKE 'bye-%'};
+is($proxy->safe_psql('postgres', "BEGIN; $take; ROLLBACK"), '8', 'a caller takes the eight logouts and rolls back');
+is($proxy->safe_psql('postgres', $take), '0', 'while the lease holds, no one else gets them');
+sleep(2);
+is($proxy->safe_psql('postgres', "BEGIN; $take; COMMIT"), '8', 'after the lease the next caller gets all eight again');
+is($proxy->safe_psql('postgres', $take), '0', 'once committed, they are not delivered again');
+$queued = 0;
+$queued += $partition_node[$_]->safe_psql("idsess_p$_", $outbox) for 0 .. 3;
+is($queued, 0, 'and they are gone from the shards\' outboxes');
+
 is($proxy->safe_psql('postgres',
 		q{SELECT string_agg(database, ',' ORDER BY database) FROM idsess.workers}),
 	'idsess_p0,idsess_p1,idsess_p2,idsess_p3', 'the proxy lists the four workers');

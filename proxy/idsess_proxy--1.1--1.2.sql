@@ -1,0 +1,420 @@
+/* idsess_proxy--1.1--1.2.sql: a proxy as safe as one store */
+
+\echo Use "ALTER EXTENSION idsess_proxy UPDATE TO '1.2'" to load this file. \quit
+
+-- PL/Proxy names a partition pN or partition_N: count both.
+CREATE OR REPLACE FUNCTION idsess.proxy_partitions()
+RETURNS integer
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT pg_catalog.count(*)::integer
+        FROM pg_catalog.pg_foreign_server s, pg_catalog.unnest(s.srvoptions) AS o(opt)
+        WHERE s.srvname = 'idsess_shards' AND o.opt ~ '^(p|partition_)[0-9]+=');
+
+------------------------------------------------------------------------
+-- Results tokens, authenticated.  A token is base64url(fields) '.'
+-- base64url(HMAC-SHA256 of the fields) under a key of this database, made
+-- when the extension is; it carries page numbers, counts and the bounds of
+-- its page as (created, SHA-256 of the key), never a session key.  A token
+-- changed on its way through an admin console fails.  The key is readable
+-- only through the two functions below, which the roles that page may
+-- call: a role that can call idsess_query can make tokens, no one else.
+-- Not dumped: a restored proxy makes a new key, and old tokens fail as
+-- tokens of another search do.
+
+CREATE TABLE idsess.proxy_token_key (
+	only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+	inner_pad bytea NOT NULL CHECK (octet_length(inner_pad) = 64),
+	outer_pad bytea NOT NULL CHECK (octet_length(outer_pad) = 64)
+);
+COMMENT ON TABLE idsess.proxy_token_key IS 'The HMAC key of the proxy''s results tokens, as its two padded blocks';
+REVOKE ALL ON idsess.proxy_token_key FROM PUBLIC;
+
+-- 256 bits from three random UUIDs (366 random bits), in HMAC's two pads.
+DO $key$
+DECLARE
+	k bytea := pg_catalog.sha256(pg_catalog.convert_to(
+		gen_random_uuid()::text || gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8'))
+		|| pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex');
+	ipad bytea := k;
+	opad bytea := k;
+BEGIN
+	FOR i IN 0 .. 63 LOOP
+		ipad := pg_catalog.set_byte(ipad, i, pg_catalog.get_byte(k, i) # 54);
+		opad := pg_catalog.set_byte(opad, i, pg_catalog.get_byte(k, i) # 92);
+	END LOOP;
+	INSERT INTO idsess.proxy_token_key (inner_pad, outer_pad) VALUES (ipad, opad);
+END
+$key$;
+
+CREATE FUNCTION idsess.proxy_token_seal(fields jsonb)
+RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT pg_catalog.translate(pg_catalog.encode(m, 'base64'), E'+/=\n', '-_') || '.' ||
+	       pg_catalog.translate(pg_catalog.encode(
+	           pg_catalog.sha256(k.outer_pad || pg_catalog.sha256(k.inner_pad || m)), 'base64'), E'+/=\n', '-_')
+	FROM idsess.proxy_token_key k, pg_catalog.convert_to(fields::text, 'UTF8') AS m
+$fn$;
+COMMENT ON FUNCTION idsess.proxy_token_seal(jsonb) IS 'A results token of these fields, under the proxy''s token key';
+
+-- The fields of a token made by proxy_token_seal, or NULL for anything
+-- else.  The tags are compared through a second hash, so that how long
+-- the comparison takes says nothing about the right tag.
+CREATE FUNCTION idsess.proxy_token_open(token text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	parts text[] := string_to_array(token, '.');
+	m bytea;
+	tag bytea;
+	k idsess.proxy_token_key;
+BEGIN
+	IF token IS NULL OR octet_length(token) > 2048 OR cardinality(parts) <> 2 THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+		m := decode(rpad(translate(parts[1], '-_', '+/'), (octet_length(parts[1]) + 3) / 4 * 4, '='), 'base64');
+		tag := decode(rpad(translate(parts[2], '-_', '+/'), (octet_length(parts[2]) + 3) / 4 * 4, '='), 'base64');
+	EXCEPTION WHEN OTHERS THEN
+		RETURN NULL;
+	END;
+	SELECT * INTO k FROM idsess.proxy_token_key;
+	IF sha256(tag) <> sha256(sha256(k.outer_pad || sha256(k.inner_pad || m))) THEN
+		RETURN NULL;
+	END IF;
+	RETURN convert_from(m, 'UTF8')::jsonb;
+END
+$fn$;
+COMMENT ON FUNCTION idsess.proxy_token_open(text) IS 'The fields of a results token made by this proxy, or NULL when it was not';
+
+CREATE FUNCTION idsess.proxy_page_by_hash(
+	subject_id text, session_id text, display_name text, client_id text,
+	count integer, after_created timestamptz, after_hash bytea, prior boolean)
+RETURNS SETOF idsess.query_row
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON ALL;
+	TARGET idsess_shard_page_by_hash;
+$$;
+COMMENT ON FUNCTION idsess.proxy_page_by_hash(text, text, text, text, integer, timestamptz, bytea, boolean) IS
+'idsess_shard_page_by_hash on every partition: each one''s next (or prior) rows in (created, key hash) order';
+
+-- The key's hash as the shards order by it.
+CREATE FUNCTION idsess.proxy_key_order(key text)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.sha256(pg_catalog.convert_to(key, 'UTF8'));
+COMMENT ON FUNCTION idsess.proxy_key_order(text) IS 'The SHA-256 of a session key, the proxy''s tie-break after created';
+
+-- One store pages by its internal id, which follows creation; the proxy
+-- pages by (created, SHA-256 of the key), the same order as far as
+-- created goes, and one that every shard can apply.  A page is the first
+-- count rows of the merged shards' next count + 1 rows (the extra row tells
+-- whether there is a next page).  Its token carries the page's first and
+-- last bounds, the page number and the first page's total, under the
+-- filters' hash, authenticated (proxy_token_seal).
+CREATE OR REPLACE FUNCTION idsess_query(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	client_id text DEFAULT NULL,
+	count integer DEFAULT 25,
+	results_token text DEFAULT NULL,
+	prior boolean DEFAULT false,
+	tickets boolean DEFAULT false)
+RETURNS SETOF idsess.query_row
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	n integer := CASE WHEN count IS NULL OR count <= 0 THEN 25 ELSE count END;
+	back boolean := COALESCE(prior, false);
+	fhash text := encode(sha256(convert_to(format('%L/%L/%L/%L', subject_id, session_id,
+	                                              display_name, client_id), 'UTF8')), 'hex');
+	tok jsonb;
+	tok_page integer;
+	total bigint;
+	page integer;
+	found_rows idsess.query_row[];
+	opened idsess.query_row[];
+	got integer;
+	more_before boolean;
+	more_after boolean;
+	first_row idsess.query_row;
+	last_row idsess.query_row;
+	cur idsess.query_row;
+	out_token text;
+	pages integer;
+	bound bigint;
+	opened_bytes bigint;
+	caller_work_mem text;
+BEGIN
+	IF n > 1000 THEN
+		RAISE EXCEPTION 'count must be at most 1000' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF results_token IS NOT NULL THEN
+		tok := idsess.proxy_token_open(results_token);
+		BEGIN
+			tok_page := (tok->>'p')::integer;
+			IF tok->>'v' IS DISTINCT FROM 'proxy2' OR tok_page IS NULL
+			   OR tok_page < 1 OR tok_page >= 2147483647
+			   OR (tok->>'t')::bigint IS NULL OR (tok->>'t')::bigint < 0
+			   OR (tok->>'fc')::timestamptz IS NULL OR (tok->>'lc')::timestamptz IS NULL
+			   OR octet_length(decode(tok->>'fh', 'hex')) IS DISTINCT FROM 32
+			   OR octet_length(decode(tok->>'lh', 'hex')) IS DISTINCT FROM 32 THEN
+				tok := NULL;
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			tok := NULL;
+		END;
+		IF tok IS NULL THEN
+			RAISE EXCEPTION 'results token is not valid' USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = 'It was not made by this proxy, or was changed since.',
+				HINT = 'Pass results_token exactly as a previous idsess_query() returned it, or NULL for the first page.';
+		END IF;
+		IF tok->>'h' IS DISTINCT FROM fhash THEN
+			RAISE EXCEPTION 'results token belongs to a different search' USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass the same filters as the search that returned the token.';
+		END IF;
+		total := (tok->>'t')::bigint;
+	ELSIF back THEN
+		RAISE EXCEPTION 'prior needs a results token' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The first page has no prior page; pass the token of the page to go back from.';
+	ELSE
+		SELECT COALESCE(sum(c), 0)::bigint INTO total
+		FROM idsess.proxy_count(idsess_query.subject_id, idsess_query.session_id,
+		                        idsess_query.display_name, idsess_query.client_id) AS c;
+	END IF;
+	-- Nothing comes before the first page, as Duende's stores answer.
+	IF back AND tok_page = 1 THEN
+		RETURN;
+	END IF;
+
+	-- Rows kept in the order read: ascending forward, descending backward.
+	IF back THEN
+		SELECT array_agg(x.r ORDER BY (x.r).created DESC, idsess.proxy_key_order((x.r).key) DESC) INTO found_rows
+		FROM (SELECT r FROM idsess.proxy_page_by_hash(idsess_query.subject_id, idsess_query.session_id,
+		                                              idsess_query.display_name, idsess_query.client_id, n + 1,
+		                                              (tok->>'fc')::timestamptz, decode(tok->>'fh', 'hex'), true) AS r
+		      ORDER BY r.created DESC, idsess.proxy_key_order(r.key) DESC LIMIT n + 1) AS x;
+	ELSE
+		SELECT array_agg(x.r ORDER BY (x.r).created, idsess.proxy_key_order((x.r).key)) INTO found_rows
+		FROM (SELECT r FROM idsess.proxy_page_by_hash(idsess_query.subject_id, idsess_query.session_id,
+		                                              idsess_query.display_name, idsess_query.client_id, n + 1,
+		                                              (tok->>'lc')::timestamptz, decode(tok->>'lh', 'hex'), false) AS r
+		      ORDER BY r.created, idsess.proxy_key_order(r.key) LIMIT n + 1) AS x;
+	END IF;
+	got := COALESCE(cardinality(found_rows), 0);
+
+	IF back THEN
+		more_before := got > n;
+		more_after := true;
+		page := CASE WHEN more_before THEN greatest(tok_page - 1, 2) ELSE 1 END;
+	ELSE
+		more_before := tok IS NOT NULL;
+		more_after := got > n;
+		page := CASE WHEN tok IS NULL THEN 1 ELSE tok_page + 1 END;
+	END IF;
+	IF got = 0 THEN
+		RETURN;
+	END IF;
+	got := least(got, n);
+	IF back THEN
+		first_row := found_rows[got];
+		last_row := found_rows[1];
+	ELSE
+		first_row := found_rows[1];
+		last_row := found_rows[got];
+	END IF;
+	-- The next page's number must fit: the last page there can be is one less.
+	IF page >= 2147483647 THEN
+		RAISE EXCEPTION 'there are no more pages' USING ERRCODE = 'program_limit_exceeded';
+	END IF;
+	out_token := idsess.proxy_token_seal(jsonb_build_object(
+		'v', 'proxy2', 'h', fhash, 'p', page, 't', total,
+		'fc', first_row.created, 'fh', encode(idsess.proxy_key_order(first_row.key), 'hex'),
+		'lc', last_row.created, 'lh', encode(idsess.proxy_key_order(last_row.key), 'hex')));
+	pages := least(greatest((total + n - 1) / n, page), 2147483647)::integer;
+
+	IF NOT COALESCE(tickets, false) THEN
+		RETURN QUERY
+		SELECT r.key, r.scheme, r.subject_id, r.session_id, r.display_name, r.created, r.renewed,
+		       r.expires, r.last_active, r.clients, out_token, more_before, more_after, total, pages, page,
+		       r.issuer, r.client_sids, NULL::text, NULL::bytea
+		FROM unnest(found_rows[1:got]) AS r
+		ORDER BY r.created, idsess.proxy_key_order(r.key);
+		RETURN;
+	END IF;
+	-- Tickets are opened by idsess_get on each row's partition, as the
+	-- calling role, so idsess's rule (idsess_service only) holds there too.
+	-- Each is fetched with idsess_get in a select list, which hands its row
+	-- over without a tuplestore (one in FROM would be materialized, and
+	-- spill past work_mem), gathered in memory and counted against the
+	-- bound of one call as idsess counts it (work_mem or 64 MB, 16 tickets
+	-- of idsess's default idsess.max_ticket_size, whichever is more); the
+	-- result's own store then gets a work_mem that holds them, for the one
+	-- statement that fills it.
+	bound := greatest(pg_size_bytes(current_setting('work_mem')), 64 * 1024 * 1024);
+	opened := '{}';
+	opened_bytes := 0;
+	FOR i IN 1 .. got LOOP
+		cur := found_rows[CASE WHEN back THEN got + 1 - i ELSE i END];
+		SELECT (x.g).ticket, (x.g).ticket_bytes INTO cur.ticket, cur.ticket_bytes
+		FROM (SELECT @extschema@.idsess_get(cur.key) AS g) AS x;
+		opened_bytes := opened_bytes + COALESCE(octet_length(cur.ticket), 0)
+		                             + COALESCE(octet_length(cur.ticket_bytes), 0);
+		IF opened_bytes > bound THEN
+			RAISE EXCEPTION 'the sessions'' tickets are too large to return at once'
+				USING ERRCODE = 'program_limit_exceeded',
+				DETAIL = format('One call returns at most %s kB of tickets.', bound / 1024),
+				HINT = 'Open them one at a time with idsess_get, or raise work_mem.';
+		END IF;
+		cur.results_token := out_token;
+		cur.has_prev := more_before;
+		cur.has_next := more_after;
+		cur.total_count := total;
+		cur.total_pages := pages;
+		cur.current_page := page;
+		opened := opened || cur;
+	END LOOP;
+	caller_work_mem := current_setting('work_mem');
+	-- Room for the tickets twice over (each row's memory is rounded up)
+	-- plus the rows themselves.
+	PERFORM set_config('work_mem', (2 * opened_bytes / 1024 + got * 8 + 1024)::text || 'kB', true);
+	RETURN QUERY SELECT * FROM unnest(opened);
+	PERFORM set_config('work_mem', caller_work_mem, true);
+END
+$fn$;
+COMMENT ON FUNCTION idsess_query(text, text, text, text, integer, text, boolean, boolean) IS
+'Admin search over every partition, as idsess_query: pages in (created, key hash) order merged from the shards, counts summed once for the first page, results tokens authenticated and free of session keys; tickets: opened by one idsess_get per row, bounded and kept in memory';
+
+-- 1.1's page function and token, replaced by the ones above.
+DROP FUNCTION idsess.proxy_page(text, text, text, text, integer, timestamptz, text, boolean);
+
+------------------------------------------------------------------------
+-- Back-channel logouts, at least once through the proxy as on one store.
+-- A shard call commits on its own, so the rows a shard gives are only
+-- claimed there (for idsess_proxy.logout_lease, 5 minutes by default);
+-- the proxy notes them in idsess.proxy_logout_acks in the caller's
+-- transaction, and a later idsess_take_logouts (any caller's) deletes on
+-- the shards what a committed transaction noted.  A caller that rolls back
+-- or dies notes nothing, and its rows come back when the lease ends.
+
+CREATE TABLE idsess.proxy_logout_acks (
+	part integer NOT NULL,
+	id bigint NOT NULL,
+	xact bigint NOT NULL DEFAULT pg_catalog.txid_current(),
+	PRIMARY KEY (part, id)
+);
+COMMENT ON TABLE idsess.proxy_logout_acks IS
+'Back-channel logouts taken by committed transactions (partition, outbox id on that shard), still to delete from their shard';
+REVOKE ALL ON idsess.proxy_logout_acks FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON idsess.proxy_logout_acks TO idsess_service;
+
+CREATE FUNCTION idsess.proxy_claim_logouts(part integer, count integer, lease interval)
+RETURNS SETOF idsess.logout
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON part;
+	SELECT id, queued, cause, subject_id, session_id, clients, saml_sessions, issuer, client_sids
+	FROM idsess_shard_claim_logouts(count, lease);
+$$;
+COMMENT ON FUNCTION idsess.proxy_claim_logouts(integer, integer, interval) IS
+'idsess_shard_claim_logouts on one partition (part is the partition number)';
+
+CREATE FUNCTION idsess.proxy_ack_logouts(part integer, ids bigint[])
+RETURNS integer
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON part;
+	SELECT idsess_shard_ack_logouts(ids);
+$$;
+COMMENT ON FUNCTION idsess.proxy_ack_logouts(integer, bigint[]) IS
+'idsess_shard_ack_logouts on one partition (part is the partition number)';
+
+CREATE OR REPLACE FUNCTION idsess_take_logouts(count integer DEFAULT 100)
+RETURNS SETOF idsess.logout
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	parts integer := idsess.proxy_partitions();
+	wanted integer := CASE WHEN count IS NULL OR count <= 0 THEN 100 ELSE count END;
+	lease interval := COALESCE(NULLIF(current_setting('idsess_proxy.logout_lease', true), ''), '5 minutes')::interval;
+	start_at integer := floor(random() * parts)::integer;
+	taken idsess.logout[];
+	done record;
+	got integer;
+	failed integer := 0;
+	p integer;
+BEGIN
+	IF wanted > 100000 THEN
+		RAISE EXCEPTION 'count must be at most 100000' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- What committed transactions took: delivered, so deleted on the shards.
+	-- This transaction's own notes wait for its commit.
+	FOR done IN
+		SELECT a.part, array_agg(a.id) AS ids
+		FROM (SELECT k.part, k.id FROM idsess.proxy_logout_acks k
+		      WHERE k.xact <> txid_current() FOR UPDATE SKIP LOCKED) a
+		GROUP BY a.part
+	LOOP
+		BEGIN
+			PERFORM idsess.proxy_ack_logouts(done.part, done.ids);
+			DELETE FROM idsess.proxy_logout_acks k WHERE k.part = done.part AND k.id = ANY (done.ids);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'idsess_take_logouts could not remove delivered logouts from partition %: %', done.part, SQLERRM;
+		END;
+	END LOOP;
+	FOR i IN 0 .. parts - 1 LOOP
+		EXIT WHEN wanted = 0;
+		p := (start_at + i) % parts;
+		BEGIN
+			SELECT array_agg(l ORDER BY l.id) INTO taken FROM idsess.proxy_claim_logouts(p, wanted, lease) l;
+			got := COALESCE(cardinality(taken), 0);
+			INSERT INTO idsess.proxy_logout_acks (part, id)
+			SELECT p, t.id FROM unnest(taken) t
+			ON CONFLICT (part, id) DO UPDATE SET xact = EXCLUDED.xact;
+			RETURN QUERY SELECT * FROM unnest(taken);
+			wanted := wanted - got;
+		EXCEPTION WHEN OTHERS THEN
+			failed := failed + 1;
+			RAISE WARNING 'idsess_take_logouts skipped partition %: %', p, SQLERRM;
+			IF failed = parts THEN
+				RAISE;
+			END IF;
+		END;
+	END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION idsess_take_logouts(integer) IS
+'idsess_take_logouts over the partitions in turn, up to count in all (ids are unique per shard only), at least once: a caller that rolls back gets the rows again after idsess_proxy.logout_lease; an unreachable partition is skipped with a warning';
+
+DROP FUNCTION idsess.proxy_take_logouts(integer, integer);
+
+REVOKE ALL ON FUNCTION
+	idsess.proxy_token_seal(jsonb),
+	idsess.proxy_token_open(text),
+	idsess.proxy_page_by_hash(text, text, text, text, integer, timestamptz, bytea, boolean),
+	idsess.proxy_key_order(text),
+	idsess.proxy_claim_logouts(integer, integer, interval),
+	idsess.proxy_ack_logouts(integer, bigint[])
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	idsess.proxy_token_seal(jsonb),
+	idsess.proxy_token_open(text),
+	idsess.proxy_page_by_hash(text, text, text, text, integer, timestamptz, bytea, boolean),
+	idsess.proxy_key_order(text)
+TO idsess_service, idsess_admin;
+GRANT EXECUTE ON FUNCTION
+	idsess.proxy_claim_logouts(integer, integer, interval),
+	idsess.proxy_ack_logouts(integer, bigint[])
+TO idsess_service;
