@@ -5,6 +5,7 @@ MODULE_big = idsess
 OBJS = \
 	src/idsess.o \
 	src/settings.o \
+	src/logfilter.o \
 	src/crypto.o \
 	src/seal.o \
 	src/keyring.o \

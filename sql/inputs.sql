@@ -104,6 +104,13 @@ SET idsess.max_ticket_size = '1kB';
 SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 large' || repeat('s', 2000));
 SELECT idsess_update('k-limit', ticket => 'LOGMARKER-91c2 large' || repeat('s', 2000));
 RESET idsess.max_ticket_size;
+-- Nor when the error comes before idsess runs: an argument that does not
+-- convert, a function that does not exist with these arguments, a syntax
+-- error, in any case of the function's name (the log filter, logfilter.c).
+SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 bad expires', expires => 'next tuesday-ish');
+SELECT public.IDSESS_UPDATE('k-limit', ticket => 'LOGMARKER-91c2 bad renewed', renewed => 'soon');
+SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 no such argument', colour => 'blue');
+SELECT idsess_update('k-limit', ticket => 'LOGMARKER-91c2 syntax',);
 -- (Control: an ordinary failing statement is logged with its text.)
 SELECT 'LOGCONTROL-77e0' || 1/0;
 SELECT idsess_test.wait_until($$SELECT position('LOGCONTROL-77e0' IN pg_read_file(pg_current_logfile())) > 0$$)

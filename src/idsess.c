@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * idsess.c
- *		Module load: settings, and when preloaded, shared memory and the
- *		expiry launcher.
+ *		Module load: settings and the log filter, and when preloaded,
+ *		shared memory and the expiry launcher.
  *
  * The store functions work whether or not idsess is in
  * shared_preload_libraries; only the background expiry needs preloading.
@@ -22,6 +22,7 @@ void
 _PG_init(void)
 {
 	idsess_define_settings();
+	idsess_install_log_filter();
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	idsess_shmem_init();

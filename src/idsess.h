@@ -219,6 +219,9 @@ extern void idsess_scan_index(Oid nsp, const char *tabname, const char *idxname,
 							  RegProcedure proc, Datum value, Snapshot snapshot,
 							  void (*each) (TupleTableSlot *slot, void *arg), void *arg);
 
+/* logfilter.c */
+extern void idsess_install_log_filter(void);
+
 /* lookup.c */
 extern void idsess_get_by_sid(FunctionCallInfo fcinfo, text *sid);
 

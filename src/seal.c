@@ -36,6 +36,16 @@
  * Sealing and opening a ticket resolve the key in the same call, as a copy
  * of their own (see keyring.c's lifetime rule), and wipe it afterwards.
  *
+ * The one rule for every path that opens a ticket (get, get_sessions,
+ * query, take_expired, reseal, rekey, the worker's reseal): it opens
+ * through idsess_try_unseal, which takes the key's seal lock, shared,
+ * until the transaction ends, and reads the key's state under it
+ * (idsess_key_by_id), so a retire or destroy waits for the opener and an
+ * opener never uses a key ended before its lock was granted.  A ticket that
+ * does not open is an error for a call about one session (idsess_unseal),
+ * a NULL ticket and a WARNING for a row of a set (idsess_unseal_row), and
+ * a skipped, audited row for a reseal (keys.c).
+ *
  * Nothing here ever puts plaintext into an error message.
  *
  *-------------------------------------------------------------------------

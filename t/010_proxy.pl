@@ -41,8 +41,10 @@ for my $name (qw(a b))
 my @partition_node = ($shard{a}, $shard{a}, $shard{b}, $shard{b});
 my $single = $shard{a};
 
+# The proxy preloads idsess for its log filter only: no database, no key.
 my $proxy = PostgreSQL::Test::Cluster->new('proxy');
 $proxy->init;
+$proxy->append_conf('postgresql.conf', "shared_preload_libraries = 'idsess'\nidsess.databases = ''\n");
 $proxy->start;
 my $options = join(', ', map {
 		my $node = $partition_node[$_];
@@ -311,6 +313,34 @@ is($proxy->safe_psql('postgres', q{SELECT string_agg(key || ':' || ticket, ',' O
 	$single->safe_psql('single', q{SELECT string_agg(key || ':' || ticket, ',' ORDER BY key)
 		FROM idsess_query(subject_id => 'user-1', count => 3, tickets => true)}),
 	'idsess_query with tickets opens each row\'s ticket as the single store does');
+
+# No ticket reaches a log through the proxy: not with a shard's error
+# that PL/Proxy raises again (an update of a revoked session), not with an
+# argument that fails to convert before any function runs.
+# The test framework logs every statement; production does not (README).
+for my $node ($proxy, $shard{a}, $shard{b})
+{
+	$node->append_conf('postgresql.conf', "log_statement = 'none'\n");
+	$node->reload;
+}
+my %log_at = map { $_ => -s $_->logfile } ($proxy, $shard{a}, $shard{b});
+$proxy->safe_psql('postgres', q{SELECT idsess_create('logged', 't', key => 'log-k1', session_id => 'log-sid');
+	SELECT count(*) FROM idsess_revoke(session_id => 'log-sid')});
+for my $sql (q{SELECT idsess_update('log-k1', 'LOGMARKER-3f9 revoked')},
+	q{SELECT idsess_update('log-k1', 'LOGMARKER-3f9 upsert revoked', upsert => true)},
+	q{SELECT idsess_create('logged', 'LOGMARKER-3f9 bad expires', expires => 'someday')},
+	q{SELECT IDSESS_CREATE('logged', 'LOGMARKER-3f9 no such argument', colour => 'blue')})
+{
+	($ret, $out, $err) = $proxy->psql('postgres', $sql);
+	isnt($ret, 0, "fails as it should: $sql");
+}
+$proxy->psql('postgres', q{SELECT 'LOGCONTROL-3f9' || 1/0});
+ok($proxy->wait_for_log(qr/LOGCONTROL-3f9/, $log_at{$proxy}), 'the control statement is logged on the proxy');
+for my $node ($proxy, $shard{a}, $shard{b})
+{
+	unlike(slurp_file($node->logfile, $log_at{$node}), qr/LOGMARKER-3f9/,
+		'no ticket in the log of ' . $node->name);
+}
 
 # Privileges: the proxy runs with the caller's rights and connects to the
 # shards as the caller, so each role keeps exactly what idsess grants it.
