@@ -60,7 +60,7 @@ $fn$;
 COMMENT ON FUNCTION idsess.proxy_token_seal(jsonb) IS 'A results token of these fields, under the proxy''s token key';
 
 -- The fields of a token made by proxy_token_seal, or NULL for anything
--- else.  The tags are compared through a second hash, so that how long
+-- else (another spelling of the same bytes included).  The tags are compared through a second hash, so that how long
 -- the comparison takes says nothing about the right tag.
 CREATE FUNCTION idsess.proxy_token_open(token text)
 RETURNS jsonb
@@ -82,6 +82,12 @@ BEGIN
 	EXCEPTION WHEN OTHERS THEN
 		RETURN NULL;
 	END;
+	-- Only the one spelling proxy_token_seal writes: base64 lets a few
+	-- others decode to the same bytes.
+	IF translate(encode(m, 'base64'), E'+/=\n', '-_') IS DISTINCT FROM parts[1]
+	   OR translate(encode(tag, 'base64'), E'+/=\n', '-_') IS DISTINCT FROM parts[2] THEN
+		RETURN NULL;
+	END IF;
 	SELECT * INTO k FROM idsess.proxy_token_key;
 	IF sha256(tag) <> sha256(sha256(k.outer_pad || sha256(k.inner_pad || m))) THEN
 		RETURN NULL;

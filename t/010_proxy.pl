@@ -186,6 +186,50 @@ my $changed = $proxy->safe_psql('postgres', qq{
 ($ret, $out, $err) = $proxy->psql('postgres',
 	qq{SELECT * FROM idsess_query(subject_id => 'user', results_token => '$changed')});
 like($err, qr/results token is not valid/, 'a token whose page was changed is refused');
+# A seeded fuzz of the token: 2,000 mutations (a character replaced, the
+# text cut, extended, doubled, its parts swapped, random text), none of
+# which may be accepted or fail otherwise than as an invalid token.
+is($proxy->safe_psql('postgres', qq{
+	CREATE FUNCTION pg_temp.mutate(t text) RETURNS text LANGUAGE plpgsql AS \$\$
+	DECLARE
+		r float8 := random();
+		p int := 1 + floor(random() * length(t))::int;
+		alphabet text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/';
+	BEGIN
+		RETURN CASE
+			WHEN r < 0.5 THEN overlay(t PLACING substr(alphabet, 1 + floor(random() * 68)::int, 1) FROM p FOR 1)
+			WHEN r < 0.6 THEN left(t, p - 1)
+			WHEN r < 0.7 THEN t || substr(alphabet, 1 + floor(random() * 68)::int, 1 + floor(random() * 8)::int)
+			WHEN r < 0.75 THEN t || t
+			WHEN r < 0.8 THEN split_part(t, '.', 2) || '.' || split_part(t, '.', 1)
+			WHEN r < 0.85 THEN split_part(t, '.', 1) || '.' || split_part(t, '.', 1)
+			ELSE encode(pg_temp.noise(floor(random() * 300)::int), 'base64')
+		END;
+	END \$\$;
+	CREATE FUNCTION pg_temp.noise(n int) RETURNS bytea LANGUAGE sql AS
+		\$\$SELECT substr(decode(string_agg(md5(random()::text), ''), 'hex'), 1, n) FROM generate_series(0, n / 16)\$\$;
+	DO \$\$
+	DECLARE
+		m text;
+		accepted int := 0;
+		other int := 0;
+	BEGIN
+		PERFORM setseed(0.4242);
+		FOR i IN 1 .. 2000 LOOP
+			m := pg_temp.mutate('$tok');
+			CONTINUE WHEN m = '$tok';
+			BEGIN
+				PERFORM * FROM idsess_query(subject_id => 'user', count => 2, results_token => m);
+				accepted := accepted + 1;
+			EXCEPTION WHEN invalid_parameter_value THEN
+				NULL;
+			WHEN OTHERS THEN
+				other := other + 1;
+			END;
+		END LOOP;
+		PERFORM set_config('fuzz.result', accepted || ' accepted, ' || other || ' other errors', false);
+	END \$\$;
+	SELECT current_setting('fuzz.result')}), '0 accepted, 0 other errors', 'token fuzz: 2,000 mutated tokens, none accepted, every one refused as invalid');
 is($proxy->safe_psql('postgres',
 		qq{SELECT count(*) FROM idsess_query(subject_id => 'user', count => 2, results_token => '$tok', prior => true)}),
 	'0', 'nothing comes before the first page, as in Duende\'s stores');
