@@ -446,6 +446,17 @@ report_unopenable(bytea *sealed, IdsessOpenFailure why, int elevel)
 	}
 }
 
+/* Opens a sealed ticket, or reports at elevel why not and returns NULL. */
+static bytea *
+unseal_reporting(bytea *sealed, char *format, const char *aad, Size aadlen, int elevel)
+{
+	IdsessOpenFailure why;
+	bytea	   *plain = idsess_try_unseal(sealed, format, aad, aadlen, &why);
+
+	report_unopenable(sealed, why, elevel);
+	return plain;
+}
+
 /*
  * Opens a sealed ticket (see idsess_try_unseal) or raises the error that
  * says why it does not open: for a caller that asked for one session.
@@ -453,11 +464,7 @@ report_unopenable(bytea *sealed, IdsessOpenFailure why, int elevel)
 bytea *
 idsess_unseal(bytea *sealed, char *format, const char *aad, Size aadlen)
 {
-	IdsessOpenFailure why;
-	bytea	   *plain = idsess_try_unseal(sealed, format, aad, aadlen, &why);
-
-	report_unopenable(sealed, why, ERROR);
-	return plain;
+	return unseal_reporting(sealed, format, aad, aadlen, ERROR);
 }
 
 /*
@@ -470,9 +477,5 @@ idsess_unseal(bytea *sealed, char *format, const char *aad, Size aadlen)
 bytea *
 idsess_unseal_row(bytea *sealed, char *format, const char *aad, Size aadlen)
 {
-	IdsessOpenFailure why;
-	bytea	   *plain = idsess_try_unseal(sealed, format, aad, aadlen, &why);
-
-	report_unopenable(sealed, why, WARNING);
-	return plain;
+	return unseal_reporting(sealed, format, aad, aadlen, WARNING);
 }
