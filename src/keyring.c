@@ -499,10 +499,11 @@ lookup_active_key(IdsessKey *out)
  * The per-key seal lock: every transaction that seals or opens under a
  * data key holds it SHARE until it ends; retire and destroy take it
  * EXCLUSIVE before they count the key's tickets, so they wait for every
- * sealer and opener in flight and then see its rows.  The lock is of the advisory class, with a fourth
- * field PostgreSQL's advisory lock functions never use (they use 1 and 2),
- * so it cannot collide with an application's advisory locks; pg_locks
- * shows it as an advisory lock with objid = the key id and objsubid = 19289.
+ * sealer and opener in flight and then see its rows.  The lock is of the
+ * advisory class, with a fourth field PostgreSQL's advisory lock functions
+ * never use (they use 1 and 2), so it cannot collide with an application's
+ * advisory locks; pg_locks shows it as an advisory lock with objid = the
+ * key id and objsubid = 19289.
  */
 #define IDSESS_KEY_LOCK_FIELD4	19289
 
