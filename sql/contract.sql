@@ -96,6 +96,16 @@ SELECT idsess_update('ct-k11', client_sids => '{s}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT idsess_update('ct-k11', clients => '{a,a}');
 \echo :LAST_ERROR_SQLSTATE
+-- A long list is checked by sorting: a repeat far apart, or of names that
+-- differ only in length or case, is found; none there, none reported.
+SELECT idsess_update('ct-k11', clients => ARRAY(SELECT 'app-' || i FROM generate_series(1, 20000) i) || '{app-1}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT idsess_update('ct-k11', clients => '{ab,a,b,A,ab}');
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SELECT idsess_update('ct-k11', clients => ARRAY(SELECT 'app-' || i FROM generate_series(1, 20000) i) || '{App-1,app-1x}');
+SELECT cardinality(idsess_clients('ct-k11')) AS clients;
+ROLLBACK;
 SELECT idsess_update('ct-k11', clients => '{a,NULL}');
 \echo :LAST_ERROR_SQLSTATE
 
