@@ -24,7 +24,7 @@ OBJS = \
 	src/search_index.o \
 	src/shmem.o \
 	src/worker.o
-DATA = idsess--1.0.sql idsess--1.0--1.1.sql
+DATA = idsess--1.0.sql idsess--1.0--1.1.sql idsess--1.1--1.2.sql
 PGFILEDESC = "idsess - server-side session store for identity servers"
 
 PG_CONFIG ?= pg_config

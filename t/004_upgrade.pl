@@ -111,7 +111,7 @@ is($node->safe_psql('store', $formats), 'k-alice:t,k-bob:b',
 # The update itself.
 $node->safe_psql('store', q{ALTER EXTENSION idsess UPDATE});
 is($node->safe_psql('store', q{SELECT extversion FROM pg_extension WHERE extname = 'idsess'}),
-	'1.1', 'ALTER EXTENSION idsess UPDATE reaches 1.1');
+	'1.2', 'ALTER EXTENSION idsess UPDATE reaches 1.2, through 1.1');
 is($node->safe_psql('store', $tables), $before_tables,
 	'the update keeps every key, session, client, SAML session, audit row, logout and statistic');
 is($node->safe_psql('store', $sessions), $before_sessions,
@@ -157,7 +157,7 @@ $node->command_checks_all(
 	[ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored'), $dumpfile ],
 	0, [qr/^$/], [qr/^$/], 'pg_restore of the 1.0 dump into 1.1 says nothing');
 is($node->safe_psql('restored', q{SELECT extversion FROM pg_extension WHERE extname = 'idsess'}),
-	'1.1', 'the restore installs 1.1');
+	'1.2', 'the restore installs the current version');
 is($node->safe_psql('restored', $tables), $old_tables,
 	'the restored 1.1 store holds every row of the 1.0 dump');
 is($node->safe_psql('restored', $sessions), $old_sessions,
