@@ -3,27 +3,32 @@
 EXTENSION = idsess
 MODULE_big = idsess
 OBJS = \
-	src/idsess.o \
 	src/settings.o \
-	src/logfilter.o \
 	src/crypto.o \
-	src/seal.o \
-	src/keyring.o \
-	src/keys.o \
 	src/spi.o \
-	src/validate.o \
-	src/store.o \
 	src/scan.o \
+	src/validate.o \
+	src/arrays.o \
+	src/version.o \
+	src/logfilter.o \
+	src/envelope.o \
+	src/keyring.o \
+	src/ticket.o \
+	src/shmem.o \
+	src/stats.o \
+	src/session_end.o \
+	src/session_rows.o \
+	src/limit.o \
+	src/expire.o \
 	src/lookup.o \
+	src/search_index.o \
+	src/store.o \
 	src/clients.o \
 	src/query.o \
 	src/revoke.o \
-	src/limit.o \
-	src/stats.o \
-	src/expire.o \
-	src/search_index.o \
-	src/shmem.o \
-	src/worker.o
+	src/keys.o \
+	src/worker.o \
+	src/idsess.o
 DATA = idsess--1.0.sql idsess--1.0--1.1.sql idsess--1.1--1.2.sql
 PGFILEDESC = "idsess - server-side session store for identity servers"
 

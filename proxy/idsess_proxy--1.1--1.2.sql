@@ -406,13 +406,133 @@ COMMENT ON FUNCTION idsess_take_logouts(integer) IS
 
 DROP FUNCTION idsess.proxy_take_logouts(integer, integer);
 
+------------------------------------------------------------------------
+-- Expired sessions, at least once through the proxy as on one store (the
+-- shards run idsess 1.2): a shard only claims the sessions it gives (for
+-- idsess_proxy.expired_lease, 5 minutes by default), the proxy notes them
+-- in idsess.proxy_expired_acks in the caller's transaction, and a later
+-- idsess_take_expired (any caller's) has the shards remove what a
+-- committed transaction noted.  A caller that rolls back or dies notes
+-- nothing, and its sessions come back when the lease ends (or the shard's
+-- worker expires them into its outbox).  The notes hold the keys of
+-- expired sessions, which no longer open anything, for the minutes until
+-- the next call; only idsess_service reads them.
+CREATE TABLE idsess.proxy_expired_acks (
+	part integer NOT NULL,
+	key text NOT NULL,
+	xact bigint NOT NULL DEFAULT pg_catalog.txid_current(),
+	PRIMARY KEY (part, key)
+);
+COMMENT ON TABLE idsess.proxy_expired_acks IS
+'Expired sessions taken by committed transactions (partition, session key), still to remove from their shard';
+REVOKE ALL ON idsess.proxy_expired_acks FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON idsess.proxy_expired_acks TO idsess_service;
+
+CREATE FUNCTION idsess.proxy_claim_expired(part integer, count integer, tickets boolean,
+                                           lease interval, done text[])
+RETURNS SETOF idsess.session
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON part;
+	SELECT key, scheme, subject_id, session_id, display_name, created, renewed, expires,
+	       last_active, idle_timeout, clients, saml_sessions, ticket, ticket_bytes,
+	       issuer, client_sids
+	FROM idsess_take_expired(count, tickets, lease, done);
+$$;
+COMMENT ON FUNCTION idsess.proxy_claim_expired(integer, integer, boolean, interval, text[]) IS
+'idsess_take_expired with a lease on one partition (part is the partition number): removes the done sessions, then claims up to count (0: none)';
+
+DROP FUNCTION idsess_take_expired(integer, boolean);
+DROP FUNCTION idsess.proxy_take_expired(integer, integer, boolean);
+CREATE FUNCTION idsess_take_expired(count integer DEFAULT 100, tickets boolean DEFAULT false)
+RETURNS SETOF idsess.session
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	parts integer := idsess.proxy_partitions();
+	wanted integer := CASE WHEN count IS NULL OR count <= 0 THEN 100 ELSE count END;
+	lease interval := COALESCE(NULLIF(current_setting('idsess_proxy.expired_lease', true), ''), '5 minutes')::interval;
+	start_at integer := floor(random() * parts)::integer;
+	bound bigint := greatest(pg_size_bytes(current_setting('work_mem')), 64 * 1024 * 1024);
+	opened bigint := 0;
+	caller_work_mem text := current_setting('work_mem');
+	done_keys jsonb;
+	acks text[];
+	taken idsess.session[];
+	result idsess.session[] := '{}';
+	got integer;
+	failed integer := 0;
+	p integer;
+BEGIN
+	IF wanted > 100000 THEN
+		RAISE EXCEPTION 'count must be at most 100000' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- What committed transactions took: delivered, so removed on the shards.
+	-- A partition visited below gets its part with its claim; the others
+	-- alone.  This transaction's own notes wait for its commit.
+	SELECT jsonb_object_agg(d.part::text, d.keys) INTO done_keys
+	FROM (SELECT a.part, array_agg(a.key) AS keys
+	      FROM (SELECT k.part, k.key FROM idsess.proxy_expired_acks k
+	            WHERE k.xact <> txid_current() FOR UPDATE SKIP LOCKED) a
+	      GROUP BY a.part) d;
+	FOR i IN 0 .. parts - 1 LOOP
+		p := (start_at + i) % parts;
+		acks := CASE WHEN done_keys ? p::text
+		             THEN ARRAY(SELECT jsonb_array_elements_text(done_keys -> p::text)) END;
+		CONTINUE WHEN wanted = 0 AND acks IS NULL;
+		BEGIN
+			SELECT array_agg(s) INTO taken
+			FROM idsess.proxy_claim_expired(p, wanted, COALESCE(tickets, false), lease, acks) s;
+			IF acks IS NOT NULL THEN
+				DELETE FROM idsess.proxy_expired_acks k WHERE k.part = p AND k.key = ANY (acks);
+			END IF;
+			got := COALESCE(cardinality(taken), 0);
+			IF got > 0 THEN
+				INSERT INTO idsess.proxy_expired_acks (part, key)
+				SELECT p, t.key FROM unnest(taken) t
+				ON CONFLICT (part, key) DO UPDATE SET xact = EXCLUDED.xact;
+				SELECT opened + COALESCE(sum(COALESCE(octet_length(t.ticket), 0) + COALESCE(octet_length(t.ticket_bytes), 0)), 0)
+				INTO opened FROM unnest(taken) t;
+				IF opened > bound THEN
+					RAISE EXCEPTION 'the sessions'' tickets are too large to return at once'
+						USING ERRCODE = 'program_limit_exceeded',
+						DETAIL = format('One call returns at most %s kB of tickets.', bound / 1024),
+						HINT = 'Take fewer at a time, or raise work_mem.';
+				END IF;
+				result := result || taken;
+				wanted := wanted - got;
+			END IF;
+		EXCEPTION
+			WHEN program_limit_exceeded THEN
+				RAISE;
+			WHEN OTHERS THEN
+				failed := failed + 1;
+				RAISE WARNING 'idsess_take_expired skipped partition %: %', p, SQLERRM;
+				IF failed = parts THEN
+					RAISE;
+				END IF;
+		END;
+	END LOOP;
+	-- The result's own store holds the opened tickets in memory.
+	PERFORM set_config('work_mem', (2 * opened / 1024 + cardinality(result) * 8 + 1024)::text || 'kB', true);
+	RETURN QUERY SELECT * FROM unnest(result);
+	PERFORM set_config('work_mem', caller_work_mem, true);
+END
+$fn$;
+COMMENT ON FUNCTION idsess_take_expired(integer, boolean) IS
+'idsess_take_expired over the partitions in turn, up to count in all, at least once: a caller that rolls back gets the sessions again after idsess_proxy.expired_lease; tickets: opened, bounded and kept in memory; an unreachable partition is skipped with a warning';
+
 REVOKE ALL ON FUNCTION
 	idsess.proxy_token_seal(jsonb),
 	idsess.proxy_token_open(text),
 	idsess.proxy_page_by_hash(text, text, text, text, integer, timestamptz, bytea, boolean),
 	idsess.proxy_key_order(text),
 	idsess.proxy_claim_logouts(integer, integer, interval),
-	idsess.proxy_ack_logouts(integer, bigint[])
+	idsess.proxy_ack_logouts(integer, bigint[]),
+	idsess.proxy_claim_expired(integer, integer, boolean, interval, text[]),
+	idsess_take_expired(integer, boolean)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
 	idsess.proxy_token_seal(jsonb),
@@ -422,5 +542,7 @@ GRANT EXECUTE ON FUNCTION
 TO idsess_service, idsess_admin;
 GRANT EXECUTE ON FUNCTION
 	idsess.proxy_claim_logouts(integer, integer, interval),
-	idsess.proxy_ack_logouts(integer, bigint[])
+	idsess.proxy_ack_logouts(integer, bigint[]),
+	idsess.proxy_claim_expired(integer, integer, boolean, interval, text[]),
+	idsess_take_expired(integer, boolean)
 TO idsess_service;

@@ -39,6 +39,39 @@ WHERE NOT EXISTS (SELECT FROM idsess.sessions s WHERE s.id = c.session);
 SELECT count(*) AS outbox FROM idsess.logout_outbox;
 ROLLBACK;
 
+-- 1.2: with a lease, expired sessions are claimed, not removed: no other
+-- caller, and not the worker, takes them until the lease ends.  A later
+-- call names the delivered ones in done, which removes them; count 0 only
+-- acknowledges.  A key that a live session holds again is passed over.
+BEGIN;
+SELECT count(*) FROM generate_series(1, 3) i,
+  LATERAL idsess_create('lease', 'ticket ' || i, key => 'k-l-' || i,
+                        created => now() - interval '2 hours', expires => now() + interval '1 hour');
+SELECT idsess_add_client('k-l-1', 'spa');
+SELECT count(*) FILTER (WHERE idsess_update('k-l-' || i, expires => now() - interval '1 hour')) AS expired
+FROM generate_series(1, 3) i;
+SELECT key, clients, ticket FROM idsess_take_expired(2, tickets => true, lease => '5 minutes') ORDER BY key;
+SELECT key, due = now() + interval '5 minutes' AS leased FROM idsess.sessions
+WHERE subject_id = 'lease' ORDER BY key;
+SELECT key FROM idsess_take_expired(10, lease => '5 minutes');
+SELECT count(*) AS none_left FROM idsess_take_expired(10);
+SELECT count(*) AS returned FROM idsess_take_expired(0, done => ARRAY['k-l-1', 'k-l-2']);
+SELECT key FROM idsess.sessions WHERE subject_id = 'lease' ORDER BY key;
+SELECT count(*) AS orphans FROM idsess.session_clients c
+WHERE NOT EXISTS (SELECT FROM idsess.sessions s WHERE s.id = c.session);
+SELECT idsess_update('k-l-3', ticket => 'again', subject_id => 'lease',
+                     expires => now() + interval '1 hour', upsert => true) AS replaced;
+SELECT count(*) FROM idsess_take_expired(0, done => ARRAY['k-l-3']);
+SELECT key, ticket FROM idsess_get('k-l-3');
+SELECT count(*) AS outbox FROM idsess.logout_outbox;
+SAVEPOINT bounds;
+SELECT count(*) FROM idsess_take_expired(1, lease => '0');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK TO bounds;
+SELECT count(*) FROM idsess_take_expired(1, lease => '25 hours');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+
 -- The system-wide inactivity timeout applies to sessions created while it is
 -- set; a session can turn it off or choose its own.
 ALTER SYSTEM SET idsess.idle_timeout = '15min';

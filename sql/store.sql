@@ -111,6 +111,24 @@ SELECT idsess_update('k-many-1', ticket => 'late save');
 \echo :LAST_ERROR_SQLSTATE
 DELETE FROM idsess.revoked_keys;
 SELECT count(*) AS clients_left FROM idsess.session_clients;
+-- An upsert returns no ended sessions: those the limit ends reach the
+-- back-channel outbox instead (cause 'limit'), with their clients; create
+-- returns them and queues none.
+SELECT (idsess_create('lim', 'ticket 1', key => 'k-lim-1', session_id => 'sid-lim-1')).key;
+SELECT idsess_add_client('k-lim-1', 'app-lim');
+ALTER SYSTEM SET idsess.max_sessions_per_subject = 1;
+SELECT pg_reload_conf();
+\c
+SELECT idsess_update('k-lim-2', ticket => 'ticket 2', subject_id => 'lim', upsert => true) AS upserted;
+ALTER SYSTEM RESET idsess.max_sessions_per_subject;
+SELECT pg_reload_conf();
+\c
+SELECT cause, subject_id, session_id, clients FROM idsess.logout_outbox WHERE subject_id = 'lim';
+SELECT key FROM idsess.sessions WHERE subject_id = 'lim';
+SELECT count(*) AS outbox_from_create FROM idsess.logout_outbox WHERE subject_id = 'many';
+DELETE FROM idsess.logout_outbox WHERE subject_id = 'lim';
+SELECT idsess_delete('k-lim-2') AS deleted;
+DELETE FROM idsess.revoked_keys;
 ALTER SYSTEM RESET idsess.session_limit_action;
 SELECT pg_reload_conf();
 SELECT idsess_delete('k-many-last') AS deleted;

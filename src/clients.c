@@ -16,18 +16,17 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "version.h"
+#include "session_rows.h"
+#include "session_sql.h"
+#include "spi.h"
+#include "validate.h"
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-PG_FUNCTION_INFO_V1(idsess_add_client);
-PG_FUNCTION_INFO_V1(idsess_clients);
-PG_FUNCTION_INFO_V1(idsess_remove_client);
-PG_FUNCTION_INFO_V1(idsess_add_saml_session);
-PG_FUNCTION_INFO_V1(idsess_saml_sessions);
-PG_FUNCTION_INFO_V1(idsess_remove_saml_session);
 
 static IdsessQuery q_add_client = {
 	.sql = "INSERT INTO idsess.session_clients (session, client_id) VALUES ($1, $2) "
@@ -76,12 +75,12 @@ list_of(IdsessQuery *q, int64 id)
 	return idsess_spi_copy(0, 1, &isnull);
 }
 
-Datum
-idsess_add_client(PG_FUNCTION_ARGS)
+static Datum
+add_client(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
 	text	   *client = idsess_arg_id(fcinfo, 1, "client_id", IDSESS_MAX_ID_CHARS);
-	text	   *client_sid = PG_NARGS() > 2 ?
+	text	   *client_sid = api >= IDSESS_API_1_1 ?
 		idsess_arg_id_opt(fcinfo, 2, "client_sid", IDSESS_MAX_ID_CHARS) : NULL;
 	Datum		args[3];
 	char		nulls[3] = {' ', ' ', ' '};
@@ -93,19 +92,19 @@ idsess_add_client(PG_FUNCTION_ARGS)
 	args[1] = PointerGetDatum(client);
 	args[2] = PointerGetDatum(client_sid);
 	nulls[2] = client_sid ? ' ' : 'n';
-	if (PG_NARGS() > 2)
+	if (api >= IDSESS_API_1_1)
 		n = idsess_spi_run(&q_add_client_sid, args, nulls, false, 0);
 	else
 		n = idsess_spi_run(&q_add_client, args, NULL, false, 0);
 	if (n > 0)
-		idsess_refresh_copy(DatumGetInt64(args[0]));
+		idsess_refresh_copy(DatumGetInt64(args[0]), api);
 	list = list_of(&q_client_list, DatumGetInt64(args[0]));
 	SPI_finish();
 	PG_RETURN_DATUM(list);
 }
 
-Datum
-idsess_remove_client(PG_FUNCTION_ARGS)
+static Datum
+remove_client(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
 	text	   *client = idsess_arg_id(fcinfo, 1, "client_id", IDSESS_MAX_ID_CHARS);
@@ -116,18 +115,18 @@ idsess_remove_client(PG_FUNCTION_ARGS)
 	args[0] = Int64GetDatum(idsess_lock_live_session(key, true));
 	args[1] = PointerGetDatum(client);
 	if (idsess_spi_run(&q_remove_client, args, NULL, false, 0) > 0)
-		idsess_refresh_copy(DatumGetInt64(args[0]));
+		idsess_refresh_copy(DatumGetInt64(args[0]), api);
 	list = list_of(&q_client_list, DatumGetInt64(args[0]));
 	SPI_finish();
 	PG_RETURN_DATUM(list);
 }
 
 /* The client list, or with sids => true (1.1) the clients' own sids. */
-Datum
-idsess_clients(PG_FUNCTION_ARGS)
+static Datum
+clients(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
-	bool		sids = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	bool		sids = api >= IDSESS_API_1_1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	Datum		list;
 
 	idsess_spi_connect();
@@ -149,8 +148,8 @@ static IdsessQuery q_add_saml = {
 	.nargs = 5, .argtypes = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}
 };
 
-Datum
-idsess_add_saml_session(PG_FUNCTION_ARGS)
+static Datum
+add_saml_session(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
 	text	   *entity = idsess_arg_id(fcinfo, 1, "entity_id", IDSESS_MAX_URI_CHARS);
@@ -169,12 +168,13 @@ idsess_add_saml_session(PG_FUNCTION_ARGS)
 	args[4] = PointerGetDatum(format);
 	nulls[4] = format ? ' ' : 'n';
 	idsess_spi_run(&q_add_saml, args, nulls, false, 0);
-	idsess_refresh_copy(DatumGetInt64(args[0]));
+	idsess_refresh_copy(DatumGetInt64(args[0]), api);
 	list = list_of(&q_saml_list, DatumGetInt64(args[0]));
 	SPI_finish();
 	PG_RETURN_DATUM(list);
 }
 
+PG_FUNCTION_INFO_V1(idsess_saml_sessions);
 Datum
 idsess_saml_sessions(PG_FUNCTION_ARGS)
 {
@@ -192,8 +192,8 @@ static IdsessQuery q_remove_saml = {
 	.nargs = 2, .argtypes = {INT8OID, TEXTOID}
 };
 
-Datum
-idsess_remove_saml_session(PG_FUNCTION_ARGS)
+static Datum
+remove_saml_session(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
 	text	   *entity = idsess_arg_id(fcinfo, 1, "entity_id", IDSESS_MAX_URI_CHARS);
@@ -205,7 +205,81 @@ idsess_remove_saml_session(PG_FUNCTION_ARGS)
 	args[1] = PointerGetDatum(entity);
 	n = idsess_spi_run(&q_remove_saml, args, NULL, false, 0);
 	if (n > 0)
-		idsess_refresh_copy(DatumGetInt64(args[0]));
+		idsess_refresh_copy(DatumGetInt64(args[0]), api);
 	SPI_finish();
 	PG_RETURN_INT32(n);
+}
+
+/*
+ * Entry points: the unversioned symbol serves the 1.0 and 1.1 scripts
+ * (version.c), each later script binds the symbol of its version.
+ */
+PG_FUNCTION_INFO_V1(idsess_add_client);
+Datum
+idsess_add_client(PG_FUNCTION_ARGS)
+{
+	return add_client(fcinfo, idsess_unversioned_api(fcinfo, 2, 3));
+}
+
+PG_FUNCTION_INFO_V1(idsess_add_client_1_2);
+Datum
+idsess_add_client_1_2(PG_FUNCTION_ARGS)
+{
+	return add_client(fcinfo, IDSESS_API_1_2);
+}
+
+PG_FUNCTION_INFO_V1(idsess_clients);
+Datum
+idsess_clients(PG_FUNCTION_ARGS)
+{
+	return clients(fcinfo, idsess_unversioned_api(fcinfo, 1, 2));
+}
+
+PG_FUNCTION_INFO_V1(idsess_clients_1_2);
+Datum
+idsess_clients_1_2(PG_FUNCTION_ARGS)
+{
+	return clients(fcinfo, IDSESS_API_1_2);
+}
+
+PG_FUNCTION_INFO_V1(idsess_remove_client);
+Datum
+idsess_remove_client(PG_FUNCTION_ARGS)
+{
+	return remove_client(fcinfo, idsess_unversioned_api(fcinfo, 2, 2));
+}
+
+PG_FUNCTION_INFO_V1(idsess_remove_client_1_2);
+Datum
+idsess_remove_client_1_2(PG_FUNCTION_ARGS)
+{
+	return remove_client(fcinfo, IDSESS_API_1_2);
+}
+
+PG_FUNCTION_INFO_V1(idsess_add_saml_session);
+Datum
+idsess_add_saml_session(PG_FUNCTION_ARGS)
+{
+	return add_saml_session(fcinfo, idsess_unversioned_api(fcinfo, 5, 5));
+}
+
+PG_FUNCTION_INFO_V1(idsess_add_saml_session_1_2);
+Datum
+idsess_add_saml_session_1_2(PG_FUNCTION_ARGS)
+{
+	return add_saml_session(fcinfo, IDSESS_API_1_2);
+}
+
+PG_FUNCTION_INFO_V1(idsess_remove_saml_session);
+Datum
+idsess_remove_saml_session(PG_FUNCTION_ARGS)
+{
+	return remove_saml_session(fcinfo, idsess_unversioned_api(fcinfo, 2, 2));
+}
+
+PG_FUNCTION_INFO_V1(idsess_remove_saml_session_1_2);
+Datum
+idsess_remove_saml_session_1_2(PG_FUNCTION_ARGS)
+{
+	return remove_saml_session(fcinfo, IDSESS_API_1_2);
 }

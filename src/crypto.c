@@ -13,6 +13,8 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "crypto.h"
+#include "envelope.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"

@@ -16,6 +16,15 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "expire.h"
+#include "session_end.h"
+#include "arrays.h"
+#include "session_rows.h"
+#include "session_sql.h"
+#include "shmem.h"
+#include "spi.h"
+#include "stats.h"
+#include "validate.h"
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -51,16 +60,105 @@ static IdsessQuery q_reschedule = {
 	.nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 
-/* [0]: a 1.0 schema, [1]: 1.1 (with the issuer). */
+/*
+ * The removed sessions: row id, cause, the columns of idsess.session from
+ * key to idle_timeout, the sealed ticket and the issuer (NULL in a 1.0
+ * schema).  R_*: their 1-based positions.
+ */
 #define REMOVE(issuer) \
 	"DELETE FROM idsess.sessions x WHERE x.id = ANY ($1) " \
 	"RETURNING x.id, CASE WHEN x.expires <= pg_catalog.now() THEN 'expired' ELSE 'idle' END, " \
 	"x.key, x.scheme, x.subject_id, x.session_id, x.display_name, x.created, " \
 	"x.renewed, x.expires, x.last_active, x.idle_timeout, x.ticket, " issuer
-static IdsessQuery q_remove[2] = {
-	{.sql = REMOVE("NULL::pg_catalog.text"), .nargs = 1, .argtypes = {INT8ARRAYOID}},
-	{.sql = REMOVE("x.issuer"), .nargs = 1, .argtypes = {INT8ARRAYOID}}
+enum
+{
+	R_ID = 1, R_CAUSE, R_FIRST, R_TICKET = R_FIRST + IDSESS_S_IDLE + 1, R_ISSUER
 };
+static IdsessQuery q_remove_1_0 = {
+	.sql = REMOVE("NULL::pg_catalog.text"), .nargs = 1, .argtypes = {INT8ARRAYOID}
+};
+static IdsessQuery q_remove = {
+	.sql = REMOVE("x.issuer"), .nargs = 1, .argtypes = {INT8ARRAYOID}
+};
+
+/*
+ * A claim (1.2): the dead sessions stay, out of every batch's reach until
+ * the lease ends (their due moves there), and are returned with their
+ * clients, as IDSESS_SESSION_COLS_11 selects them.
+ */
+static IdsessQuery q_claim = {
+	.sql = "UPDATE idsess.sessions s SET due = pg_catalog.now() + $2 WHERE s.id = ANY ($1) "
+	"RETURNING " IDSESS_SESSION_COLS_11,
+	.nargs = 2, .argtypes = {INT8ARRAYOID, INTERVALOID}
+};
+
+/* Claimed sessions whose caller is done with them, unless live again. */
+static IdsessQuery q_remove_done = {
+	.sql = "DELETE FROM idsess.sessions x WHERE x.key = ANY ($1) AND NOT ("
+	"(x.expires IS NULL OR x.expires > pg_catalog.now()) AND "
+	"(x.idle_timeout IS NULL OR x.last_active + x.idle_timeout > pg_catalog.now())) "
+	"RETURNING x.id, CASE WHEN x.expires <= pg_catalog.now() THEN 'expired' ELSE 'idle' END",
+	.nargs = 1, .argtypes = {TEXTARRAYOID}
+};
+
+/*
+ * Claims the dead sessions of a batch for `lease` and adds each to `out`
+ * as an idsess.session with its sealed ticket in ticket_bytes.
+ */
+static int64
+claim(int64 *ids, int n, Interval *lease, Tuplestorestate *out, TupleDesc outdesc)
+{
+	Datum		args[2];
+
+	args[0] = idsess_int8_array(ids, n);
+	args[1] = PointerGetDatum(lease);
+	n = idsess_spi_run(&q_claim, args, NULL, false, 0);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[IDSESS_S_NATTS_1_1];
+		bool		nulls[IDSESS_S_NATTS_1_1];
+
+		for (int c = IDSESS_S_KEY; c < IDSESS_S_TICKET; c++)
+			values[c] = idsess_spi_get(i, c + 1, &nulls[c]);
+		nulls[IDSESS_S_TICKET] = true;
+		values[IDSESS_S_TICKET_BYTES] = idsess_spi_get(i, IDSESS_COL_SEALED,
+													   &nulls[IDSESS_S_TICKET_BYTES]);
+		values[IDSESS_S_ISSUER] = idsess_spi_get(i, IDSESS_COL_ISSUER, &nulls[IDSESS_S_ISSUER]);
+		values[IDSESS_S_CLIENT_SIDS] = idsess_spi_get(i, IDSESS_COL_CLIENT_SIDS,
+													  &nulls[IDSESS_S_CLIENT_SIDS]);
+		tuplestore_putvalues(out, outdesc, values, nulls);
+	}
+	return n;
+}
+
+/*
+ * Removes the claimed sessions with these keys (a text[]) that are still
+ * dead: their claimer delivered them, so no logout is queued.  A key whose
+ * session was removed meanwhile, or replaced by a live one, is passed over.
+ * Returns how many were removed.
+ */
+int
+idsess_end_claimed(IdsessApi schema, Datum keys)
+{
+	IdsessEnding ending = {0};
+	bool		isnull;
+	int			n;
+
+	idsess_spi_connect();
+	n = idsess_spi_run_arg(&q_remove_done, keys);
+	ending.schema = schema;
+	ending.n = n;
+	ending.ids = palloc(sizeof(int64) * Max(n, 1));
+	ending.causes = palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		ending.ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
+		ending.causes[i] = idsess_spi_get(i, 2, &isnull);
+	}
+	idsess_end_sessions(&ending);
+	SPI_finish();
+	return n;
+}
 
 /*
  * Removes up to `limit` due sessions that are expired or idle, with their
@@ -76,10 +174,11 @@ static IdsessQuery q_remove[2] = {
  * entries stay until vacuum).  Without one, it starts at the beginning.
  */
 IdsessExpired
-idsess_expire_batch(int limit, bool to_outbox, Tuplestorestate *out, TupleDesc outdesc,
-					IdsessDueCursor *cursor)
+idsess_expire_batch(IdsessApi schema, int limit, bool to_outbox, Tuplestorestate *out,
+					TupleDesc outdesc, IdsessDueCursor *cursor, Interval *lease)
 {
-	IdsessExpired result = {0, 0, 0};
+	IdsessExpired result = {0};
+	IdsessEnding ending = {0};
 	Datum		args[3];
 	SPITupleTable *removed;
 	int			n;
@@ -87,12 +186,6 @@ idsess_expire_batch(int limit, bool to_outbox, Tuplestorestate *out, TupleDesc o
 	int			nlive = 0;
 	int64	   *dead;
 	int64	   *live;
-	Datum	   *causes;
-	Datum	   *subjects;
-	bool	   *subject_nulls;
-	Datum	   *sids;
-	Datum	   *issuers;
-	bool	   *issuer_nulls;
 	bool		isnull;
 	int			save_nestlevel;
 
@@ -143,51 +236,56 @@ idsess_expire_batch(int limit, bool to_outbox, Tuplestorestate *out, TupleDesc o
 		return result;
 	}
 
-	n = idsess_spi_run_arg(&q_remove[idsess_schema_1_1()], idsess_int8_array(dead, ndead));
+	if (lease)
+	{
+		Assert(out && schema >= IDSESS_API_1_2);
+		result.claimed = claim(dead, ndead, lease, out, outdesc);
+		SPI_finish();
+		return result;
+	}
+	n = idsess_spi_run_arg(schema >= IDSESS_API_1_1 ? &q_remove : &q_remove_1_0,
+						   idsess_int8_array(dead, ndead));
 	result.removed = n;
 	removed = SPI_tuptable;
-	causes = palloc(sizeof(Datum) * (n > 0 ? n : 1));
-	subjects = palloc(sizeof(Datum) * (n > 0 ? n : 1));
-	subject_nulls = palloc(sizeof(bool) * (n > 0 ? n : 1));
-	sids = palloc(sizeof(Datum) * (n > 0 ? n : 1));
-	issuers = palloc(sizeof(Datum) * (n > 0 ? n : 1));
-	issuer_nulls = palloc(sizeof(bool) * (n > 0 ? n : 1));
+	ending.schema = schema;
+	ending.n = n;
+	ending.ids = dead;
+	ending.to_outbox = to_outbox;
+	ending.causes = palloc(sizeof(Datum) * n);
+	ending.subjects = palloc(sizeof(Datum) * n);
+	ending.subject_nulls = palloc(sizeof(bool) * n);
+	ending.sids = palloc(sizeof(Datum) * n);
+	ending.issuers = palloc(sizeof(Datum) * n);
+	ending.issuer_nulls = palloc(sizeof(bool) * n);
 	for (int i = 0; i < n; i++)
 	{
-		dead[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
-		causes[i] = idsess_spi_get(i, 2, &isnull);
-		subjects[i] = idsess_spi_get(i, 5, &subject_nulls[i]);
-		sids[i] = idsess_spi_get(i, 6, &isnull);
-		issuers[i] = idsess_spi_get(i, 14, &issuer_nulls[i]);
-		idsess_count(strcmp(TextDatumGetCString(causes[i]), "idle") == 0 ?
-					 IDSESS_EV_IDLE : IDSESS_EV_EXPIRED, 1);
+		dead[i] = DatumGetInt64(idsess_spi_get(i, R_ID, &isnull));
+		ending.causes[i] = idsess_spi_get(i, R_CAUSE, &isnull);
+		ending.subjects[i] = idsess_spi_get(i, R_FIRST + IDSESS_S_SUBJECT, &ending.subject_nulls[i]);
+		ending.sids[i] = idsess_spi_get(i, R_FIRST + IDSESS_S_SID, &isnull);
+		ending.issuers[i] = idsess_spi_get(i, R_ISSUER, &ending.issuer_nulls[i]);
 	}
-	idsess_delete_children(idsess_int8_array(dead, n),
-						   idsess_text_array(causes, n),
-						   idsess_text_array_nulls(subjects, subject_nulls, n),
-						   idsess_text_array(sids, n),
-						   idsess_text_array_nulls(issuers, issuer_nulls, n),
-						   (Datum) 0, to_outbox);
+	idsess_end_sessions(&ending);
 
 	if (out)
 	{
 		for (int i = 0; i < n; i++)
 		{
-			Datum		values[IDSESS_SESSION_NATTS_11];
-			bool		nulls[IDSESS_SESSION_NATTS_11];
+			Datum		values[IDSESS_S_NATTS_1_1];
+			bool		nulls[IDSESS_S_NATTS_1_1];
 
-			/*
-			 * key .. idle_timeout from the DELETE, then clients and SAML, the
-			 * sealed ticket; 1.1's issuer and client sids.
-			 */
-			for (int c = 0; c < 10; c++)
-				values[c] = SPI_getbinval(removed->vals[i], removed->tupdesc, c + 3, &nulls[c]);
-			values[10] = idsess_spi_get(i, 1, &nulls[10]);
-			values[11] = idsess_spi_get(i, 2, &nulls[11]);
-			nulls[12] = true;
-			values[13] = SPI_getbinval(removed->vals[i], removed->tupdesc, 13, &nulls[13]);
-			values[14] = SPI_getbinval(removed->vals[i], removed->tupdesc, 14, &nulls[14]);
-			values[15] = idsess_spi_get(i, 3, &nulls[15]);
+			/* key .. idle_timeout and the sealed ticket from the DELETE */
+			for (int c = IDSESS_S_KEY; c <= IDSESS_S_IDLE; c++)
+				values[c] = SPI_getbinval(removed->vals[i], removed->tupdesc, R_FIRST + c, &nulls[c]);
+			values[IDSESS_S_TICKET_BYTES] = SPI_getbinval(removed->vals[i], removed->tupdesc,
+														  R_TICKET, &nulls[IDSESS_S_TICKET_BYTES]);
+			values[IDSESS_S_ISSUER] = SPI_getbinval(removed->vals[i], removed->tupdesc,
+													R_ISSUER, &nulls[IDSESS_S_ISSUER]);
+			/* the children from idsess_end_sessions' result */
+			values[IDSESS_S_CLIENTS] = idsess_spi_get(i, 1, &nulls[IDSESS_S_CLIENTS]);
+			values[IDSESS_S_SAML] = idsess_spi_get(i, 2, &nulls[IDSESS_S_SAML]);
+			values[IDSESS_S_CLIENT_SIDS] = idsess_spi_get(i, 3, &nulls[IDSESS_S_CLIENT_SIDS]);
+			nulls[IDSESS_S_TICKET] = true;
 			tuplestore_putvalues(out, outdesc, values, nulls);
 		}
 	}
@@ -228,7 +326,6 @@ idsess_next_due(TimestampTz *due, bool *overdue)
 	return found;
 }
 
-PG_FUNCTION_INFO_V1(idsess_take_logouts);
 
 /* [0]: a 1.0 schema, [1]: 1.1 (with the issuer and the clients' sids). */
 #define TAKE_LOGOUTS(more) \
@@ -245,29 +342,47 @@ static IdsessQuery q_take_logouts[2] = {
  * caller's transaction: a caller that rolls back, or dies, gives them back,
  * so each logout is delivered at least once.
  */
-Datum
-idsess_take_logouts(PG_FUNCTION_ARGS)
+static Datum
+take_logouts(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	int			count = idsess_arg_count(fcinfo, 0, 100, 100000);
 	Datum		arg = Int32GetDatum(count);
 	ReturnSetInfo *rsinfo;
 	int			n;
-	int			v11;
+	int			natts = api >= IDSESS_API_1_1 ? IDSESS_L_NATTS_1_1 : IDSESS_L_NATTS_1_0;
 
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	idsess_check_natts(rsinfo->setDesc, natts, "idsess.logout");
 	idsess_spi_connect();
-	v11 = rsinfo->setDesc->natts > 7;
-	n = idsess_spi_run(&q_take_logouts[v11], &arg, NULL, false, 0);
+	n = idsess_spi_run(&q_take_logouts[api >= IDSESS_API_1_1], &arg, NULL, false, 0);
 	for (int i = 0; i < n; i++)
 	{
-		Datum		values[9];
-		bool		nulls[9];
+		Datum		values[IDSESS_L_NATTS_1_1];
+		bool		nulls[IDSESS_L_NATTS_1_1];
 
-		for (int c = 0; c < (v11 ? 9 : 7); c++)
+		for (int c = 0; c < natts; c++)
 			values[c] = idsess_spi_get(i, c + 1, &nulls[c]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/*
+ * Entry points: the unversioned symbol serves the 1.0 and 1.1 scripts
+ * (version.c), each later script binds the symbol of its version.
+ */
+PG_FUNCTION_INFO_V1(idsess_take_logouts);
+Datum
+idsess_take_logouts(PG_FUNCTION_ARGS)
+{
+	return take_logouts(fcinfo, idsess_unversioned_api(fcinfo, 1, 1));
+}
+
+PG_FUNCTION_INFO_V1(idsess_take_logouts_1_2);
+Datum
+idsess_take_logouts_1_2(PG_FUNCTION_ARGS)
+{
+	return take_logouts(fcinfo, IDSESS_API_1_2);
 }

@@ -10,6 +10,12 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "idsess.h"
+#include "logfilter.h"
+#include "settings.h"
+#include "shmem.h"
+#include "stats.h"
+#include "worker.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -26,5 +32,6 @@ _PG_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	idsess_shmem_init();
+	idsess_stats_init();
 	idsess_register_launcher();
 }

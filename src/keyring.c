@@ -30,6 +30,11 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "keyring.h"
+#include "crypto.h"
+#include "envelope.h"
+#include "settings.h"
+#include "spi.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,12 +71,28 @@ forget_keys(void)
 	keyring_generation++;
 }
 
-void
-idsess_keyring_init(void)
+static void
+reset_keyring(void)
 {
 	explicit_bzero(&master, sizeof(master));
 	master_loaded = false;
 	forget_keys();
+}
+
+/*
+ * A new idsess.master_key_file setting (or a reload of it): the master key
+ * and every key it unwrapped are read again.
+ */
+static void
+follow_settings(void)
+{
+	static uint64 seen_generation = 0;
+
+	if (seen_generation != idsess_master_key_generation)
+	{
+		seen_generation = idsess_master_key_generation;
+		reset_keyring();
+	}
 }
 
 static void
@@ -221,6 +242,7 @@ idsess_master_key(IdsessKey *out)
 {
 	const char *path = idsess_master_key_file;
 
+	follow_settings();
 	if (!master_loaded)
 	{
 		if (path == NULL || path[0] == '\0')
@@ -364,6 +386,7 @@ idsess_key_by_id(int32 id, IdsessKey *out)
 	remember_keys_relid();
 	idsess_lock_key(id, ShareLock);
 	AcceptInvalidationMessages();
+	follow_settings();
 	if (cached_key(id, out))
 		return IDSESS_KEY_USABLE;
 
@@ -526,6 +549,7 @@ idsess_lock_key(int32 id, int mode)
 void
 idsess_active_key(IdsessKey *out)
 {
+	follow_settings();
 	for (;;)
 	{
 		uint64		generation = keyring_generation;

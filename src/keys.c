@@ -14,6 +14,15 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "version.h"
+#include "keys.h"
+#include "arrays.h"
+#include "envelope.h"
+#include "keyring.h"
+#include "settings.h"
+#include "spi.h"
+#include "ticket.h"
+#include "validate.h"
 
 #include <limits.h>
 
@@ -24,11 +33,6 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-PG_FUNCTION_INFO_V1(idsess_key_rotate);
-PG_FUNCTION_INFO_V1(idsess_reseal);
-PG_FUNCTION_INFO_V1(idsess_key_retire);
-PG_FUNCTION_INFO_V1(idsess_key_destroy);
-PG_FUNCTION_INFO_V1(idsess_rewrap_keys);
 
 static IdsessQuery q_audit_key = {
 	.sql = "INSERT INTO idsess.audit (action, key_id, sessions) VALUES ($1, $2, $3)",
@@ -84,6 +88,7 @@ rotate(void)
 	return id;
 }
 
+PG_FUNCTION_INFO_V1(idsess_key_rotate);
 Datum
 idsess_key_rotate(PG_FUNCTION_ARGS)
 {
@@ -201,7 +206,7 @@ skip_ticket(int64 id, int32 key_id, text *sid, IdsessOpenFailure why)
  * open (then reported and skipped).
  */
 static bool
-reseal_row(const IdsessKey *active, HeapTuple tup, TupleDesc desc,
+reseal_row(const IdsessKey *active, bool may_compress, HeapTuple tup, TupleDesc desc,
 		   MemoryContext rowcxt)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
@@ -225,7 +230,8 @@ reseal_row(const IdsessKey *active, HeapTuple tup, TupleDesc desc,
 			upd[1] = PointerGetDatum(idsess_seal_ticket_with(active, format, VARDATA_ANY(key),
 															 VARSIZE_ANY_EXHDR(key),
 															 VARDATA_ANY(plain),
-															 VARSIZE_ANY_EXHDR(plain)));
+															 VARSIZE_ANY_EXHDR(plain),
+															 may_compress));
 			upd[2] = Int32GetDatum(active->id);
 			explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
 			idsess_spi_run(&q_reseal_one, upd, NULL, false, 0);
@@ -250,7 +256,7 @@ reseal_row(const IdsessKey *active, HeapTuple tup, TupleDesc desc,
  * bounded by one row's tickets whatever the batch size.
  */
 int
-idsess_reseal_batch(int limit)
+idsess_reseal_batch(IdsessApi schema, int limit)
 {
 	IdsessKey	active;
 	volatile int done = 0;
@@ -280,7 +286,8 @@ idsess_reseal_batch(int limit)
 			for (int i = 0; i < n; i++)
 			{
 				CHECK_FOR_INTERRUPTS();
-				if (reseal_row(&active, rows->vals[i], rows->tupdesc, rowcxt))
+				if (reseal_row(&active, schema >= IDSESS_API_1_1, rows->vals[i],
+							   rows->tupdesc, rowcxt))
 					done++;
 				else
 					skipped++;
@@ -299,12 +306,12 @@ idsess_reseal_batch(int limit)
 	return done;
 }
 
-Datum
-idsess_reseal(PG_FUNCTION_ARGS)
+static Datum
+reseal(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	int			limit = idsess_arg_count(fcinfo, 0, 1000, 100000);
 
-	PG_RETURN_INT32(idsess_reseal_batch(limit));
+	PG_RETURN_INT32(idsess_reseal_batch(api, limit));
 }
 
 static IdsessQuery q_key_state = {
@@ -351,6 +358,7 @@ lock_key(int32 id, int64 *tickets)
 }
 
 /* Retires an inactive key that no ticket uses any more. */
+PG_FUNCTION_INFO_V1(idsess_key_retire);
 Datum
 idsess_key_retire(PG_FUNCTION_ARGS)
 {
@@ -379,6 +387,7 @@ idsess_key_retire(PG_FUNCTION_ARGS)
  * can never be opened again (crypto-shredding).  The caller must spell out
  * "destroy key N".  Returns how many tickets were shredded.
  */
+PG_FUNCTION_INFO_V1(idsess_key_destroy);
 Datum
 idsess_key_destroy(PG_FUNCTION_ARGS)
 {
@@ -466,6 +475,7 @@ file_name_too_long(const char *path)
  * with the keys they cached, and one that must unwrap a key it has not
  * cached cannot.
  */
+PG_FUNCTION_INFO_V1(idsess_rewrap_keys);
 Datum
 idsess_rewrap_keys(PG_FUNCTION_ARGS)
 {
@@ -525,3 +535,22 @@ idsess_rewrap_keys(PG_FUNCTION_ARGS)
 	SPI_finish();
 	PG_RETURN_INT32(n);
 }
+
+/*
+ * Entry points: the unversioned symbol serves the 1.0 and 1.1 scripts
+ * (version.c), each later script binds the symbol of its version.
+ */
+PG_FUNCTION_INFO_V1(idsess_reseal);
+Datum
+idsess_reseal(PG_FUNCTION_ARGS)
+{
+	return reseal(fcinfo, idsess_unversioned_api(fcinfo, 1, 1));
+}
+
+PG_FUNCTION_INFO_V1(idsess_reseal_1_2);
+Datum
+idsess_reseal_1_2(PG_FUNCTION_ARGS)
+{
+	return reseal(fcinfo, IDSESS_API_1_2);
+}
+

@@ -14,6 +14,14 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "limit.h"
+#include "session_end.h"
+#include "arrays.h"
+#include "session_sql.h"
+#include "settings.h"
+#include "shmem.h"
+#include "spi.h"
+#include "stats.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -40,10 +48,15 @@ static IdsessQuery q_count_live_of_subject = {
 	.sql = "SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE s.subject_id = $1 AND " IDSESS_LIVE,
 	.nargs = 1, .argtypes = {TEXTOID}
 };
+/* The ended sessions; with their issuer (1.1 and later) for the outbox. */
+#define END_SESSIONS(issuer) \
+	"DELETE FROM idsess.sessions WHERE id = ANY ($1) " \
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL ", " issuer
+static IdsessQuery q_end_sessions_1_0 = {
+	.sql = END_SESSIONS("NULL::pg_catalog.text"), .nargs = 1, .argtypes = {INT8ARRAYOID}
+};
 static IdsessQuery q_end_sessions = {
-	.sql = "DELETE FROM idsess.sessions WHERE id = ANY ($1) "
-	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL,
-	.nargs = 1, .argtypes = {INT8ARRAYOID}
+	.sql = END_SESSIONS("issuer"), .nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 
 static void
@@ -72,7 +85,7 @@ append_text_array_json(StringInfo buf, Datum arr)
  * everything read from the SPI results here dies with SPI's memory.
  */
 Datum
-idsess_apply_session_limit(text *subject, int limit)
+idsess_apply_session_limit(IdsessApi schema, text *subject, int limit, bool to_outbox)
 {
 	Datum		args[2];
 	int			live;
@@ -80,9 +93,7 @@ idsess_apply_session_limit(text *subject, int limit)
 	int64	   *ids;
 	SPITupleTable *live_rows;
 	SPITupleTable *gone;
-	Datum	   *keys;
-	Datum	   *untils;
-	bool	   *until_nulls;
+	IdsessEnding ending = {0};
 	StringInfoData buf;
 	bool		isnull;
 	int			n;
@@ -133,22 +144,33 @@ idsess_apply_session_limit(text *subject, int limit)
 	for (int i = 0; i < excess; i++)
 		ids[i] = DatumGetInt64(SPI_getbinval(live_rows->vals[i], live_rows->tupdesc, 1, &isnull));
 	args[0] = idsess_int8_array(ids, excess);
-	n = idsess_spi_run(&q_end_sessions, args, NULL, false, 0);
+	n = idsess_spi_run(schema >= IDSESS_API_1_1 ? &q_end_sessions : &q_end_sessions_1_0,
+					   args, NULL, false, 0);
 	gone = SPI_tuptable;
-	keys = palloc(sizeof(Datum) * n);
-	untils = palloc(sizeof(Datum) * n);
-	until_nulls = palloc(sizeof(bool) * n);
+	ending.schema = schema;
+	ending.n = n;
+	ending.ids = ids;
+	ending.event = IDSESS_EV_LIMITED;
+	ending.to_outbox = to_outbox;
+	ending.cause = "limit";
+	/* An ended session is revoked: a late save from its device must not revive it. */
+	ending.keys = palloc(sizeof(Datum) * n);
+	ending.untils = palloc(sizeof(Datum) * n);
+	ending.until_nulls = palloc(sizeof(bool) * n);
+	ending.subjects = palloc(sizeof(Datum) * n);
+	ending.sids = palloc(sizeof(Datum) * n);
+	ending.issuers = palloc(sizeof(Datum) * n);
+	ending.issuer_nulls = palloc(sizeof(bool) * n);
 	for (int i = 0; i < n; i++)
 	{
 		ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
-		keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
-		untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &until_nulls[i]);
+		ending.keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
+		ending.subjects[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 3, &isnull);
+		ending.sids[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 4, &isnull);
+		ending.untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &ending.until_nulls[i]);
+		ending.issuers[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6, &ending.issuer_nulls[i]);
 	}
-	/* An ended session is revoked: a late save from its device must not revive it. */
-	idsess_bury_keys(keys, untils, until_nulls, n);
-	idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
-						   (Datum) 0, (Datum) 0, (Datum) 0, false);
-	idsess_count(IDSESS_EV_LIMITED, n);
+	idsess_end_sessions(&ending);
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '[');

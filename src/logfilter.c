@@ -25,6 +25,7 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "logfilter.h"
 
 #include "tcop/tcopprot.h"
 

@@ -16,6 +16,14 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "lookup.h"
+#include "arrays.h"
+#include "envelope.h"
+#include "scan.h"
+#include "session_rows.h"
+#include "session_sql.h"
+#include "ticket.h"
+#include "validate.h"
 
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
@@ -36,7 +44,6 @@
 #include "utils/snapmgr.h"
 #include "utils/varlena.h"
 
-PG_FUNCTION_INFO_V1(idsess_get);
 
 /*
  * Attribute numbers of idsess.sessions, as created by idsess--1.0.sql; 1.1
@@ -288,49 +295,51 @@ is_live(SessionRow *row)
  * copy.
  */
 static void
-put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened)
+put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened, IdsessApi api)
 {
-	Datum		values[IDSESS_SESSION_NATTS_11];
-	bool		nulls[IDSESS_SESSION_NATTS_11];
-	bool		v11;
+	Datum		values[IDSESS_S_NATTS_1_1];
+	bool		nulls[IDSESS_S_NATTS_1_1];
+	bool		api_1_1 = api >= IDSESS_API_1_1;
 	static const int from_row[] = {S_KEY, S_SCHEME, S_SUBJECT, S_SID, S_DISPLAY, S_CREATED,
 	S_RENEWED, S_EXPIRES, S_LAST_ACTIVE, S_IDLE};
 	text	   *key = DatumGetTextPP(row->values[S_KEY - 1]);
 	char		format;
-	bytea	   *plain;
+	bytea	   *volatile plain;
 
-	/* The 1.1 result type has the issuer and the clients' sids. */
-	v11 = rsinfo->setDesc->natts >= IDSESS_SESSION_NATTS_11;
+	StaticAssertStmt(lengthof(from_row) == IDSESS_S_IDLE + 1, "from_row covers key .. idle_timeout");
+	idsess_check_natts(rsinfo->setDesc, api_1_1 ? IDSESS_S_NATTS_1_1 : IDSESS_S_NATTS_1_0,
+					   "idsess.session");
 	for (int i = 0; i < (int) lengthof(from_row); i++)
 	{
 		values[i] = row->values[from_row[i] - 1];
 		nulls[i] = row->nulls[from_row[i] - 1];
 	}
-	nulls[10] = nulls[11] = false;
-	if (v11)
+	nulls[IDSESS_S_CLIENTS] = nulls[IDSESS_S_SAML] = false;
+	if (api_1_1)
 	{
-		values[14] = row->values[S_ISSUER - 1];
-		nulls[14] = row->nulls[S_ISSUER - 1];
-		nulls[15] = false;
+		values[IDSESS_S_ISSUER] = row->values[S_ISSUER - 1];
+		nulls[IDSESS_S_ISSUER] = row->nulls[S_ISSUER - 1];
+		nulls[IDSESS_S_CLIENT_SIDS] = false;
 	}
 
 	if (row->nulls[S_CLIENT_LIST - 1] ||
-		!copied_clients(row->values[S_CLIENT_LIST - 1], &values[10], v11 ? &values[15] : NULL))
+		!copied_clients(row->values[S_CLIENT_LIST - 1], &values[IDSESS_S_CLIENTS],
+						api_1_1 ? &values[IDSESS_S_CLIENT_SIDS] : NULL))
 	{
 		Children	clients = {0};
 
 		clients.natts = 1;
-		clients.with_sid = v11;
+		clients.with_sid = api_1_1;
 		idsess_scan_index(nsp, "session_clients", "session_clients_pkey", F_INT8EQ,
 						  row->values[S_ID - 1], GetActiveSnapshot(), collect_child, &clients);
 		if (clients.n > 1)
 			qsort(clients.items, clients.n, sizeof(Child), child_cmp);
-		values[10] = client_array(&clients);
-		if (v11)
-			values[15] = client_sid_array(&clients);
+		values[IDSESS_S_CLIENTS] = client_array(&clients);
+		if (api_1_1)
+			values[IDSESS_S_CLIENT_SIDS] = client_sid_array(&clients);
 	}
 	if (!row->nulls[S_SAML_LIST - 1] && copied_saml(row->values[S_SAML_LIST - 1]))
-		values[11] = row->values[S_SAML_LIST - 1];
+		values[IDSESS_S_SAML] = row->values[S_SAML_LIST - 1];
 	else
 	{
 		Children	saml = {0};
@@ -340,41 +349,27 @@ put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened)
 						  row->values[S_ID - 1], GetActiveSnapshot(), collect_child, &saml);
 		if (saml.n > 1)
 			qsort(saml.items, saml.n, sizeof(Child), child_cmp);
-		values[11] = saml_jsonb(&saml);
+		values[IDSESS_S_SAML] = saml_jsonb(&saml);
 	}
 
 	plain = idsess_unseal(DatumGetByteaPP(row->values[S_TICKET - 1]), &format,
 						  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-	nulls[12] = format != IDSESS_FORMAT_TEXT;
-	nulls[13] = format != IDSESS_FORMAT_BYTES;
-	if (nulls[12] && nulls[13])
+	PG_TRY();
+	{
+		idsess_put_opened(&values[IDSESS_S_TICKET], &nulls[IDSESS_S_TICKET], plain, format,
+						  opened);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_FINALLY();
 	{
 		explicit_bzero(plain, VARSIZE(plain));
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("sealed ticket has an unknown format")));
 	}
-	if (opened)
-	{
-		PG_TRY();
-		{
-			idsess_check_opened(opened, VARSIZE(plain));
-		}
-		PG_CATCH();
-		{
-			explicit_bzero(plain, VARSIZE(plain));
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-	}
-	values[12] = values[13] = PointerGetDatum(plain);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	explicit_bzero(plain, VARSIZE(plain));
+	PG_END_TRY();
 	pfree(plain);
 }
 
-Datum
-idsess_get(PG_FUNCTION_ARGS)
+static Datum
+get(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
 	ReturnSetInfo *rsinfo;
@@ -390,7 +385,7 @@ idsess_get(PG_FUNCTION_ARGS)
 	idsess_scan_index(nsp, "sessions", "sessions_key_key", F_TEXTEQ, PointerGetDatum(key),
 					  GetActiveSnapshot(), copy_session, &row);
 	if (row.found && is_live(&row))
-		put_session(rsinfo, nsp, &row, NULL);
+		put_session(rsinfo, nsp, &row, NULL, api);
 	return (Datum) 0;
 }
 
@@ -423,7 +418,7 @@ session_id_cmp(const ListCell *a, const ListCell *b)
  * own, reset after the row.
  */
 void
-idsess_get_by_sid(FunctionCallInfo fcinfo, text *sid)
+idsess_get_by_sid(FunctionCallInfo fcinfo, text *sid, IdsessApi api)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			nsp = get_namespace_oid("idsess", false);
@@ -446,9 +441,27 @@ idsess_get_by_sid(FunctionCallInfo fcinfo, text *sid)
 		if (!is_live(row))
 			continue;
 		old = MemoryContextSwitchTo(rowcxt);
-		put_session(rsinfo, nsp, row, &opened);
+		put_session(rsinfo, nsp, row, &opened, api);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);
 	}
 	MemoryContextDelete(rowcxt);
+}
+
+/*
+ * Entry points: the unversioned symbol serves the 1.0 and 1.1 scripts
+ * (version.c), each later script binds the symbol of its version.
+ */
+PG_FUNCTION_INFO_V1(idsess_get);
+Datum
+idsess_get(PG_FUNCTION_ARGS)
+{
+	return get(fcinfo, idsess_unversioned_api(fcinfo, 1, 1));
+}
+
+PG_FUNCTION_INFO_V1(idsess_get_1_2);
+Datum
+idsess_get_1_2(PG_FUNCTION_ARGS)
+{
+	return get(fcinfo, IDSESS_API_1_2);
 }

@@ -23,6 +23,16 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "version.h"
+#include "crypto.h"
+#include "envelope.h"
+#include "keyring.h"
+#include "session_rows.h"
+#include "session_sql.h"
+#include "settings.h"
+#include "spi.h"
+#include "ticket.h"
+#include "validate.h"
 
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -35,7 +45,6 @@
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 
-PG_FUNCTION_INFO_V1(idsess_query);
 
 #define QUERY_MAX_COUNT		1000
 
@@ -440,7 +449,7 @@ static void
 put_with_ticket(ReturnSetInfo *rsinfo, Datum *values, bool *nulls, Datum sealed,
 				Size *opened)
 {
-	text	   *key = DatumGetTextPP(values[0]);
+	text	   *key = DatumGetTextPP(values[IDSESS_Q_KEY]);
 	bytea	   *volatile plain = NULL;
 	char		format;
 
@@ -448,7 +457,7 @@ put_with_ticket(ReturnSetInfo *rsinfo, Datum *values, bool *nulls, Datum sealed,
 	{
 		plain = idsess_unseal_row(DatumGetByteaPP(sealed), &format,
 								  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-		idsess_put_opened(&values[18], &nulls[18], plain, format, opened);
+		idsess_put_opened(&values[IDSESS_Q_TICKET], &nulls[IDSESS_Q_TICKET], plain, format, opened);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	PG_FINALLY();
@@ -462,8 +471,8 @@ put_with_ticket(ReturnSetInfo *rsinfo, Datum *values, bool *nulls, Datum sealed,
 	PG_END_TRY();
 }
 
-Datum
-idsess_query(PG_FUNCTION_ARGS)
+static Datum
+search(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *filters[4];
 	text	   *patterns[3];
@@ -481,8 +490,8 @@ idsess_query(PG_FUNCTION_ARGS)
 	text	   *token_text;
 	int64		pages;
 	int32		total_pages;
-	bool		tickets = PG_NARGS() > 7 && !PG_ARGISNULL(7) && PG_GETARG_BOOL(7);
-	bool		v11;
+	bool		api_1_1 = api >= IDSESS_API_1_1;
+	bool		tickets = api_1_1 && !PG_ARGISNULL(7) && PG_GETARG_BOOL(7);
 	bool		isnull;
 	Size		opened = 0;
 
@@ -516,7 +525,8 @@ idsess_query(PG_FUNCTION_ARGS)
 	/* A tuplestore that never spills opened tickets to a temporary file. */
 	(void) idsess_ticket_srf(fcinfo);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	v11 = rsinfo->setDesc->natts > 16;
+	idsess_check_natts(rsinfo->setDesc, api_1_1 ? IDSESS_Q_NATTS_1_1 : IDSESS_Q_NATTS_1_0,
+					   "idsess.query_row");
 
 	/* Nothing comes before the first page: no rows, as Duende's stores answer. */
 	if (prior && tok.page <= 1)
@@ -537,7 +547,7 @@ idsess_query(PG_FUNCTION_ARGS)
 
 	if (prior)
 	{
-		n = run_query(filters[3] ? &q_backward_client[v11] : &q_backward[v11], patterns,
+		n = run_query(filters[3] ? &q_backward_client[api_1_1] : &q_backward[api_1_1], patterns,
 					  filters[3], true, tok.first_id, count + 1);
 
 		/*
@@ -549,12 +559,12 @@ idsess_query(PG_FUNCTION_ARGS)
 		{
 			prior = false;
 			has_token = false;
-			n = run_query(filters[3] ? &q_forward_client[v11] : &q_forward[v11], patterns,
+			n = run_query(filters[3] ? &q_forward_client[api_1_1] : &q_forward[api_1_1], patterns,
 						  filters[3], false, 0, count + 1);
 		}
 	}
 	else
-		n = run_query(filters[3] ? &q_forward_client[v11] : &q_forward[v11], patterns,
+		n = run_query(filters[3] ? &q_forward_client[api_1_1] : &q_forward[api_1_1], patterns,
 					  filters[3], has_token, tok.last_id, count + 1);
 	more = n > count;
 	rows = more ? count : n;
@@ -602,32 +612,53 @@ idsess_query(PG_FUNCTION_ARGS)
 	for (int k = 0; k < rows; k++)
 	{
 		int			i = prior ? rows - 1 - k : k;
-		Datum		values[20];
-		bool		nulls[20];
+		Datum		values[IDSESS_Q_NATTS_1_1];
+		bool		nulls[IDSESS_Q_NATTS_1_1];
 
 		CHECK_FOR_INTERRUPTS();
-		for (int c = 0; c < 10; c++)
+		/* The page's columns: row id, then key .. clients, issuer, sids, ticket. */
+		for (int c = IDSESS_Q_KEY; c <= IDSESS_Q_CLIENTS; c++)
 			values[c] = idsess_spi_get(i, c + 2, &nulls[c]);
-		values[10] = PointerGetDatum(token_text);
-		values[11] = BoolGetDatum(has_prev);
-		values[12] = BoolGetDatum(has_next);
-		values[13] = Int64GetDatum(out.total);
-		values[14] = Int32GetDatum(total_pages);
-		values[15] = Int32GetDatum(out.page);
-		for (int c = 10; c < 20; c++)
+		values[IDSESS_Q_TOKEN] = PointerGetDatum(token_text);
+		values[IDSESS_Q_HAS_PREV] = BoolGetDatum(has_prev);
+		values[IDSESS_Q_HAS_NEXT] = BoolGetDatum(has_next);
+		values[IDSESS_Q_TOTAL] = Int64GetDatum(out.total);
+		values[IDSESS_Q_TOTAL_PAGES] = Int32GetDatum(total_pages);
+		values[IDSESS_Q_PAGE] = Int32GetDatum(out.page);
+		for (int c = IDSESS_Q_TOKEN; c < IDSESS_Q_NATTS_1_1; c++)
 			nulls[c] = false;
-		nulls[10] = token_text == NULL;
-		if (v11)
+		nulls[IDSESS_Q_TOKEN] = token_text == NULL;
+		if (api_1_1)
 		{
-			values[16] = idsess_spi_get(i, 12, &nulls[16]);
-			values[17] = idsess_spi_get(i, 13, &nulls[17]);
-			nulls[18] = nulls[19] = true;
+			values[IDSESS_Q_ISSUER] = idsess_spi_get(i, IDSESS_Q_CLIENTS + 3, &nulls[IDSESS_Q_ISSUER]);
+			values[IDSESS_Q_CLIENT_SIDS] = idsess_spi_get(i, IDSESS_Q_CLIENTS + 4,
+														  &nulls[IDSESS_Q_CLIENT_SIDS]);
+			nulls[IDSESS_Q_TICKET] = nulls[IDSESS_Q_TICKET_BYTES] = true;
 		}
-		if (v11 && tickets)
-			put_with_ticket(rsinfo, values, nulls, idsess_spi_get(i, 14, &isnull), &opened);
+		if (api_1_1 && tickets)
+			put_with_ticket(rsinfo, values, nulls, idsess_spi_get(i, IDSESS_Q_CLIENTS + 5, &isnull),
+							&opened);
 		else
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/*
+ * Entry points: the unversioned symbol serves the 1.0 and 1.1 scripts
+ * (version.c), each later script binds the symbol of its version.
+ */
+PG_FUNCTION_INFO_V1(idsess_query);
+Datum
+idsess_query(PG_FUNCTION_ARGS)
+{
+	return search(fcinfo, idsess_unversioned_api(fcinfo, 7, 8));
+}
+
+PG_FUNCTION_INFO_V1(idsess_query_1_2);
+Datum
+idsess_query_1_2(PG_FUNCTION_ARGS)
+{
+	return search(fcinfo, IDSESS_API_1_2);
 }

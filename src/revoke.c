@@ -11,26 +11,21 @@
  * the payload {"audit_id": ...}: any role can LISTEN, so the payload names
  * no subject or sid; roles that may read idsess.audit look them up there.
  *
- * A revoked key stays revoked against late writes: an identity server that
- * loaded the session before the revocation must not save it back.  Each
- * revoked key leaves a tombstone in idsess.revoked_keys (the SHA-256 of the
- * key, never the key) until the session would have ended by itself
- * (its expiry, else its inactivity deadline; never, when it had neither).
- * idsess_update and idsess_create on a tombstoned key fail with
- * IDSESS_ERRCODE_REVOKED.  Tombstones past that time are purged by
- * idsess_purge_revoked_keys, lazily by each revocation.
- *
- * The table is new in 1.1.  This library also serves a 1.0 schema (before
- * ALTER EXTENSION UPDATE), which has no tombstones to check or write: whether
- * the table exists is cached per backend and forgotten on any change to
- * pg_class names (a syscache callback on RELNAMENSP), so the update is seen
- * by the next call without a lookup on every call.  The whole 1.1 schema
- * comes with it in one upgrade transaction, so the other files ask the same
- * question (idsess_schema_1_1) before using any 1.1 column.
+ * Revoking a key leaves a tombstone, which keeps a late save from bringing
+ * the session back (session_end.c).
  *
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "version.h"
+#include "arrays.h"
+#include "session_end.h"
+#include "session_rows.h"
+#include "session_sql.h"
+#include "shmem.h"
+#include "spi.h"
+#include "stats.h"
+#include "validate.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -50,7 +45,6 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-PG_FUNCTION_INFO_V1(idsess_revoke);
 
 #define REVOKE_CHANNEL	"idsess_revoked"
 
@@ -75,155 +69,6 @@ static IdsessQuery q_revoke_by_both[2] = {
 	{.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2 "
 	REVOKED_COLS("issuer"), .nargs = 2, .argtypes = {TEXTOID, TEXTOID}}
 };
-
-/* The key's hash as the tombstones store it. */
-#define KEY_HASH(arg) "pg_catalog.sha256(pg_catalog.convert_to(" arg ", 'UTF8'))"
-
-static IdsessQuery q_bury = {
-	.sql = "INSERT INTO idsess.revoked_keys (key_hash, until) "
-	"SELECT " KEY_HASH("k") ", u FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
-	"pg_catalog.unnest($2::pg_catalog.timestamptz[])) AS t(k, u) "
-	"ON CONFLICT (key_hash) DO UPDATE SET revoked = EXCLUDED.revoked, until = EXCLUDED.until",
-	.nargs = 2, .argtypes = {TEXTARRAYOID, TIMESTAMPTZARRAYOID}
-};
-static IdsessQuery q_purge = {
-	.sql = "DELETE FROM idsess.revoked_keys WHERE key_hash = ANY (ARRAY("
-	"SELECT key_hash FROM idsess.revoked_keys WHERE until <= pg_catalog.now() "
-	"ORDER BY until LIMIT $1))",
-	.nargs = 1, .argtypes = {INT4OID}
-};
-
-typedef enum
-{
-	TOMBSTONES_UNKNOWN,
-	TOMBSTONES_ABSENT,
-	TOMBSTONES_PRESENT
-} TombstoneState;
-
-static TombstoneState tombstones = TOMBSTONES_UNKNOWN;
-static bool tombstone_callback_registered = false;
-
-static void
-forget_tombstone_state(Datum arg pg_attribute_unused(), int cacheid pg_attribute_unused(),
-					   uint32 hashvalue pg_attribute_unused())
-{
-	tombstones = TOMBSTONES_UNKNOWN;
-}
-
-/* Whether idsess.revoked_keys exists, i.e. the schema is 1.1 (not 1.0). */
-bool
-idsess_schema_1_1(void)
-{
-	if (!tombstone_callback_registered)
-	{
-		CacheRegisterSyscacheCallback(RELNAMENSP, forget_tombstone_state, (Datum) 0);
-		tombstone_callback_registered = true;
-	}
-	if (tombstones == TOMBSTONES_UNKNOWN)
-	{
-		Oid			nsp = get_namespace_oid("idsess", true);
-
-		tombstones = OidIsValid(nsp) && OidIsValid(get_relname_relid("revoked_keys", nsp)) ?
-			TOMBSTONES_PRESENT : TOMBSTONES_ABSENT;
-	}
-	return tombstones == TOMBSTONES_PRESENT;
-}
-
-/*
- * Leaves tombstones for the n revoked keys (text Datums) with the times
- * until which they hold (NULL: for good).  The caller is connected to SPI.
- */
-void
-idsess_bury_keys(Datum *keys, Datum *untils, bool *until_nulls, int n)
-{
-	Datum		args[2];
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-
-	if (n == 0 || !idsess_schema_1_1())
-		return;
-	args[0] = idsess_text_array(keys, n);
-	args[1] = PointerGetDatum(construct_md_array(untils, until_nulls, 1, dims, lbs,
-												 TIMESTAMPTZOID, sizeof(TimestampTz),
-												 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	idsess_spi_run(&q_bury, args, NULL, false, 0);
-}
-
-/* idsess_key_is_revoked's test of a tombstone found for the key. */
-static void
-tombstone_holds(TupleTableSlot *slot, void *arg)
-{
-	bool	   *revoked = (bool *) arg;
-	bool		isnull;
-	Datum		until = slot_getattr(slot, 3, &isnull);
-
-	/* until IS NULL OR until > now() */
-	if (isnull || DatumGetTimestampTz(until) > GetCurrentTransactionStartTimestamp())
-		*revoked = true;
-}
-
-/*
- * Whether `key` was revoked and its tombstone still holds: one probe of the
- * tombstones' primary key, made without SPI (scan.c), since every create and
- * every save that changes a key makes it (through SPI it cost 37,000
- * instructions a call; this saves about 17,000, bench/analysis.md).  It
- * reads with the latest snapshot, not the transaction's: under REPEATABLE
- * READ a revocation that committed after the snapshot (for which a create's
- * insert may have waited) must count.  The hash is q_bury's: SHA-256 of the
- * key in UTF-8.
- */
-bool
-idsess_key_is_revoked(text *key)
-{
-	const char *raw = VARDATA_ANY(key);
-	int			rawlen = VARSIZE_ANY_EXHDR(key);
-	char	   *utf8;
-	bytea	   *hash = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-	pg_cryptohash_ctx *ctx;
-	bool		ok;
-	Snapshot	snap;
-	bool		revoked = false;
-
-	if (!idsess_schema_1_1())
-		return false;
-
-	utf8 = pg_server_to_any(raw, rawlen, PG_UTF8);
-	ctx = pg_cryptohash_create(PG_SHA256);
-	ok = ctx != NULL && pg_cryptohash_init(ctx) == 0 &&
-		pg_cryptohash_update(ctx, (const uint8 *) utf8,
-							 utf8 == raw ? (size_t) rawlen : strlen(utf8)) == 0 &&
-		pg_cryptohash_final(ctx, (uint8 *) VARDATA(hash), PG_SHA256_DIGEST_LENGTH) == 0;
-	pg_cryptohash_free(ctx);
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not hash a session key")));
-	SET_VARSIZE(hash, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	idsess_scan_index(get_namespace_oid("idsess", false), "revoked_keys", "revoked_keys_pkey",
-					  F_BYTEAEQ, PointerGetDatum(hash), snap, tombstone_holds, &revoked);
-	UnregisterSnapshot(snap);
-	return revoked;
-}
-
-/*
- * Deletes up to `limit` tombstones past their time; returns how many.  Runs
- * in the caller's transaction (the worker's round or a revocation).
- */
-int
-idsess_purge_revoked_keys(int limit)
-{
-	Datum		arg = Int32GetDatum(limit);
-	int			n;
-
-	if (!idsess_schema_1_1())
-		return 0;
-	idsess_spi_connect();
-	n = idsess_spi_run(&q_purge, &arg, NULL, false, 0);
-	SPI_finish();
-	return n;
-}
 
 /* Checks the client id filter: no NULL or empty element. */
 static Datum
@@ -290,8 +135,8 @@ audit_revoke(text *subject, text *sid, Datum filter, Datum reason, int sessions,
 	return DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 }
 
-Datum
-idsess_revoke(PG_FUNCTION_ARGS)
+static Datum
+revoke_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *subject = idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
 	text	   *sid = idsess_arg_id_opt(fcinfo, 1, "session_id", IDSESS_MAX_ID_CHARS);
@@ -300,53 +145,57 @@ idsess_revoke(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo;
 	SPITupleTable *gone;
 	int			nclients = 0;
-	int64	   *ids;
 	int64		audit_id;
 	int			n;
 	bool		isnull;
-	bool		v11;
+	bool		api_1_1 = api >= IDSESS_API_1_1;
 
 	if (reason)
 		idsess_check_id(DatumGetTextPP(reason), "reason", IDSESS_MAX_URI_CHARS);
 	idsess_require_filter(subject, sid);
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	idsess_check_natts(rsinfo->setDesc, api_1_1 ? IDSESS_R_NATTS_1_1 : IDSESS_R_NATTS_1_0,
+					   "idsess.revoked");
 
-	v11 = idsess_schema_1_1();
 	idsess_spi_connect();
-	n = idsess_run_exact(&q_revoke_by_subject[v11], &q_revoke_by_sid[v11],
-						 &q_revoke_by_both[v11], subject, sid, false);
+	n = idsess_run_exact(&q_revoke_by_subject[api_1_1], &q_revoke_by_sid[api_1_1],
+						 &q_revoke_by_both[api_1_1], subject, sid, false);
 	if (n > 0)
 	{
-		Datum	   *keys = palloc(sizeof(Datum) * n);
-		Datum	   *untils = palloc(sizeof(Datum) * n);
-		bool	   *until_nulls = palloc(sizeof(bool) * n);
+		IdsessEnding ending = {0};
 
 		gone = SPI_tuptable;
-		ids = palloc(sizeof(int64) * n);
+		ending.schema = api;
+		ending.n = n;
+		ending.event = IDSESS_EV_REVOKED;
+		ending.client_filter = filter;
+		ending.ids = palloc(sizeof(int64) * n);
+		ending.keys = palloc(sizeof(Datum) * n);
+		ending.untils = palloc(sizeof(Datum) * n);
+		ending.until_nulls = palloc(sizeof(bool) * n);
 		for (int i = 0; i < n; i++)
 		{
-			ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
-			keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
-			untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &until_nulls[i]);
+			ending.ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
+			ending.keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
+			ending.untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &ending.until_nulls[i]);
 		}
-		idsess_bury_keys(keys, untils, until_nulls, n);
-		idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
-							   (Datum) 0, (Datum) 0, filter, false);
+		idsess_end_sessions(&ending);
 		for (int i = 0; i < n; i++)
 		{
-			/* idsess.revoked; 1.1 appends issuer and client_sids */
-			Datum		values[7];
-			bool		nulls[7];
+			Datum		values[IDSESS_R_NATTS_1_1];
+			bool		nulls[IDSESS_R_NATTS_1_1];
 
-			for (int c = 0; c < 3; c++)
+			/* key, subject_id, session_id from the DELETE, the rest from the children */
+			for (int c = IDSESS_R_KEY; c <= IDSESS_R_SID; c++)
 				values[c] = SPI_getbinval(gone->vals[i], gone->tupdesc, c + 2, &nulls[c]);
-			values[3] = idsess_spi_get(i, 1, &nulls[3]);
-			values[4] = idsess_spi_get(i, 2, &nulls[4]);
-			values[5] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6, &nulls[5]);
-			values[6] = idsess_spi_get(i, 3, &nulls[6]);
-			nclients += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[3])),
-									   ARR_DIMS(DatumGetArrayTypeP(values[3])));
+			values[IDSESS_R_CLIENTS] = idsess_spi_get(i, 1, &nulls[IDSESS_R_CLIENTS]);
+			values[IDSESS_R_SAML] = idsess_spi_get(i, 2, &nulls[IDSESS_R_SAML]);
+			values[IDSESS_R_ISSUER] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6,
+													&nulls[IDSESS_R_ISSUER]);
+			values[IDSESS_R_CLIENT_SIDS] = idsess_spi_get(i, 3, &nulls[IDSESS_R_CLIENT_SIDS]);
+			nclients += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[IDSESS_R_CLIENTS])),
+									   ARR_DIMS(DatumGetArrayTypeP(values[IDSESS_R_CLIENTS])));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
@@ -356,6 +205,23 @@ idsess_revoke(PG_FUNCTION_ARGS)
 	SPI_finish();
 	/* Purge more than this call buried, so tombstones cannot pile up. */
 	(void) idsess_purge_revoked_keys(2 * n + 100);
-	idsess_count(IDSESS_EV_REVOKED, n);
 	return (Datum) 0;
+}
+
+/*
+ * Entry points: the unversioned symbol serves the 1.0 and 1.1 scripts
+ * (version.c), each later script binds the symbol of its version.
+ */
+PG_FUNCTION_INFO_V1(idsess_revoke);
+Datum
+idsess_revoke(PG_FUNCTION_ARGS)
+{
+	return revoke_sessions(fcinfo, idsess_unversioned_api(fcinfo, 4, 4));
+}
+
+PG_FUNCTION_INFO_V1(idsess_revoke_1_2);
+Datum
+idsess_revoke_1_2(PG_FUNCTION_ARGS)
+{
+	return revoke_sessions(fcinfo, IDSESS_API_1_2);
 }

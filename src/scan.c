@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "scan.h"
 
 #include "access/genam.h"
 #include "access/relation.h"

@@ -17,6 +17,7 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "search_index.h"
 
 #include "access/gin_private.h"
 #include "access/relation.h"

@@ -9,10 +9,14 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "settings.h"
+
+#include <limits.h>
 
 #include "utils/guc.h"
 
 char	   *idsess_master_key_file = NULL;
+uint64		idsess_master_key_generation = 0;
 int			idsess_max_ticket_kb = 4096;
 int			idsess_idle_timeout_s = 0;
 char	   *idsess_databases = NULL;
@@ -37,8 +41,8 @@ static void
 master_key_file_assign(const char *newval pg_attribute_unused(),
 					   void *extra pg_attribute_unused())
 {
-	/* The next seal or open reads the (possibly new) file again. */
-	idsess_keyring_init();
+	/* The key ring reads the (possibly new) file again when it sees this. */
+	idsess_master_key_generation++;
 }
 
 void

@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "shmem.h"
 
 #include "access/xact.h"
 #include "commands/dbcommands.h"
@@ -95,7 +96,6 @@ idsess_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 		default:
 			return;
 	}
-	idsess_stats_at_xact_end(event == XACT_EVENT_COMMIT);
 	pending_due = 0;
 	pending_search_rows = 0;
 	if ((due == 0 && search_rows == 0) || event != XACT_EVENT_COMMIT || idsess_shared == NULL)
@@ -147,17 +147,6 @@ idsess_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 	}
 }
 
-/* A subtransaction's session counts join its parent's, or are dropped. */
-static void
-idsess_subxact_callback(SubXactEvent event,
-						SubTransactionId mySubid pg_attribute_unused(),
-						SubTransactionId parentSubid pg_attribute_unused(),
-						void *arg pg_attribute_unused())
-{
-	if (event == SUBXACT_EVENT_COMMIT_SUB || event == SUBXACT_EVENT_ABORT_SUB)
-		idsess_stats_at_subxact_end(event == SUBXACT_EVENT_COMMIT_SUB);
-}
-
 void
 idsess_shmem_init(void)
 {
@@ -166,7 +155,6 @@ idsess_shmem_init(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = idsess_shmem_startup;
 	RegisterXactCallback(idsess_xact_callback, NULL);
-	RegisterSubXactCallback(idsess_subxact_callback, NULL);
 }
 
 /*

@@ -35,6 +35,7 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "spi.h"
 
 #include "catalog/namespace.h"
 #include "fmgr.h"

@@ -23,6 +23,10 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "stats.h"
+#include "settings.h"
+#include "shmem.h"
+#include "spi.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -84,8 +88,8 @@ idsess_count(IdsessEvent ev, int64 n)
 }
 
 /* A subtransaction ends: its counts join its parent's, or are dropped. */
-void
-idsess_stats_at_subxact_end(bool commit)
+static void
+stats_at_subxact_end(bool commit)
 {
 	int			level = GetCurrentTransactionNestLevel();
 
@@ -141,8 +145,8 @@ lock_my_slot(void)
  * its counts and retires what its flush moved into the history; otherwise
  * both are dropped.
  */
-void
-idsess_stats_at_xact_end(bool commit)
+static void
+stats_at_xact_end(bool commit)
 {
 	if (commit && flushed_slot >= 0)
 	{
@@ -232,4 +236,40 @@ idsess_zero_counts(IdsessSlot *slot)
 {
 	for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
 		pg_atomic_write_u64(&slot->counts[e], 0);
+}
+
+static void
+stats_xact_callback(XactEvent event, void *arg pg_attribute_unused())
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			stats_at_xact_end(event == XACT_EVENT_COMMIT);
+			break;
+		default:
+			break;
+	}
+}
+
+/* A subtransaction's session counts join its parent's, or are dropped. */
+static void
+stats_subxact_callback(SubXactEvent event,
+					   SubTransactionId mySubid pg_attribute_unused(),
+					   SubTransactionId parentSubid pg_attribute_unused(),
+					   void *arg pg_attribute_unused())
+{
+	if (event == SUBXACT_EVENT_COMMIT_SUB || event == SUBXACT_EVENT_ABORT_SUB)
+		stats_at_subxact_end(event == SUBXACT_EVENT_COMMIT_SUB);
+}
+
+/* Counts become the history when their transaction commits. */
+void
+idsess_stats_init(void)
+{
+	RegisterXactCallback(stats_xact_callback, NULL);
+	RegisterSubXactCallback(stats_subxact_callback, NULL);
 }

@@ -15,6 +15,23 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "version.h"
+#include "arrays.h"
+#include "crypto.h"
+#include "envelope.h"
+#include "expire.h"
+#include "limit.h"
+#include "lookup.h"
+#include "scan.h"
+#include "session_end.h"
+#include "session_rows.h"
+#include "session_sql.h"
+#include "settings.h"
+#include "shmem.h"
+#include "spi.h"
+#include "stats.h"
+#include "ticket.h"
+#include "validate.h"
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -29,78 +46,14 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-PG_FUNCTION_INFO_V1(idsess_create);
-PG_FUNCTION_INFO_V1(idsess_update);
-PG_FUNCTION_INFO_V1(idsess_touch);
-PG_FUNCTION_INFO_V1(idsess_delete);
-PG_FUNCTION_INFO_V1(idsess_get_sessions);
-PG_FUNCTION_INFO_V1(idsess_delete_sessions);
-PG_FUNCTION_INFO_V1(idsess_take_expired);
 
-static Datum create_session(FunctionCallInfo fcinfo);
-static Datum update_session(FunctionCallInfo fcinfo);
-static void delete_children_of_result(int n);
-
-/* Attribute numbers (0-based) of idsess.session. */
-enum
-{
-	A_KEY, A_SCHEME, A_SUBJECT, A_SID, A_DISPLAY, A_CREATED, A_RENEWED,
-	A_EXPIRES, A_LAST_ACTIVE, A_IDLE, A_CLIENTS, A_SAML, A_TICKET, A_TICKET_BYTES,
-	A_ISSUER, A_CLIENT_SIDS		/* 1.1 */
-};
+static void end_sessions_of_result(IdsessApi api, int n, IdsessEvent event);
 
 /* idsess.created: the session, ended_sessions, then (1.1) the same two. */
 enum
 {
-	C_ENDED = A_ISSUER, C_ISSUER, C_CLIENT_SIDS, C_NATTS
+	C_ENDED = IDSESS_S_ISSUER, C_ISSUER, C_CLIENT_SIDS, C_NATTS
 };
-
-Datum
-idsess_int8_array(int64 *vals, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * (n > 0 ? n : 1));
-
-	for (int i = 0; i < n; i++)
-		d[i] = Int64GetDatum(vals[i]);
-	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
-Datum
-idsess_text_array(Datum *vals, int n)
-{
-	return PointerGetDatum(construct_array(vals, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-/* A text[] whose elements may be NULL (subjects of sessions without a user). */
-Datum
-idsess_text_array_nulls(Datum *vals, bool *nulls, int n)
-{
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-
-	if (n == 0)
-		return PointerGetDatum(construct_empty_array(TEXTOID));
-	return PointerGetDatum(construct_md_array(vals, nulls, 1, dims, lbs, TEXTOID, -1,
-											  false, TYPALIGN_INT));
-}
-
-/*
- * Tickets are opened for the identity server's role only.  The function
- * runs as its owner (SECURITY DEFINER), so the role checked is the one
- * that called it: the current role outside the function.
- */
-void
-idsess_require_ticket_role(void)
-{
-	Oid			service = get_role_oid("idsess_service", true);
-
-	if (!OidIsValid(service) || !has_privs_of_role(GetOuterUserId(), service))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to open tickets"),
-				 errdetail("Only roles with the privileges of idsess_service may ask for tickets."),
-				 errhint("Call without tickets => true, or as the identity server's role.")));
-}
 
 static text *
 hex_id(int nbytes)
@@ -146,12 +99,13 @@ ticket_arg(FunctionCallInfo fcinfo, int textarg, int byteaarg, bool required,
 	return t;
 }
 
+/* A 1.0 schema gets uncompressed tickets, which the 1.0 library opens. */
 static bytea *
-seal_ticket(text *key, char format, bytea *ticket, int32 *key_id)
+seal_ticket(IdsessApi api, text *key, char format, bytea *ticket, int32 *key_id)
 {
 	return idsess_seal_ticket(format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
 							  VARDATA_ANY(ticket), VARSIZE_ANY_EXHDR(ticket),
-							  key_id);
+							  api >= IDSESS_API_1_1, key_id);
 }
 
 static TimestampTz
@@ -367,7 +321,7 @@ nudge_for(TimestampTz from, bool has_expires, TimestampTz expires, Interval *idl
  * refused as idsess_update refuses the key it was asked to save.
  */
 static int64
-insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_update)
+insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as_update)
 {
 	Datum		args[12];
 	char		nulls[12];
@@ -377,7 +331,7 @@ insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_upda
 	int64		id;
 	int			n;
 
-	sealed = seal_ticket(ns->key, ns->format, ns->ticket, &key_id);
+	sealed = seal_ticket(api, ns->key, ns->format, ns->ticket, &key_id);
 	args[0] = PointerGetDatum(ns->key);
 	args[1] = PointerGetDatum(ns->scheme);
 	args[2] = PointerGetDatum(ns->subject);
@@ -398,14 +352,19 @@ insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_upda
 	nulls[10] = ns->issuer ? ' ' : 'n';
 	nulls[11] = ns->client_list ? ' ' : 'n';
 
-	/* Sessions without a user belong to no subject and count for none. */
+	/*
+	 * Sessions without a user belong to no subject and count for none.  The
+	 * sessions the limit ends are returned by create; an upsert returns
+	 * none, so from 1.2 on their logouts go to the outbox.
+	 */
 	if (ns->limit > 0 && ns->subject)
-		*ended = idsess_apply_session_limit(ns->subject, ns->limit);
+		*ended = idsess_apply_session_limit(api, ns->subject, ns->limit,
+											upsert && api >= IDSESS_API_1_2);
 	if (!upsert)
-		n = write_key(&q_insert[v11], args, nulls, false);
+		n = write_key(&q_insert[api >= IDSESS_API_1_1], args, nulls, false);
 	else
 	{
-		n = idsess_spi_run(&q_upsert_insert[v11], args, nulls, false, 1);
+		n = idsess_spi_run(&q_upsert_insert[api >= IDSESS_API_1_1], args, nulls, false, 1);
 		if (n == 0)
 		{
 			Datum		key = PointerGetDatum(ns->key);
@@ -413,8 +372,8 @@ insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_upda
 
 			if (ndead > 0)
 			{
-				delete_children_of_result(ndead);
-				n = idsess_spi_run(&q_upsert_insert[v11], args, nulls, false, 1);
+				end_sessions_of_result(api, ndead, IDSESS_EV_EXPIRED);
+				n = idsess_spi_run(&q_upsert_insert[api >= IDSESS_API_1_1], args, nulls, false, 1);
 			}
 		}
 	}
@@ -440,9 +399,9 @@ insert_session(NewSession *ns, bool v11, Datum *ended, bool upsert, bool as_upda
 }
 
 static Datum
-create_session(FunctionCallInfo fcinfo)
+create_session(FunctionCallInfo fcinfo, IdsessApi api)
 {
-	bool		v11 = PG_NARGS() > 11;
+	bool		api_1_1 = api >= IDSESS_API_1_1;
 	NewSession	ns;
 	TupleDesc	tupdesc;
 	Datum		values[C_NATTS];
@@ -451,13 +410,13 @@ create_session(FunctionCallInfo fcinfo)
 
 	memset(&ns, 0, sizeof(ns));
 	/* 1.1: a session may have no user (node-oidc-provider saves those). */
-	ns.subject = v11 ? idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS) :
+	ns.subject = api_1_1 ? idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS) :
 		idsess_arg_id(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
 	ns.key = idsess_arg_id_opt(fcinfo, 3, "key", IDSESS_MAX_ID_CHARS);
 	ns.sid = idsess_arg_id_opt(fcinfo, 4, "session_id", IDSESS_MAX_ID_CHARS);
 	ns.scheme = idsess_arg_id(fcinfo, 5, "scheme", IDSESS_MAX_ID_CHARS);
 	ns.display = idsess_arg_id_opt(fcinfo, 6, "display_name", IDSESS_MAX_ID_CHARS);
-	ns.issuer = v11 ? idsess_arg_id_opt(fcinfo, 11, "issuer", IDSESS_MAX_URI_CHARS) : NULL;
+	ns.issuer = api_1_1 ? idsess_arg_id_opt(fcinfo, 11, "issuer", IDSESS_MAX_URI_CHARS) : NULL;
 	ns.created = GetCurrentTransactionStartTimestamp();
 	ns.limit = idsess_max_sessions_per_subject;
 	ns.ticket = ticket_arg(fcinfo, 1, 2, true, &ns.format);
@@ -506,34 +465,34 @@ create_session(FunctionCallInfo fcinfo)
 	/* ended is returned after SPI_finish: built in this memory context. */
 	ended = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 	idsess_spi_connect();
-	(void) insert_session(&ns, v11, &ended, false, false);
+	(void) insert_session(&ns, api, &ended, false, false);
 	SPI_finish();
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	memset(isnull, true, sizeof(isnull));
-	values[A_KEY] = PointerGetDatum(ns.key);
-	values[A_SCHEME] = PointerGetDatum(ns.scheme);
-	values[A_SUBJECT] = PointerGetDatum(ns.subject);
-	values[A_SID] = PointerGetDatum(ns.sid);
-	values[A_DISPLAY] = PointerGetDatum(ns.display);
-	values[A_CREATED] = values[A_RENEWED] = values[A_LAST_ACTIVE] = TimestampTzGetDatum(ns.created);
-	values[A_EXPIRES] = TimestampTzGetDatum(ns.expires);
-	values[A_IDLE] = PointerGetDatum(ns.idle);
-	values[A_CLIENTS] = PointerGetDatum(construct_empty_array(TEXTOID));
-	values[A_SAML] = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
-	isnull[A_KEY] = isnull[A_SCHEME] = isnull[A_SID] = false;
-	isnull[A_SUBJECT] = ns.subject == NULL;
-	isnull[A_DISPLAY] = ns.display == NULL;
-	isnull[A_CREATED] = isnull[A_RENEWED] = isnull[A_LAST_ACTIVE] = false;
-	isnull[A_EXPIRES] = !ns.has_expires;
-	isnull[A_IDLE] = ns.idle == NULL;
-	isnull[A_CLIENTS] = isnull[A_SAML] = false;
+	values[IDSESS_S_KEY] = PointerGetDatum(ns.key);
+	values[IDSESS_S_SCHEME] = PointerGetDatum(ns.scheme);
+	values[IDSESS_S_SUBJECT] = PointerGetDatum(ns.subject);
+	values[IDSESS_S_SID] = PointerGetDatum(ns.sid);
+	values[IDSESS_S_DISPLAY] = PointerGetDatum(ns.display);
+	values[IDSESS_S_CREATED] = values[IDSESS_S_RENEWED] = values[IDSESS_S_LAST_ACTIVE] = TimestampTzGetDatum(ns.created);
+	values[IDSESS_S_EXPIRES] = TimestampTzGetDatum(ns.expires);
+	values[IDSESS_S_IDLE] = PointerGetDatum(ns.idle);
+	values[IDSESS_S_CLIENTS] = PointerGetDatum(construct_empty_array(TEXTOID));
+	values[IDSESS_S_SAML] = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+	isnull[IDSESS_S_KEY] = isnull[IDSESS_S_SCHEME] = isnull[IDSESS_S_SID] = false;
+	isnull[IDSESS_S_SUBJECT] = ns.subject == NULL;
+	isnull[IDSESS_S_DISPLAY] = ns.display == NULL;
+	isnull[IDSESS_S_CREATED] = isnull[IDSESS_S_RENEWED] = isnull[IDSESS_S_LAST_ACTIVE] = false;
+	isnull[IDSESS_S_EXPIRES] = !ns.has_expires;
+	isnull[IDSESS_S_IDLE] = ns.idle == NULL;
+	isnull[IDSESS_S_CLIENTS] = isnull[IDSESS_S_SAML] = false;
 	values[C_ENDED] = ended;
 	isnull[C_ENDED] = false;
 	values[C_ISSUER] = PointerGetDatum(ns.issuer);
 	isnull[C_ISSUER] = ns.issuer == NULL;
-	values[C_CLIENT_SIDS] = values[A_CLIENTS];
+	values[C_CLIENT_SIDS] = values[IDSESS_S_CLIENTS];
 	isnull[C_CLIENT_SIDS] = false;
 	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));
@@ -547,14 +506,15 @@ create_session(FunctionCallInfo fcinfo)
  * error here, rather than marking each ereport, leaves none out.
  */
 static Datum
-hiding_statement(Datum (*body) (FunctionCallInfo), FunctionCallInfo fcinfo)
+hiding_statement(Datum (*body) (FunctionCallInfo, IdsessApi), FunctionCallInfo fcinfo,
+				 IdsessApi api)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	Datum		result = (Datum) 0;
 
 	PG_TRY();
 	{
-		result = body(fcinfo);
+		result = body(fcinfo, api);
 	}
 	PG_CATCH();
 	{
@@ -570,94 +530,6 @@ hiding_statement(Datum (*body) (FunctionCallInfo), FunctionCallInfo fcinfo)
 	return result;
 }
 
-Datum
-idsess_create(PG_FUNCTION_ARGS)
-{
-	return hiding_statement(create_session, fcinfo);
-}
-
-Datum
-idsess_update(PG_FUNCTION_ARGS)
-{
-	return hiding_statement(update_session, fcinfo);
-}
-
-/*
- * The result of a function that returns opened tickets.
- *
- * The executor would keep a set-returning function's rows in a tuplestore
- * that spills to a temporary file past work_mem (also for value-per-call
- * functions called in FROM, which it materializes itself).  So these
- * functions materialize into a tuplestore of their own that is never
- * written to disk, and bound what they put in it instead
- * (idsess_check_opened).  The caller's own query can still spill the rows
- * (a sort, a CTE): README says to select tickets plainly.
- */
-Tuplestorestate *
-idsess_ticket_srf(FunctionCallInfo fcinfo)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext old;
-	TupleDesc	desc;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		(rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	rsinfo->setDesc = CreateTupleDescCopy(desc);
-	/* A memory bound no result reaches: it never spills. */
-	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
-											  false, MAX_KILOBYTES);
-	rsinfo->returnMode = SFRM_Materialize;
-	MemoryContextSwitchTo(old);
-	return rsinfo->setResult;
-}
-
-/*
- * Counts `len` more bytes of opened tickets into *opened, refusing to go past
- * the bound of one call: work_mem or 16 tickets of idsess.max_ticket_size,
- * whichever is more.
- */
-void
-idsess_check_opened(Size *opened, Size len)
-{
-	Size		limit = (Size) Max(work_mem, 16 * idsess_max_ticket_kb) * 1024;
-
-	*opened += len;
-	if (*opened > limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the sessions' tickets are too large to return at once"),
-				 errdetail("One call returns at most %zu kB of tickets.", limit / 1024),
-				 errhint("Open them one at a time with idsess_get, or raise work_mem.")));
-}
-
-/*
- * Puts an opened ticket (NULL: it did not open) into a row's two ticket
- * columns, values[0] as text and values[1] as bytes, the other one NULL;
- * both NULL for a ticket that did not open.  Counts it against the call's
- * bound on opened bytes.
- */
-void
-idsess_put_opened(Datum *values, bool *nulls, bytea *plain, char format, Size *opened)
-{
-	nulls[0] = nulls[1] = true;
-	if (plain == NULL)
-		return;
-	if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("sealed ticket has an unknown format")));
-	idsess_check_opened(opened, VARSIZE(plain));
-	nulls[0] = format != IDSESS_FORMAT_TEXT;
-	nulls[1] = format != IDSESS_FORMAT_BYTES;
-	values[0] = values[1] = PointerGetDatum(plain);
-}
-
 /*
  * Puts every row of the current SPI result (selected with
  * IDSESS_SESSION_COLS) into tupstore with its ticket opened.  Each row is
@@ -665,7 +537,7 @@ idsess_put_opened(Datum *values, bool *nulls, bytea *plain, char format, Size *o
  * seal and the plaintext of one row at a time, the plaintext wiped first.
  */
 static void
-emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows)
+emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows, IdsessApi api)
 {
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess session row",
 												 ALLOCSET_DEFAULT_SIZES);
@@ -677,25 +549,27 @@ emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows)
 		for (int i = 0; i < nrows; i++)
 		{
 			MemoryContext old = MemoryContextSwitchTo(rowcxt);
-			Datum		values[IDSESS_SESSION_NATTS_11];
-			bool		nulls[IDSESS_SESSION_NATTS_11];
+			Datum		values[IDSESS_S_NATTS_1_1];
+			bool		nulls[IDSESS_S_NATTS_1_1];
 			bool		isnull;
 			text	   *key;
 			char		format;
 
 			CHECK_FOR_INTERRUPTS();
 			/* Rows point into SPI's result: the tuplestore copies them. */
-			for (int c = 0; c < A_TICKET; c++)
+			for (int c = 0; c < IDSESS_S_TICKET; c++)
 				values[c] = idsess_spi_get(i, c + 1, &nulls[c]);
-			if (desc->natts >= IDSESS_SESSION_NATTS_11)
+			if (api >= IDSESS_API_1_1)
 			{
-				values[A_ISSUER] = idsess_spi_get(i, 15, &nulls[A_ISSUER]);
-				values[A_CLIENT_SIDS] = idsess_spi_get(i, 16, &nulls[A_CLIENT_SIDS]);
+				values[IDSESS_S_ISSUER] = idsess_spi_get(i, IDSESS_COL_ISSUER, &nulls[IDSESS_S_ISSUER]);
+				values[IDSESS_S_CLIENT_SIDS] = idsess_spi_get(i, IDSESS_COL_CLIENT_SIDS,
+															  &nulls[IDSESS_S_CLIENT_SIDS]);
 			}
-			key = DatumGetTextPP(values[A_KEY]);
-			plain = idsess_unseal_row(DatumGetByteaPP(idsess_spi_get(i, 13, &isnull)), &format,
+			key = DatumGetTextPP(values[IDSESS_S_KEY]);
+			plain = idsess_unseal_row(DatumGetByteaPP(idsess_spi_get(i, IDSESS_COL_SEALED, &isnull)),
+									  &format,
 									  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-			idsess_put_opened(&values[A_TICKET], &nulls[A_TICKET], plain, format, &opened);
+			idsess_put_opened(&values[IDSESS_S_TICKET], &nulls[IDSESS_S_TICKET], plain, format, &opened);
 			tuplestore_putvalues(tupstore, desc, values, nulls);
 			if (plain)
 				explicit_bzero(plain, VARSIZE(plain));
@@ -830,27 +704,6 @@ static IdsessQuery q_set_clients = {
 	"CASE WHEN $3 IS NULL THEN c.client_sid ELSE EXCLUDED.client_sid END",
 	.nargs = 3, .argtypes = {INT8OID, TEXTARRAYOID, TEXTARRAYOID}
 };
-
-static IdsessQuery q_refresh_copy = {
-	.sql = "UPDATE idsess.sessions SET client_list = " IDSESS_CLIENT_LIST_OF("$1") ", "
-	"saml_list = " IDSESS_SAML_LIST_OF("$1") " WHERE id = $1",
-	.nargs = 1, .argtypes = {INT8OID}
-};
-
-/*
- * Refreshes session id's copy of its clients and SAML SP sessions (see
- * IDSESS_CLIENT_LIST_OF) after the caller changed them.  The caller is
- * connected to SPI and holds the row's FOR NO KEY UPDATE lock since before
- * its change.  A 1.0 schema has no copy.
- */
-void
-idsess_refresh_copy(int64 id)
-{
-	Datum		arg = Int64GetDatum(id);
-
-	if (idsess_schema_1_1())
-		idsess_spi_run(&q_refresh_copy, &arg, NULL, false, 0);
-}
 
 /* An identifier that '' clears: *clear is set and NULL returned for ''. */
 static text *
@@ -1069,7 +922,7 @@ new_client_list(Datum clients, Datum sids)
  * clients already holding `clients` (0: none), which the caller then adds.
  */
 static int64
-upsert_session(FunctionCallInfo fcinfo, text *key, text *new_key, bytea *ticket, char format,
+upsert_session(FunctionCallInfo fcinfo, IdsessApi api, text *key, text *new_key, bytea *ticket, char format,
 			   bool set_expires, bool never, TimestampTz expires, bool has_created,
 			   TimestampTz created, Datum clients, Datum sids)
 {
@@ -1116,7 +969,7 @@ upsert_session(FunctionCallInfo fcinfo, text *key, text *new_key, bytea *ticket,
 	if (clients)
 		ns.client_list = new_client_list(clients, sids);
 
-	return insert_session(&ns, true, &ended, true, new_key == NULL);
+	return insert_session(&ns, api, &ended, true, new_key == NULL);
 }
 
 /*
@@ -1124,7 +977,7 @@ upsert_session(FunctionCallInfo fcinfo, text *key, text *new_key, bytea *ticket,
  * under the new one; the plaintext is wiped, on error paths too.
  */
 static bytea *
-reseal_stored_ticket(text *key, text *new_key, bytea *sealed, int32 *key_id)
+reseal_stored_ticket(IdsessApi api, text *key, text *new_key, bytea *sealed, int32 *key_id)
 {
 	bytea	   *volatile plain = NULL;
 	bytea	   *volatile resealed = NULL;
@@ -1137,7 +990,7 @@ reseal_stored_ticket(text *key, text *new_key, bytea *sealed, int32 *key_id)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("sealed ticket has an unknown format")));
-		resealed = seal_ticket(new_key, format, plain, key_id);
+		resealed = seal_ticket(api, new_key, format, plain, key_id);
 	}
 	PG_CATCH();
 	{
@@ -1151,9 +1004,9 @@ reseal_stored_ticket(text *key, text *new_key, bytea *sealed, int32 *key_id)
 }
 
 static Datum
-update_session(FunctionCallInfo fcinfo)
+update_session(FunctionCallInfo fcinfo, IdsessApi api)
 {
-	bool		v11 = PG_NARGS() > 6;
+	bool		api_1_1 = api >= IDSESS_API_1_1;
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
 	text	   *display = NULL;
 	text	   *subject = NULL;
@@ -1186,7 +1039,7 @@ update_session(FunctionCallInfo fcinfo)
 	Datum		stored;
 	bool		isnull;
 
-	if (v11)
+	if (api_1_1)
 	{
 		display = clearable_arg(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS, &clear);
 		subject = clearable_arg(fcinfo, 6, "subject_id", IDSESS_MAX_ID_CHARS, &clear);
@@ -1236,7 +1089,7 @@ update_session(FunctionCallInfo fcinfo)
 
 	idsess_spi_connect();
 	arg = PointerGetDatum(key);
-	if (idsess_spi_run(&q_lock_for_update[v11], &arg, NULL, false, 1) == 0)
+	if (idsess_spi_run(&q_lock_for_update[api_1_1], &arg, NULL, false, 1) == 0)
 	{
 		/*
 		 * "Revoked" must not read as "gone": gone invites a create.  An
@@ -1250,7 +1103,7 @@ update_session(FunctionCallInfo fcinfo)
 			SPI_finish();
 			PG_RETURN_BOOL(false);
 		}
-		id = upsert_session(fcinfo, key, new_key, ticket, format, set_expires, never,
+		id = upsert_session(fcinfo, api, key, new_key, ticket, format, set_expires, never,
 							expires, has_created, new_created, clients, client_sids);
 		/* A new session has no clients to keep or remove. */
 		if (nclients > 0)
@@ -1260,7 +1113,7 @@ update_session(FunctionCallInfo fcinfo)
 	}
 	id = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 	created = has_created ? new_created : DatumGetTimestampTz(idsess_spi_get(0, 2, &isnull));
-	rebuild_copies = v11 && DatumGetBool(idsess_spi_get(0, 5, &isnull));
+	rebuild_copies = api_1_1 && DatumGetBool(idsess_spi_get(0, 5, &isnull));
 	/* In SPI's memory until SPI_finish; later queries do not free it. */
 	stored = idsess_spi_get(0, 4, &isnull);
 	if (!set_expires)
@@ -1291,10 +1144,10 @@ update_session(FunctionCallInfo fcinfo)
 
 		/* The seal is bound to the key: reseal the kept ticket under the new one. */
 		if (ticket == NULL)
-			sealed = reseal_stored_ticket(key, new_key, DatumGetByteaPP(stored), &key_id);
+			sealed = reseal_stored_ticket(api, key, new_key, DatumGetByteaPP(stored), &key_id);
 	}
 	if (ticket)
-		sealed = seal_ticket(new_key ? new_key : key, format, ticket, &key_id);
+		sealed = seal_ticket(api, new_key ? new_key : key, format, ticket, &key_id);
 
 	/*
 	 * The clients first, so that the update below refreshes the row's copy
@@ -1331,7 +1184,7 @@ update_session(FunctionCallInfo fcinfo)
 	nulls[12] = new_key ? ' ' : 'n';
 	nulls[13] = idle ? ' ' : 'n';
 	/* A session created with new_key since this statement's snapshot: refused here. */
-	write_key(v11 ? &q_update_11[rebuild_copies] : &q_update_10, args, nulls, true);
+	write_key(api_1_1 ? &q_update_11[rebuild_copies] : &q_update_10, args, nulls, true);
 	/* Counted whether or not it was a HOT update: at worst an early look. */
 	idsess_note_search_rows(1);
 	{
@@ -1350,6 +1203,7 @@ static IdsessQuery q_touch = {
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
+PG_FUNCTION_INFO_V1(idsess_touch);
 Datum
 idsess_touch(PG_FUNCTION_ARGS)
 {
@@ -1364,104 +1218,22 @@ idsess_touch(PG_FUNCTION_ARGS)
 }
 
 /*
- * The children of the sessions whose ids are in `ids` (int8[]) are deleted
- * and returned, one row per id in the order of `ids`: (clients text[],
- * saml_sessions jsonb), the clients (and SAML entities) limited to
- * client_filter when it is not NULL.  With to_outbox, a back-channel logout
- * row per session goes to idsess.logout_outbox with the cause, subject and
- * sid from the parallel arrays.
- *
- * This runs as its own statement, after the sessions were deleted, so that
- * it sees children added by transactions that committed while the delete
- * waited for their row locks.
+ * Ends the sessions an already-run DELETE ... RETURNING id (in column 1)
+ * removed, counted as `event`.
  */
-/*
- * [0]: a 1.0 schema; [1]: 1.1, which also returns each client's own sid
- * (parallel to the clients) and writes the issuer and the sids to the
- * outbox.
- */
-#define DELETE_CHILDREN(client_sid, sids_agg, outbox_cols, outbox_vals) \
-	"WITH u AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), " \
-	"pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]), " \
-	"pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($7::pg_catalog.text[])) " \
-	"WITH ORDINALITY AS u(id, cause, subject_id, session_id, issuer, ord)), " \
-	"c AS (DELETE FROM idsess.session_clients WHERE session = ANY ($1) " \
-	"RETURNING session, client_id, " client_sid " AS client_sid, added), " \
-	"m AS (DELETE FROM idsess.session_saml WHERE session = ANY ($1) " \
-	"RETURNING session, entity_id, session_index, name_id, name_id_format, added), " \
-	"ca AS (SELECT session, pg_catalog.array_agg(client_id ORDER BY added, client_id) AS clients, " \
-	sids_agg " AS sids " \
-	"FROM c WHERE $5::pg_catalog.text[] IS NULL OR client_id = ANY ($5) GROUP BY session), " \
-	"ma AS (SELECT session, pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(" \
-	"'entity_id', entity_id, 'session_index', session_index, 'name_id', name_id, " \
-	"'name_id_format', name_id_format) ORDER BY added, entity_id, session_index) AS saml " \
-	"FROM m WHERE $5::pg_catalog.text[] IS NULL OR entity_id = ANY ($5) GROUP BY session), " \
-	"r AS (SELECT u.ord, u.cause, u.subject_id, u.session_id, u.issuer, " \
-	"COALESCE(ca.clients, '{}') AS clients, COALESCE(ca.sids, '{}') AS sids, " \
-	"COALESCE(ma.saml, '[]'::pg_catalog.jsonb) AS saml " \
-	"FROM u LEFT JOIN ca ON ca.session = u.id LEFT JOIN ma ON ma.session = u.id), " \
-	"o AS (INSERT INTO idsess.logout_outbox (cause, subject_id, session_id, clients, saml_sessions" \
-	outbox_cols ") SELECT cause, subject_id, session_id, clients, saml" outbox_vals \
-	" FROM r WHERE $6 RETURNING 1) " \
-	"SELECT clients, saml, sids FROM r ORDER BY ord"
-static IdsessQuery q_delete_children[2] = {
-	{.sql = DELETE_CHILDREN("NULL::pg_catalog.text", "NULL::pg_catalog.text[]", "", ""),
-	.nargs = 7, .argtypes = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, BOOLOID, TEXTARRAYOID}},
-	{.sql = DELETE_CHILDREN("client_sid",
-							"pg_catalog.array_agg(client_sid ORDER BY added, client_id)",
-							", issuer, client_sids", ", issuer, sids"),
-	.nargs = 7, .argtypes = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, BOOLOID, TEXTARRAYOID}}
-};
-
-/*
- * The children of the sessions whose ids are in `ids` (int8[]) are deleted
- * and returned, one row per id in the order of `ids`: (clients text[],
- * saml_sessions jsonb, client_sids text[]), the clients (and SAML entities)
- * limited to client_filter when it is not NULL.  With to_outbox, a
- * back-channel logout row per session goes to idsess.logout_outbox with the
- * cause, subject, sid and issuer from the parallel arrays.
- *
- * This runs as its own statement, after the sessions were deleted, so that
- * it sees children added by transactions that committed while the delete
- * waited for their row locks.
- */
-int
-idsess_delete_children(Datum ids, Datum causes, Datum subjects, Datum sids,
-					   Datum issuers, Datum client_filter, bool to_outbox)
-{
-	Datum		args[7];
-	char		nulls[7];
-
-	args[0] = ids;
-	args[1] = causes;
-	args[2] = subjects;
-	args[3] = sids;
-	args[4] = client_filter;
-	args[5] = BoolGetDatum(to_outbox);
-	args[6] = issuers;
-	nulls[0] = ' ';
-	nulls[1] = causes ? ' ' : 'n';
-	nulls[2] = subjects ? ' ' : 'n';
-	nulls[3] = sids ? ' ' : 'n';
-	nulls[4] = client_filter ? ' ' : 'n';
-	nulls[5] = ' ';
-	nulls[6] = issuers ? ' ' : 'n';
-	return idsess_spi_run(&q_delete_children[idsess_schema_1_1()], args, nulls, false, 0);
-}
-
-/* Deletes sessions by id (already-run DELETE ... RETURNING id in column 1). */
 static void
-delete_children_of_result(int n)
+end_sessions_of_result(IdsessApi api, int n, IdsessEvent event)
 {
-	int64	   *ids = palloc(sizeof(int64) * (n > 0 ? n : 1));
+	IdsessEnding ending = {0};
 	bool		isnull;
 
+	ending.schema = api;
+	ending.n = n;
+	ending.event = event;
+	ending.ids = palloc(sizeof(int64) * n);
 	for (int i = 0; i < n; i++)
-		ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
-	idsess_delete_children(idsess_int8_array(ids, n), (Datum) 0, (Datum) 0,
-						   (Datum) 0, (Datum) 0, (Datum) 0, false);
+		ending.ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
+	idsess_end_sessions(&ending);
 }
 
 static IdsessQuery q_delete = {
@@ -1469,8 +1241,8 @@ static IdsessQuery q_delete = {
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
-Datum
-idsess_delete(PG_FUNCTION_ARGS)
+static Datum
+delete(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
 	Datum		arg = PointerGetDatum(key);
@@ -1479,9 +1251,8 @@ idsess_delete(PG_FUNCTION_ARGS)
 	idsess_spi_connect();
 	n = idsess_spi_run(&q_delete, &arg, NULL, false, 0);
 	if (n > 0)
-		delete_children_of_result(n);
+		end_sessions_of_result(api, n, IDSESS_EV_DELETED);
 	SPI_finish();
-	idsess_count(IDSESS_EV_DELETED, n);
 	PG_RETURN_BOOL(n > 0);
 }
 
@@ -1502,32 +1273,14 @@ static IdsessQuery q_sessions_by_both[2] = {
 	{.sql = "SELECT " IDSESS_SESSION_COLS_11 BY_BOTH, .nargs = 2, .argtypes = {TEXTOID, TEXTOID}}
 };
 
-/* Runs one of three queries by which of subject and sid are given. */
-int
-idsess_run_exact(IdsessQuery *by_subject, IdsessQuery *by_sid, IdsessQuery *by_both,
-				 text *subject, text *sid, bool read_only)
-{
-	Datum		args[2];
-
-	if (subject && sid)
-	{
-		args[0] = PointerGetDatum(subject);
-		args[1] = PointerGetDatum(sid);
-		return idsess_spi_run(by_both, args, NULL, read_only, 0);
-	}
-	args[0] = PointerGetDatum(subject ? subject : sid);
-	return idsess_spi_run(subject ? by_subject : by_sid, args, NULL, read_only, 0);
-}
-
-Datum
-idsess_get_sessions(PG_FUNCTION_ARGS)
+static Datum
+get_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *subject = idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
 	text	   *sid = idsess_arg_id_opt(fcinfo, 1, "session_id", IDSESS_MAX_ID_CHARS);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Tuplestorestate *tupstore;
 	int			n;
-	int			v11;
 	int			pin;
 
 	idsess_require_filter(subject, sid);
@@ -1535,16 +1288,17 @@ idsess_get_sessions(PG_FUNCTION_ARGS)
 	/* By sid alone: node-oidc-provider's findByUid, without the executor. */
 	if (subject == NULL)
 	{
-		idsess_get_by_sid(fcinfo, sid);
+		idsess_get_by_sid(fcinfo, sid, api);
 		return (Datum) 0;
 	}
-	v11 = rsinfo->setDesc->natts >= IDSESS_SESSION_NATTS_11;
+	idsess_check_natts(rsinfo->setDesc, api >= IDSESS_API_1_1 ?
+					   IDSESS_S_NATTS_1_1 : IDSESS_S_NATTS_1_0, "idsess.session");
 	/* 1.1 pins no search_path on this function (spi.c). */
 	pin = idsess_pin_search_path();
 	idsess_spi_connect();
-	n = idsess_run_exact(&q_sessions_by_subject[v11], NULL,
-						 &q_sessions_by_both[v11], subject, sid, true);
-	emit_sessions(tupstore, rsinfo->setDesc, n);
+	n = idsess_run_exact(&q_sessions_by_subject[api >= IDSESS_API_1_1], NULL,
+						 &q_sessions_by_both[api >= IDSESS_API_1_1], subject, sid, true);
+	emit_sessions(tupstore, rsinfo->setDesc, n, api);
 	SPI_finish();
 	idsess_unpin_search_path(pin);
 	return (Datum) 0;
@@ -1563,8 +1317,8 @@ static IdsessQuery q_delete_by_both = {
 	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
 
-Datum
-idsess_delete_sessions(PG_FUNCTION_ARGS)
+static Datum
+delete_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	text	   *subject = idsess_arg_id_opt(fcinfo, 0, "subject_id", IDSESS_MAX_ID_CHARS);
 	text	   *sid = idsess_arg_id_opt(fcinfo, 1, "session_id", IDSESS_MAX_ID_CHARS);
@@ -1575,130 +1329,164 @@ idsess_delete_sessions(PG_FUNCTION_ARGS)
 	n = idsess_run_exact(&q_delete_by_subject, &q_delete_by_sid, &q_delete_by_both,
 						 subject, sid, false);
 	if (n > 0)
-		delete_children_of_result(n);
+		end_sessions_of_result(api, n, IDSESS_EV_DELETED);
 	SPI_finish();
-	idsess_count(IDSESS_EV_DELETED, n);
 	PG_RETURN_INT64(n);
 }
 
 /*
- * Moves the rows idsess_expire_batch put in `from` (the sealed ticket in
- * ticket_bytes) to `to`, with the ticket opened when `tickets`, else none.
- * Each row is opened in a memory context of its own, the plaintext wiped
- * before the next.
+ * 1.2's lease argument: positive and at most a day, the same bound as
+ * idsess_proxy's leases on logouts.
  */
-void
-idsess_open_session_rows(Tuplestorestate *from, Tuplestorestate *to, TupleDesc desc,
-						 bool tickets)
+static Interval *
+lease_arg(FunctionCallInfo fcinfo, int argno)
 {
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
-	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess session row",
-												 ALLOCSET_DEFAULT_SIZES);
-	Size		opened = 0;
-	bytea	   *volatile plain = NULL;
+	Interval   *lease;
+	Interval	zero = {0};
+	Interval	day = {.day = 1};
 
-	PG_TRY();
-	{
-		while (tuplestore_gettupleslot(from, true, false, slot))
-		{
-			MemoryContext old = MemoryContextSwitchTo(rowcxt);
-			Datum	   *values;
-			bool	   *nulls;
-
-			CHECK_FOR_INTERRUPTS();
-			slot_getallattrs(slot);
-			values = slot->tts_values;
-			nulls = slot->tts_isnull;
-			if (tickets)
-			{
-				text	   *key = DatumGetTextPP(values[A_KEY]);
-				char		format;
-
-				plain = idsess_unseal_row(DatumGetByteaPP(values[A_TICKET_BYTES]), &format,
-										  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-				idsess_put_opened(&values[A_TICKET], &nulls[A_TICKET], plain, format, &opened);
-			}
-			else
-				nulls[A_TICKET] = nulls[A_TICKET_BYTES] = true;
-			tuplestore_putvalues(to, desc, values, nulls);
-			if (plain)
-				explicit_bzero(plain, VARSIZE(plain));
-			plain = NULL;
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
-		}
-	}
-	PG_CATCH();
-	{
-		if (plain)
-			explicit_bzero(plain, VARSIZE(plain));
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	MemoryContextDelete(rowcxt);
-	ExecDropSingleTupleTableSlot(slot);
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	lease = PG_GETARG_INTERVAL_P(argno);
+	if (DatumGetBool(DirectFunctionCall2(interval_le, IntervalPGetDatum(lease),
+										 IntervalPGetDatum(&zero))) ||
+		DatumGetBool(DirectFunctionCall2(interval_gt, IntervalPGetDatum(lease),
+										 IntervalPGetDatum(&day))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lease must be positive and at most a day")));
+	return lease;
 }
 
-Datum
-idsess_take_expired(PG_FUNCTION_ARGS)
+/*
+ * Duende's GetAndRemoveExpiredSessionsAsync.  From 1.2, with a lease, the
+ * expired sessions are claimed instead of removed: no other caller and not
+ * the worker takes them until the lease ends, and the caller names them in
+ * `done` on a later call (any caller's) once it has delivered them, which
+ * removes them.  A caller that fails to deliver names nothing, and the
+ * sessions come back when the lease ends: at least once, across
+ * transactions that commit on their own (idsess_proxy's shards).  With
+ * done, count 0 only acknowledges.
+ */
+static Datum
+take_expired(FunctionCallInfo fcinfo, IdsessApi api)
 {
-	int			count = idsess_arg_count(fcinfo, 0, 100, 100000);
-	bool		tickets = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	bool		api_1_2 = api >= IDSESS_API_1_2;
+	bool		tickets = api >= IDSESS_API_1_1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	Interval   *lease = api_1_2 ? lease_arg(fcinfo, 2) : NULL;
+	Datum		done = api_1_2 && !PG_ARGISNULL(3) ? PG_GETARG_DATUM(3) : (Datum) 0;
+	int			count;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Tuplestorestate *taken;
-	Tuplestorestate *tupstore;
 
+	if (done && ARR_NDIM(DatumGetArrayTypeP(done)) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("done must be a one-dimensional array")));
+	if (done && !PG_ARGISNULL(0) && PG_GETARG_INT32(0) == 0)
+		count = 0;
+	else
+		count = idsess_arg_count(fcinfo, 0, 100, 100000);
 	if (tickets)
 		idsess_require_ticket_role();
-	tupstore = idsess_ticket_srf(fcinfo);
+	(void) idsess_ticket_srf(fcinfo);
+	if (done)
+		(void) idsess_end_claimed(api, done);
+	if (count == 0)
+		return (Datum) 0;
 	/* Sealed tickets only: they may spill like any row. */
 	taken = tuplestore_begin_heap(false, false, work_mem);
-	idsess_expire_batch(count, false, taken, rsinfo->setDesc, NULL);
-	idsess_open_session_rows(taken, tupstore, rsinfo->setDesc, tickets);
+	idsess_expire_batch(api, count, false, taken, rsinfo->setDesc, NULL, lease);
+	idsess_open_session_rows(taken, rsinfo->setResult, rsinfo->setDesc, tickets);
 	tuplestore_end(taken);
 	return (Datum) 0;
 }
 
-/* [0]: to read its children, [1]: to change them (and the row's copy). */
-static IdsessQuery q_lock_live[2] = {
-	{.sql = "SELECT s.id FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE
-	" FOR KEY SHARE", .nargs = 1, .argtypes = {TEXTOID}},
-	{.sql = "SELECT s.id FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE
-	" FOR NO KEY UPDATE", .nargs = 1, .argtypes = {TEXTOID}}
-};
-static IdsessQuery q_find_any = {
-	.sql = "SELECT expires FROM idsess.sessions WHERE key = $1",
-	.nargs = 1, .argtypes = {TEXTOID}
-};
-
 /*
- * Locks a live session and returns its id; an unknown or expired session is
- * an error.  To read its children, FOR KEY SHARE: readers share it while a
- * delete or revoke waits for them.  With for_write, to change them, FOR NO
- * KEY UPDATE: writers of one session's children take turns, each seeing
- * the last one's change, so that each leaves the row's copy of them
- * (idsess_refresh_copy) complete.  The caller is connected to SPI.
+ * Entry points: the unversioned symbol serves the 1.0 and 1.1 scripts
+ * (version.c), each later script binds the symbol of its version.  Every
+ * error of create and update hides the statement (hiding_statement).
  */
-int64
-idsess_lock_live_session(text *key, bool for_write)
+PG_FUNCTION_INFO_V1(idsess_create);
+Datum
+idsess_create(PG_FUNCTION_ARGS)
 {
-	Datum		arg = PointerGetDatum(key);
-	bool		isnull;
+	return hiding_statement(create_session, fcinfo, idsess_unversioned_api(fcinfo, 11, 12));
+}
 
-	if (idsess_spi_run(&q_lock_live[for_write], &arg, NULL, false, 1) > 0)
-		return DatumGetInt64(idsess_spi_get(0, 1, &isnull));
+PG_FUNCTION_INFO_V1(idsess_create_1_2);
+Datum
+idsess_create_1_2(PG_FUNCTION_ARGS)
+{
+	return hiding_statement(create_session, fcinfo, IDSESS_API_1_2);
+}
 
-	/* A fresh snapshot: a revoke we waited for must not look like expiry. */
-	if (idsess_spi_run(&q_find_any, &arg, NULL, false, 1) > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("session has expired"),
-				 errdetail("The session is past its expiry or inactivity timeout and awaits removal."),
-				 errhint("Sign the user in again to create a new session.")));
-	ereport(ERROR,
-			(errcode(ERRCODE_NO_DATA_FOUND),
-			 errmsg("session not found"),
-			 errdetail("No session has this key."),
-			 errhint("The session may have been revoked, deleted or expired.")));
-	pg_unreachable();
+PG_FUNCTION_INFO_V1(idsess_update);
+Datum
+idsess_update(PG_FUNCTION_ARGS)
+{
+	return hiding_statement(update_session, fcinfo, idsess_unversioned_api(fcinfo, 6, 16));
+}
+
+PG_FUNCTION_INFO_V1(idsess_update_1_2);
+Datum
+idsess_update_1_2(PG_FUNCTION_ARGS)
+{
+	return hiding_statement(update_session, fcinfo, IDSESS_API_1_2);
+}
+
+PG_FUNCTION_INFO_V1(idsess_delete);
+Datum
+idsess_delete(PG_FUNCTION_ARGS)
+{
+	return delete(fcinfo, idsess_unversioned_api(fcinfo, 1, 1));
+}
+
+PG_FUNCTION_INFO_V1(idsess_delete_1_2);
+Datum
+idsess_delete_1_2(PG_FUNCTION_ARGS)
+{
+	return delete(fcinfo, IDSESS_API_1_2);
+}
+
+PG_FUNCTION_INFO_V1(idsess_get_sessions);
+Datum
+idsess_get_sessions(PG_FUNCTION_ARGS)
+{
+	return get_sessions(fcinfo, idsess_unversioned_api(fcinfo, 2, 2));
+}
+
+PG_FUNCTION_INFO_V1(idsess_get_sessions_1_2);
+Datum
+idsess_get_sessions_1_2(PG_FUNCTION_ARGS)
+{
+	return get_sessions(fcinfo, IDSESS_API_1_2);
+}
+
+PG_FUNCTION_INFO_V1(idsess_delete_sessions);
+Datum
+idsess_delete_sessions(PG_FUNCTION_ARGS)
+{
+	return delete_sessions(fcinfo, idsess_unversioned_api(fcinfo, 2, 2));
+}
+
+PG_FUNCTION_INFO_V1(idsess_delete_sessions_1_2);
+Datum
+idsess_delete_sessions_1_2(PG_FUNCTION_ARGS)
+{
+	return delete_sessions(fcinfo, IDSESS_API_1_2);
+}
+
+PG_FUNCTION_INFO_V1(idsess_take_expired);
+Datum
+idsess_take_expired(PG_FUNCTION_ARGS)
+{
+	return take_expired(fcinfo, idsess_unversioned_api(fcinfo, 1, 2));
+}
+
+PG_FUNCTION_INFO_V1(idsess_take_expired_1_2);
+Datum
+idsess_take_expired_1_2(PG_FUNCTION_ARGS)
+{
+	return take_expired(fcinfo, IDSESS_API_1_2);
 }

@@ -12,6 +12,8 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "validate.h"
+#include "settings.h"
 
 #include "fmgr.h"
 #include "mb/pg_wchar.h"

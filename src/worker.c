@@ -27,6 +27,16 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "version.h"
+#include "worker.h"
+#include "expire.h"
+#include "keys.h"
+#include "search_index.h"
+#include "session_end.h"
+#include "settings.h"
+#include "shmem.h"
+#include "spi.h"
+#include "stats.h"
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
@@ -624,8 +634,8 @@ step_expire(void)
 		bool		busy_before = idsess_expire_batch_delay_ms == 0 && foreground_busy();
 
 		begin_step_xact();
-		r = idsess_expire_batch(idsess_expire_batch_size, idsess_expired_trigger_logout,
-								NULL, NULL, &cursor);
+		r = idsess_expire_batch(idsess_schema_api(), idsess_expire_batch_size,
+								idsess_expired_trigger_logout, NULL, NULL, &cursor, NULL);
 		end_step_xact();
 		/* Autovacuum learns of the dead rows only from reported stats. */
 		(void) pgstat_report_stat(false);
@@ -706,7 +716,7 @@ static void
 step_reseal(void)
 {
 	begin_step_xact();
-	(void) idsess_reseal_batch(idsess_reseal_batch_size);
+	(void) idsess_reseal_batch(idsess_schema_api(), idsess_reseal_batch_size);
 	end_step_xact();
 }
 

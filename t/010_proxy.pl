@@ -456,6 +456,30 @@ is($proxy->safe_psql('postgres', q{SELECT concat_ws(' ', key, ticket, issuer, cl
 		FROM idsess_take_expired(10, tickets => true)}),
 	'late-13 t-late https://op.test {csid}', 'idsess_take_expired with tickets, the issuer and the client sids');
 
+# Expired sessions through the proxy are taken at least once: a caller that
+# rolls back gets them again (after the lease), one that commits never does,
+# and the next call has the shards remove them.
+$proxy->safe_psql('postgres', join('', map {
+	sprintf(q{SELECT idsess_create('gone-%d', 't', key => 'gone-%02d',
+		expires => clock_timestamp() + interval '100 milliseconds');}, $_, $_) } 1 .. 8));
+ok($proxy->poll_query_until('postgres', q{SELECT count(*) FROM idsess_get_sessions(subject_id => 'gone-1')}, '0'),
+	'eight sessions expired');
+my $take_expired = q{SET idsess_proxy.expired_lease = '1s';
+	SELECT count(*) FROM idsess_take_expired(100) WHERE subject_id LIKE 'gone-%'};
+is($proxy->safe_psql('postgres', "BEGIN; $take_expired; ROLLBACK"), '8',
+	'a caller takes the eight expired sessions and rolls back');
+is($proxy->safe_psql('postgres', $take_expired), '0', 'while the lease holds, no one else gets them');
+sleep(2);
+is($proxy->safe_psql('postgres', "BEGIN; $take_expired; COMMIT"), '8',
+	'after the lease the next caller gets all eight again');
+is($proxy->safe_psql('postgres', $take_expired), '0', 'once committed, they are not taken again');
+my $gone = 0;
+$gone += $partition_node[$_]->safe_psql("idsess_p$_",
+	q{SELECT count(*) FROM idsess.sessions WHERE subject_id LIKE 'gone-%'}) for 0 .. 3;
+is($gone, 0, 'and the shards removed them');
+is($proxy->safe_psql('postgres', q{SELECT count(*) FROM idsess.proxy_expired_acks}), '0',
+	'the proxy keeps no note of them');
+
 $proxy->safe_psql('postgres', join('', map {
 	sprintf(q{SELECT idsess_create('later-%d', 't', key => 'later-%02d',
 		expires => clock_timestamp() + interval '100 milliseconds');}, $_, $_) } 1 .. 12));

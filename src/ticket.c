@@ -1,35 +1,24 @@
 /*-------------------------------------------------------------------------
  *
- * seal.c
- *		Ticket sealing: authenticated encryption built from pgcrypto's
- *		AES-256-CBC and HMAC-SHA256, encrypt-then-MAC.
- *
- * A sealed value is
- *
- *		"IS"  version(1)  format(1)  key id (4, big-endian)  IV (16)
- *		AES-256-CBC ciphertext (PKCS#7 padded)
- *		HMAC-SHA256 tag (32)
- *
- * The tag covers the associated data first (its length, then its bytes: the
- * session key for a ticket, the key id for a wrapped data key) and then
- * everything before the tag, so a value copied to another row, a flipped
- * byte, a changed key id or format fails to open.  The tag is checked, in
- * constant time, before anything is decrypted.
+ * ticket.c
+ *		Tickets: sealed under the active data key with the session key as
+ *		associated data (envelope.c's layout), compressed first when that
+ *		makes them smaller, opened with the data key their header names.
  *
  * The format byte says what was sealed: a ticket given as text ('t') or as
- * bytes ('b'), or a wrapped data key ('k').  A ticket is compressed with
- * LZ4 before it is sealed when idsess.compress_tickets is on, the schema is
- * 1.1 and that makes it smaller; its format is then upper case ('T', 'B')
- * and the sealed plaintext is the ticket's length (4 bytes, big-endian)
- * followed by the compressed bytes.  Compressing keeps a typical 2 KB
- * serialized ticket (claims, properties) in the row instead of two TOAST
- * chunks, which is what a get reads and what an expiry deletes and logs
- * (bench/analysis.md).  LZ4 rather than PostgreSQL's pglz: on the
- * benchmark's 2 KB ticket pglz took 8.6 us to compress (a fifth of a
- * create's instructions) and 0.6 us to expand, LZ4 1.0 and 0.2 us, for 17
- * more bytes.  A 1.0 schema gets uncompressed tickets, which the 1.0
- * library can open: the package can be rolled back until ALTER EXTENSION
- * UPDATE.  Callers of the open functions only ever see 't' and 'b'.
+ * bytes ('b'), or a wrapped data key ('k', keyring.c).  A ticket is
+ * compressed with LZ4 before it is sealed when idsess.compress_tickets is
+ * on, the caller's schema may hold compressed tickets (1.1 and later) and
+ * that makes it smaller; its format is then upper case ('T', 'B') and the
+ * sealed plaintext is the ticket's length (4 bytes, big-endian) followed by
+ * the compressed bytes.  Compressing keeps a typical serialized ticket
+ * (claims, properties) in the row instead of TOAST chunks, which is what a
+ * get reads and what an expiry deletes and logs (bench/analysis.md).  LZ4
+ * rather than PostgreSQL's pglz: faster to compress and to expand for about
+ * the same size (bench/analysis.md).  A 1.0 schema gets uncompressed
+ * tickets, which the 1.0 library can open: the package can be rolled back
+ * until ALTER EXTENSION UPDATE.  Callers of the open functions only ever
+ * see 't' and 'b'.
  *
  * Tickets are sealed only under data keys (id > 0); only wrapped data keys
  * are sealed under the master key (id 0), and only keyring.c opens those.
@@ -44,28 +33,25 @@
  * opener never uses a key ended before its lock was granted.  A ticket that
  * does not open is an error for a call about one session (idsess_unseal),
  * a NULL ticket and a WARNING for a row of a set (idsess_unseal_row), and
- * a skipped, audited row for a reseal (keys.c).
+ * a skipped, audited row for a reseal (keys.c).  An opened ticket goes into
+ * a result row only through idsess_put_opened, which checks its format and
+ * counts it against the call's bound.
  *
  * Nothing here ever puts plaintext into an error message.
  *
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "ticket.h"
+#include "envelope.h"
+#include "keyring.h"
+#include "settings.h"
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include <lz4.h>
 
-#define SEAL_MAGIC0			'I'
-#define SEAL_MAGIC1			'S'
-#define SEAL_VERSION		1
-#define SEAL_HEADER			8
-#define SEAL_IV				16
-#define SEAL_TAG			32
-#define SEAL_MIN			(SEAL_HEADER + SEAL_IV + 16 + SEAL_TAG)
-
-#define FORMAT_TEXT_PACKED	'T'
-#define FORMAT_BYTES_PACKED	'B'
 /* The length in front of a compressed ticket. */
 #define PACK_HEADER			4
 
@@ -81,100 +67,6 @@
 static LZ4_stream_t lz4_state;
 static bool lz4_state_ready = false;
 
-bool
-idsess_timingsafe_equal(const uint8 *a, const uint8 *b, Size len)
-{
-	uint8		diff = 0;
-
-	for (Size i = 0; i < len; i++)
-		diff |= a[i] ^ b[i];
-	return diff == 0;
-}
-
-/* Tag over (aad length, aad, sealed bytes before the tag). */
-static void
-seal_tag(const IdsessKey *key, const char *aad, Size aadlen,
-		 const char *body, Size bodylen, uint8 *tag)
-{
-	Size		len = 8 + aadlen + bodylen;
-	char	   *buf = palloc(len);
-	uint64		n = aadlen;
-
-	for (int i = 0; i < 8; i++)
-		buf[i] = (char) (n >> (56 - 8 * i));
-	memcpy(buf + 8, aad, aadlen);
-	memcpy(buf + 8 + aadlen, body, bodylen);
-	idsess_hmac_sha256(key->mac, IDSESS_KEY_BYTES, buf, len, tag);
-	pfree(buf);
-}
-
-bytea *
-idsess_seal(const IdsessKey *key, char format, const char *aad, Size aadlen,
-			const char *data, Size len)
-{
-	uint8		iv[SEAL_IV];
-	bytea	   *ct;
-	Size		ctlen;
-	Size		total;
-	bytea	   *out;
-	char	   *p;
-
-	StaticAssertStmt(SEAL_IV == 16, "idsess_random_iv gives 16 bytes");
-	idsess_random_iv(iv);
-	ct = idsess_aes256_cbc(true, key->enc, iv, data, len);
-	ctlen = VARSIZE_ANY_EXHDR(ct);
-
-	total = SEAL_HEADER + SEAL_IV + ctlen + SEAL_TAG;
-	out = palloc(VARHDRSZ + total);
-	SET_VARSIZE(out, VARHDRSZ + total);
-	p = VARDATA(out);
-	p[0] = SEAL_MAGIC0;
-	p[1] = SEAL_MAGIC1;
-	p[2] = SEAL_VERSION;
-	p[3] = format;
-	p[4] = (char) ((uint32) key->id >> 24);
-	p[5] = (char) ((uint32) key->id >> 16);
-	p[6] = (char) ((uint32) key->id >> 8);
-	p[7] = (char) ((uint32) key->id);
-	memcpy(p + SEAL_HEADER, iv, SEAL_IV);
-	memcpy(p + SEAL_HEADER + SEAL_IV, VARDATA_ANY(ct), ctlen);
-	seal_tag(key, aad, aadlen, p, total - SEAL_TAG, (uint8 *) p + total - SEAL_TAG);
-	pfree(ct);
-	return out;
-}
-
-/* Whether a value has the layout of a seal (nothing authenticated yet). */
-static bool
-well_formed(bytea *sealed)
-{
-	const uint8 *p = (const uint8 *) VARDATA_ANY(sealed);
-	Size		len = VARSIZE_ANY_EXHDR(sealed);
-
-	return len >= SEAL_MIN && (len - SEAL_MIN) % 16 == 0 &&
-		p[0] == SEAL_MAGIC0 && p[1] == SEAL_MAGIC1 && p[2] == SEAL_VERSION;
-}
-
-static int32
-header_key_id(bytea *sealed)
-{
-	const uint8 *p = (const uint8 *) VARDATA_ANY(sealed);
-
-	return (int32) (((uint32) p[4] << 24) | ((uint32) p[5] << 16) |
-					((uint32) p[6] << 8) | (uint32) p[7]);
-}
-
-/* The key id in a sealed value's header (no authentication yet). */
-int32
-idsess_sealed_key_id(bytea *sealed)
-{
-	if (!well_formed(sealed))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("sealed value is malformed"),
-				 errdetail("The stored value does not have the layout of an idsess seal.")));
-	return header_key_id(sealed);
-}
-
 /*
  * Seals a ticket under the given data key, compressed first when that is
  * wanted and makes it smaller.  The compressed copy is as secret as the
@@ -182,7 +74,7 @@ idsess_sealed_key_id(bytea *sealed)
  */
 bytea *
 idsess_seal_ticket_with(const IdsessKey *key, char format, const char *aad, Size aadlen,
-						const char *data, Size len)
+						const char *data, Size len, bool may_compress)
 {
 	char	   *volatile packed = NULL;
 	volatile Size packedsize = 0;
@@ -190,8 +82,8 @@ idsess_seal_ticket_with(const IdsessKey *key, char format, const char *aad, Size
 	bytea	   *volatile sealed = NULL;
 
 	Assert(format == IDSESS_FORMAT_TEXT || format == IDSESS_FORMAT_BYTES);
-	if (idsess_compress_tickets && len > PACK_HEADER && len <= LZ4_MAX_INPUT_SIZE &&
-		idsess_schema_1_1())
+	if (may_compress && idsess_compress_tickets && len > PACK_HEADER &&
+		len <= LZ4_MAX_INPUT_SIZE)
 	{
 		int			clen;
 
@@ -217,7 +109,7 @@ idsess_seal_ticket_with(const IdsessKey *key, char format, const char *aad, Size
 	{
 		if (packedlen > 0)
 			sealed = idsess_seal(key, format == IDSESS_FORMAT_TEXT ?
-								 FORMAT_TEXT_PACKED : FORMAT_BYTES_PACKED,
+								 IDSESS_FORMAT_TEXT_PACKED : IDSESS_FORMAT_BYTES_PACKED,
 								 aad, aadlen, packed, packedlen);
 		else
 			sealed = idsess_seal(key, format, aad, aadlen, data, len);
@@ -242,7 +134,7 @@ idsess_seal_ticket_with(const IdsessKey *key, char format, const char *aad, Size
  */
 bytea *
 idsess_seal_ticket(char format, const char *aad, Size aadlen,
-				   const char *data, Size len, int32 *key_id)
+				   const char *data, Size len, bool may_compress, int32 *key_id)
 {
 	IdsessKey	key;
 	bytea	   *sealed = NULL;
@@ -250,7 +142,7 @@ idsess_seal_ticket(char format, const char *aad, Size aadlen,
 	idsess_active_key(&key);
 	PG_TRY();
 	{
-		sealed = idsess_seal_ticket_with(&key, format, aad, aadlen, data, len);
+		sealed = idsess_seal_ticket_with(&key, format, aad, aadlen, data, len, may_compress);
 		*key_id = key.id;
 	}
 	PG_FINALLY();
@@ -300,29 +192,6 @@ decompress_ticket(bytea *packed, bool *oom)
 }
 
 /*
- * Opens a well-formed sealed value with the given key and returns the
- * plaintext, or NULL when the tag does not verify; *format receives the
- * format byte.  aad must be what was given to idsess_seal().
- */
-bytea *
-idsess_open_with(const IdsessKey *key, bytea *sealed, char *format,
-				 const char *aad, Size aadlen)
-{
-	const char *p = VARDATA_ANY(sealed);
-	Size		len = VARSIZE_ANY_EXHDR(sealed);
-	uint8		tag[SEAL_TAG];
-
-	Assert(well_formed(sealed));
-	seal_tag(key, aad, aadlen, p, len - SEAL_TAG, tag);
-	if (!idsess_timingsafe_equal(tag, (const uint8 *) p + len - SEAL_TAG, SEAL_TAG))
-		return NULL;
-	*format = p[3];
-	return idsess_aes256_cbc(false, key->enc, (const uint8 *) p + SEAL_HEADER,
-							 p + SEAL_HEADER + SEAL_IV,
-							 len - SEAL_HEADER - SEAL_IV - SEAL_TAG);
-}
-
-/*
  * Opens a sealed ticket with the data key its header names, resolved here
  * into this call's own copy.  Returns the plaintext, or NULL with *why set
  * when the ticket cannot be opened.  A ticket is only ever sealed under a
@@ -340,14 +209,14 @@ idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
 	IdsessKey	key;
 	bytea	   *plain = NULL;
 
-	if (!well_formed(sealed))
+	if (!idsess_sealed_well_formed(sealed))
 	{
 		*why = IDSESS_OPEN_MALFORMED;
 		return NULL;
 	}
-	key_id = header_key_id(sealed);
+	key_id = idsess_sealed_key_id(sealed);
 	if (key_id == 0 || (p[3] != IDSESS_FORMAT_TEXT && p[3] != IDSESS_FORMAT_BYTES &&
-						p[3] != FORMAT_TEXT_PACKED && p[3] != FORMAT_BYTES_PACKED))
+						p[3] != IDSESS_FORMAT_TEXT_PACKED && p[3] != IDSESS_FORMAT_BYTES_PACKED))
 	{
 		*why = IDSESS_OPEN_FORGED;
 		return NULL;
@@ -381,13 +250,13 @@ idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
 		explicit_bzero(&key, sizeof(key));
 	}
 	PG_END_TRY();
-	if (plain != NULL && (*format == FORMAT_TEXT_PACKED || *format == FORMAT_BYTES_PACKED))
+	if (plain != NULL && (*format == IDSESS_FORMAT_TEXT_PACKED || *format == IDSESS_FORMAT_BYTES_PACKED))
 	{
 		bytea	   *packed = plain;
 
 		bool		oom = false;
 
-		*format = *format == FORMAT_TEXT_PACKED ? IDSESS_FORMAT_TEXT : IDSESS_FORMAT_BYTES;
+		*format = *format == IDSESS_FORMAT_TEXT_PACKED ? IDSESS_FORMAT_TEXT : IDSESS_FORMAT_BYTES;
 		plain = decompress_ticket(packed, &oom);
 		explicit_bzero(VARDATA_ANY(packed), VARSIZE_ANY_EXHDR(packed));
 		pfree(packed);
@@ -478,4 +347,62 @@ bytea *
 idsess_unseal_row(bytea *sealed, char *format, const char *aad, Size aadlen)
 {
 	return unseal_reporting(sealed, format, aad, aadlen, WARNING);
+}
+
+/*
+ * Counts `len` more bytes of opened tickets into *opened, refusing to go past
+ * the bound of one call: work_mem or 16 tickets of idsess.max_ticket_size,
+ * whichever is more.
+ */
+void
+idsess_check_opened(Size *opened, Size len)
+{
+	Size		limit = (Size) Max(work_mem, 16 * idsess_max_ticket_kb) * 1024;
+
+	*opened += len;
+	if (*opened > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the sessions' tickets are too large to return at once"),
+				 errdetail("One call returns at most %zu kB of tickets.", limit / 1024),
+				 errhint("Open them one at a time with idsess_get, or raise work_mem.")));
+}
+
+/*
+ * Puts an opened ticket (NULL: it did not open) into a row's two ticket
+ * columns, values[0] as text and values[1] as bytes, the other one NULL;
+ * both NULL for a ticket that did not open.  Counts it against the call's
+ * bound on opened bytes (opened NULL: a call that opens one ticket).  The
+ * one way an opened ticket goes into a result row: on an error here the
+ * plaintext is wiped before the error is raised.
+ */
+void
+idsess_put_opened(Datum *values, bool *nulls, bytea *plain, char format, Size *opened)
+{
+	nulls[0] = nulls[1] = true;
+	if (plain == NULL)
+		return;
+	if (format != IDSESS_FORMAT_TEXT && format != IDSESS_FORMAT_BYTES)
+	{
+		explicit_bzero(plain, VARSIZE(plain));
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("sealed ticket has an unknown format")));
+	}
+	if (opened)
+	{
+		PG_TRY();
+		{
+			idsess_check_opened(opened, VARSIZE(plain));
+		}
+		PG_CATCH();
+		{
+			explicit_bzero(plain, VARSIZE(plain));
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	nulls[0] = format != IDSESS_FORMAT_TEXT;
+	nulls[1] = format != IDSESS_FORMAT_BYTES;
+	values[0] = values[1] = PointerGetDatum(plain);
 }

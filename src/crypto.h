@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * crypto.h
+ *		The cryptographic primitives (crypto.c): AES-256-CBC, HMAC-SHA256, random bytes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef IDSESS_CRYPTO_H
+#define IDSESS_CRYPTO_H
+
+#include "idsess.h"
+
+extern bytea *idsess_aes256_cbc(bool encrypt, const uint8 *key, const uint8 *iv,
+								const char *data, Size len);
+extern void idsess_hmac_sha256(const uint8 *key, Size keylen,
+							   const char *data, Size len, uint8 *out);
+extern void idsess_random(uint8 *buf, Size len);
+extern void idsess_random_iv(uint8 *iv);
+
+#endif							/* IDSESS_CRYPTO_H */

@@ -1,0 +1,99 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.h
+ *		idsess's shared memory: one slot per served database (shmem.c).
+ *
+ * Locks: each slot's spinlock (mutex) guards every plain field of its slot,
+ * read or written, by the launcher, the database's worker, committing
+ * backends (wake_at) and idsess_worker_status; it is held for a few field
+ * copies only, never across a call that can fail.  The counters marked
+ * atomic are read and written without it.  IdsessShared.mutex guards
+ * launcher_latch only.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef IDSESS_SHMEM_H
+#define IDSESS_SHMEM_H
+
+#include "idsess.h"
+
+#include "port/atomics.h"
+#include "storage/spin.h"
+#include "utils/timestamp.h"
+
+#define IDSESS_MAX_WORKERS	32
+
+typedef enum IdsessWorkerState
+{
+	IDSESS_WORKER_STARTING,
+	IDSESS_WORKER_NO_EXTENSION,
+	IDSESS_WORKER_SLEEPING,
+	IDSESS_WORKER_EXPIRING
+} IdsessWorkerState;
+
+/* Session events counted per served database for the hourly history (stats.c). */
+typedef enum IdsessEvent
+{
+	IDSESS_EV_CREATED,
+	IDSESS_EV_EXPIRED,
+	IDSESS_EV_IDLE,
+	IDSESS_EV_REVOKED,
+	IDSESS_EV_DELETED,
+	IDSESS_EV_LIMITED,
+	IDSESS_NUM_EVENTS
+} IdsessEvent;
+
+/*
+ * One per served database.  The launcher assigns a slot to a database
+ * (dbname) and starts a worker for it; the worker holds it (pid) while it
+ * runs.  The assignment outlives both, so a restarted launcher learns from
+ * the slots which databases are served and by which process, and the
+ * database's event counters survive its worker's restarts.
+ */
+typedef struct IdsessSlot
+{
+	slock_t		mutex;
+	/* Set by the launcher, under mutex */
+	char		dbname[NAMEDATALEN];	/* assigned database; empty: free */
+	bool		stop;			/* the launcher asks the worker to exit */
+	TimestampTz retry_at;		/* no worker is started before this */
+	bool		announced_missing;	/* "waiting for CREATE EXTENSION" logged */
+	/* Set by the serving worker (pid, latch: the launcher too), under mutex */
+	pid_t		pid;			/* the worker serving it; 0: none */
+	Oid			dboid;			/* set by its first worker */
+	struct Latch *latch;
+	IdsessWorkerState state;
+	TimestampTz started;
+	TimestampTz last_run;
+	int64		last_removed;
+	int64		total_removed;
+	int64		paced_batches;	/* pauses between backlog batches */
+	int64		paced_ms;		/* their total length */
+	TimestampTz next_due;		/* earliest due session seen; 0: none */
+	/* Set by the worker, lowered by committing backends, under mutex */
+	TimestampTz wake_at;		/* when the worker will look again */
+	TimestampTz last_error_at;
+	char		last_error[256];
+	/* Atomic, no lock: added to by committing backends, drained by stats.c */
+	pg_atomic_uint64 counts[IDSESS_NUM_EVENTS]; /* committed, not yet flushed */
+	/* Atomic, no lock: sessions committed until the worker looks at the
+	 * search index again (a signed count: at or below 0 the wake was sent) */
+	pg_atomic_uint32 search_countdown;
+} IdsessSlot;
+
+typedef struct IdsessShared
+{
+	slock_t		mutex;			/* for launcher_latch */
+	struct Latch *launcher_latch;
+	IdsessSlot	slots[IDSESS_MAX_WORKERS];
+} IdsessShared;
+
+/* Columns of idsess_worker_status() in 1.1 (1.0 has the first 10). */
+#define IDSESS_WORKER_NATTS_11	12
+
+extern IdsessShared *idsess_shared;
+extern void idsess_shmem_init(void);
+extern void idsess_nudge_worker(TimestampTz due);
+extern void idsess_note_search_rows(int n);
+
+#endif							/* IDSESS_SHMEM_H */
