@@ -23,7 +23,8 @@ internal sealed class IdsessDatabase
         var s = "\"" + schema.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
         Create = $"SELECT key FROM {s}.idsess_create(subject_id => $1, ticket_bytes => $2, key => $3, session_id => $4, scheme => $5, display_name => $6, expires => $7, idle_timeout => $8, created => $9, issuer => $10)";
         Renew = $"SELECT {s}.idsess_update($1, ticket_bytes => $2, expires => COALESCE($3, 'infinity'::timestamptz), display_name => $4, subject_id => $5, session_id => $6, scheme => $7, issuer => $8, idle_timeout => $9, upsert => true)";
-        Get = $"SELECT ticket_bytes FROM {s}.idsess_get($1)";
+        // A session stored with a text ticket (by another store) reads as no bytes: unreadable, not unknown.
+        Get = $"SELECT COALESCE(ticket_bytes, ''::bytea) FROM {s}.idsess_get($1)";
         Delete = $"SELECT {s}.idsess_delete($1)";
         AddClient = $"SELECT {s}.idsess_add_client($1, $2, $3)";
         RemoveClient = $"SELECT {s}.idsess_remove_client($1, $2)";
