@@ -98,6 +98,18 @@ public sealed class TicketStoreTests(Cluster db)
     }
 
     [Fact]
+    public async Task A_session_idle_past_its_inactivity_timeout_is_not_returned()
+    {
+        var sub = NewSubject();
+        var store = Store(options: new IdsessOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+        var key = await store.StoreAsync(Ticket([new("sub", sub)]), CancellationToken.None);
+        Assert.NotNull(await store.RetrieveAsync(key, CancellationToken.None));
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Null(await store.RetrieveAsync(key, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_sliding_renewal_moves_the_expiry_and_keeps_the_session()
     {
         var sub = NewSubject();
