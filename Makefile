@@ -20,6 +20,7 @@ OBJS = \
 	src/revoke.o \
 	src/limit.o \
 	src/stats.o \
+	src/failures.o \
 	src/expire.o \
 	src/search_index.o \
 	src/shmem.o \

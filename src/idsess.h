@@ -374,6 +374,18 @@ extern void idsess_stats_at_subxact_end(bool commit);
 extern void idsess_stats_flush(int slot_index);
 extern void idsess_zero_counts(IdsessSlot *slot);
 
+/* failures.c: tickets that failed to seal or open, by SQLSTATE */
+typedef enum IdsessFailureOp
+{
+	IDSESS_FAILURE_SEAL,
+	IDSESS_FAILURE_OPEN,
+	IDSESS_NUM_FAILURE_OPS
+} IdsessFailureOp;
+
+extern Size idsess_failures_shmem_size(void);
+extern void idsess_failures_shmem_init(void);
+extern void idsess_count_failure(IdsessFailureOp op, int sqlerrcode);
+
 /* worker.c */
 extern void idsess_register_launcher(void);
 
