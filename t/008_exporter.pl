@@ -5,7 +5,8 @@
 # worker, the logout outbox, revoked-key tombstones, tickets that failed to
 # open, and the key ring against its lifetime, under Prometheus's naming
 # conventions.  Every metric the Grafana dashboard and the alert rules name
-# is one the exporter serves; the rules pass promtool and its unit tests.
+# is one the exporter serves; the rules pass promtool and its unit tests;
+# the sql_exporter collector serves the same names with the same queries.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -311,6 +312,42 @@ my @alert_names = names_in(join("\n", grep { /^\s*expr:/ .. /^\s*(for|labels|ann
 	split /\n/, slurp_file($alerts)));
 cmp_ok(scalar(@alert_names), '>=', 5, 'the alert rules name idsess metrics');
 ok($served{$_}, "alert metric $_ is served") for @alert_names;
+
+# The same metrics for sql_exporter: each collector query runs as the
+# exporter's login and has the columns its metrics name, and the collector
+# defines exactly the series prometheus-postgres-exporter served.
+SKIP:
+{
+	skip 'YAML::XS is not installed (Debian package libyaml-libyaml-perl)', 4
+	  unless eval { require YAML::XS; 1 };
+	my $collector = YAML::XS::LoadFile("$monitoring/sql_exporter/idsess.collector.yml");
+	my %sql = map { $_->{query_name} => $_->{query} } @{ $collector->{queries} };
+	my (%columns, @bad);
+	for my $q (sort keys %sql)
+	{
+		(my $query = $sql{$q}) =~ s/;?\s*$//;
+		($ret, $out, $err) = $node->psql('metrics',
+			"COPY ($query) TO STDOUT WITH (FORMAT csv, HEADER)",
+			extra_params => [ '-U', 'idsess_exporter' ]);
+		push @bad, "$q: $err" if $ret != 0;
+		$columns{$q} = { map { $_ => 1 } split /,/, (split /\n/, $out)[0] // '' };
+	}
+	is(join("\n", @bad), '', 'every sql_exporter query runs as the reporting role');
+	my @missing;
+	for my $m (@{ $collector->{metrics} })
+	{
+		for my $c (@{ $m->{values} }, @{ $m->{key_labels} // [] })
+		{
+			push @missing, "$m->{metric_name}: $c" unless $columns{ $m->{query_ref} }{$c};
+		}
+	}
+	is(join(', ', @missing), '', 'every value and label column is in its query\'s result');
+	is_deeply([ sort map { $_->{metric_name} } @{ $collector->{metrics} } ],
+		[ sort keys %served ], 'the collector defines the series the exporter serves');
+	is_deeply([ grep { ($_->{type} eq 'counter') != ($_->{metric_name} =~ /_total$/) }
+			@{ $collector->{metrics} } ],
+		[], 'its counters, and only they, end in _total');
+}
 
 SKIP:
 {
