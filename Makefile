@@ -11,6 +11,7 @@ OBJS = \
 	src/arrays.o \
 	src/version.o \
 	src/logfilter.o \
+	src/failures.o \
 	src/envelope.o \
 	src/keyring.o \
 	src/ticket.o \

@@ -8,7 +8,8 @@
  * files form layers, in this order, and each calls only files listed
  * before it (scripts/check-layers checks the built objects for circles):
  *
- *	 1. settings, crypto, spi, scan, validate, arrays, version, logfilter
+ *	 1. settings, crypto, spi, scan, validate, arrays, version, logfilter,
+ *		failures (seal and open failures counted in shared memory)
  *	 2. envelope: seals or opens bytes under a key it is given
  *	 3. keyring: the data keys, wrapped under the master key
  *	 4. ticket: sealing and opening tickets with the key ring, compression,

@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "idsess.h"
+#include "failures.h"
 #include "shmem.h"
 
 #include "access/xact.h"
@@ -43,6 +44,7 @@ idsess_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(sizeof(IdsessShared));
+	RequestAddinShmemSpace(idsess_failures_shmem_size());
 }
 
 static void
@@ -67,6 +69,7 @@ idsess_shmem_startup(void)
 			pg_atomic_init_u32(&idsess_shared->slots[i].search_countdown, 0);
 		}
 	}
+	idsess_failures_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 

@@ -43,6 +43,7 @@
  */
 #include "idsess.h"
 #include "ticket.h"
+#include "failures.h"
 #include "envelope.h"
 #include "keyring.h"
 #include "settings.h"
@@ -139,17 +140,20 @@ idsess_seal_ticket(char format, const char *aad, Size aadlen,
 	IdsessKey	key;
 	bytea	   *sealed = NULL;
 
-	idsess_active_key(&key);
 	PG_TRY();
 	{
+		idsess_active_key(&key);
 		sealed = idsess_seal_ticket_with(&key, format, aad, aadlen, data, len, may_compress);
 		*key_id = key.id;
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		explicit_bzero(&key, sizeof(key));
+		idsess_count_failure(IDSESS_FAILURE_SEAL, geterrcode());
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	explicit_bzero(&key, sizeof(key));
 	return sealed;
 }
 
@@ -200,9 +204,9 @@ decompress_ticket(bytea *packed, bool *oom)
  * idsess_seal_ticket_with.  A compressed ticket is returned decompressed,
  * with its format in lower case.
  */
-bytea *
-idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
-				  IdsessOpenFailure *why)
+static bytea *
+try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
+		   IdsessOpenFailure *why)
 {
 	const char *p = VARDATA_ANY(sealed);
 	int32		key_id;
@@ -267,6 +271,49 @@ idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
 					 errdetail("There was no memory to decompress a sealed ticket.")));
 	}
 	*why = plain ? IDSESS_OPENED : IDSESS_OPEN_FORGED;
+	return plain;
+}
+
+/* The SQLSTATE report_unopenable raises for a ticket that does not open. */
+static int
+unopenable_sqlstate(IdsessOpenFailure why)
+{
+	switch (why)
+	{
+		case IDSESS_OPEN_KEY_UNKNOWN:
+			return ERRCODE_UNDEFINED_OBJECT;
+		case IDSESS_OPEN_KEY_RETIRED:
+		case IDSESS_OPEN_KEY_DESTROYED:
+			return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+		default:
+			return ERRCODE_DATA_CORRUPTED;
+	}
+}
+
+/*
+ * try_unseal, counting each ticket that does not open (idsess_count_failure)
+ * whether the caller then raises, warns or skips: the key ring's and the
+ * master key's errors by their SQLSTATE, an unopenable ticket by the one
+ * report_unopenable gives it.
+ */
+bytea *
+idsess_try_unseal(bytea *sealed, char *format, const char *aad, Size aadlen,
+				  IdsessOpenFailure *why)
+{
+	bytea	   *plain = NULL;
+
+	PG_TRY();
+	{
+		plain = try_unseal(sealed, format, aad, aadlen, why);
+	}
+	PG_CATCH();
+	{
+		idsess_count_failure(IDSESS_FAILURE_OPEN, geterrcode());
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (plain == NULL)
+		idsess_count_failure(IDSESS_FAILURE_OPEN, unopenable_sqlstate(*why));
 	return plain;
 }
 

@@ -13,14 +13,16 @@
 //   expires      = now + expiresIn
 //
 // Other models (codes, tokens, grants, interactions) are not sessions: give
-// them another adapter (`others`), see README.md.
+// them another adapter (`others`), see README.md.  index.d.ts types every
+// export.
 //
 // Statements are named (node-postgres prepares each once per connection),
 // so the server neither parses nor plans them again on every call.
 
 import { createHash } from 'node:crypto';
+import { types } from 'node:util';
 
-import als from 'oidc-provider/lib/helpers/als.js';
+import Provider from 'oidc-provider';
 
 const SESSION = 'Session';
 const REVOKED = 'ISRVK';
@@ -30,10 +32,33 @@ function expiresAt(expiresIn) {
 	return typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null;
 }
 
-// The Session of the request being served, when the provider is serving one.
-// The provider keeps its request context in an AsyncLocalStorage.
+// The context of the request the provider is serving (Provider.ctx, the
+// provider's documented accessor), or undefined outside a request.
+function currentRequest() {
+	return Provider.ctx;
+}
+
 function currentSession() {
-	return als.getStore()?.oidc?.session;
+	return currentRequest()?.oidc?.session;
+}
+
+// The provider's own test for an adapter it is given: what has a prototype
+// object is constructed with `new`, anything else is called as a factory
+// (oidc-provider's lib/helpers/type_validators.js).
+function isConstructable(fn) {
+	return fn instanceof Function && fn.prototype !== null && typeof fn.prototype === 'object'
+		&& fn.constructor instanceof Function && fn.constructor.name !== undefined;
+}
+
+// What happens when idsess refuses a save because the session key was
+// revoked, unless the caller gives onRevokedSave: a process warning (a log
+// line on stderr by default).  It names the session's uid and subject,
+// never its key (the cookie's value).
+function warnRevokedSave({ uid, accountId }) {
+	process.emitWarning(
+		`idsess refused to save session ${uid}${accountId ? ` of ${accountId}` : ''}: its key was revoked (SQLSTATE ISRVK); the session stays ended`,
+		{ code: 'IDSESS_REVOKED_SAVE' },
+	);
 }
 
 // A named statement: node-postgres prepares it on a connection's first use
@@ -44,10 +69,11 @@ function statement(text) {
 }
 
 export class IdsessSessionAdapter {
-	constructor(pool, { schema = 'public', issuer = null } = {}) {
+	constructor(pool, { schema = 'public', issuer = null, onRevokedSave = warnRevokedSave } = {}) {
 		this.pool = pool;
 		this.schema = `"${schema.replace(/"/g, '""')}"`;
 		this.issuer = issuer;
+		this.onRevokedSave = onRevokedSave;
 		// Sessions whose key change (oldId -> id) has been saved: the
 		// provider keeps oldId on the Session after the save.
 		this.rekeyed = new WeakMap();
@@ -76,7 +102,7 @@ export class IdsessSessionAdapter {
 	// request drops it.  Outside a request (no provider context) every call
 	// reads idsess.
 	async findByUid(uid) {
-		const request = als.getStore();
+		const request = currentRequest();
 		const seen = request && this.seen.get(request);
 		let ticket = seen?.get(uid);
 		if (ticket === undefined) {
@@ -91,7 +117,7 @@ export class IdsessSessionAdapter {
 	}
 
 	forgetSeen() {
-		const request = als.getStore();
+		const request = currentRequest();
 		if (request) this.seen.delete(request);
 	}
 
@@ -111,7 +137,8 @@ export class IdsessSessionAdapter {
 	// Creates or updates the session, changes its key, sets its clients with
 	// their sids: one statement.  A revoked key (SQLSTATE ISRVK) is not saved
 	// and not recreated: the session stays ended, and the user's next
-	// request finds no session and must sign in again.
+	// request finds no session and must sign in again.  The refusal is
+	// reported to onRevokedSave (by default a process warning).
 	async upsert(id, payload, expiresIn) {
 		const clients = Object.keys(payload.authorizations ?? {});
 		const sids = clients.map((c) => payload.authorizations[c].sid ?? null);
@@ -136,6 +163,7 @@ export class IdsessSessionAdapter {
 			if (err.code !== REVOKED) {
 				throw err;
 			}
+			this.onRevokedSave({ uid: payload.uid, accountId: payload.accountId ?? null }, currentRequest());
 		} finally {
 			this.forgetSeen();
 		}
@@ -161,24 +189,33 @@ export class IdsessSessionAdapter {
 		throw new Error('idsess stores Session only; consume() is for other models');
 	}
 
+	async findByUserCode() {
+		throw new Error('idsess stores Session only; findByUserCode() is for other models');
+	}
+
 	async revokeByGrantId() {}
 }
 
-// idsessAdapter(pool, { others, issuer, schema }): the provider's `adapter`
-// option.  Session goes to idsess; every other model to `others` (a class or
-// factory taking the model name, like any oidc-provider adapter).  issuer is
+// idsessAdapter(pool, { others, issuer, schema, onRevokedSave }): the
+// provider's `adapter` option.  Session goes to idsess; every other model
+// to `others`, an adapter as the provider takes one: a class (constructed
+// with the model name) or a factory function (called with it).  issuer is
 // stored with each session (idsess returns it with revoked and expired
-// sessions); schema is the extension's schema (default public).
-export function idsessAdapter(pool, { others, schema, issuer } = {}) {
-	if (!others) {
-		throw new TypeError('idsessAdapter: give an adapter for the models other than Session (options.others)');
+// sessions); schema is the extension's schema (default public);
+// onRevokedSave(info, ctx) is told of each save refused as revoked.
+export function idsessAdapter(pool, { others, schema, issuer, onRevokedSave } = {}) {
+	const constructable = isConstructable(others);
+	if (!constructable && (typeof others !== 'function' || types.isAsyncFunction(others))) {
+		throw new TypeError('idsessAdapter: give an adapter for the models other than Session (options.others: a class or a factory function)');
+	}
+	if (onRevokedSave !== undefined && typeof onRevokedSave !== 'function') {
+		throw new TypeError('idsessAdapter: options.onRevokedSave must be a function');
 	}
 	return (name) => {
 		if (name === SESSION) {
-			return new IdsessSessionAdapter(pool, { schema, issuer });
+			return new IdsessSessionAdapter(pool, { schema, issuer, onRevokedSave });
 		}
-		return typeof others === 'function' && /^class\s/.test(Function.prototype.toString.call(others))
-			? new others(name) : others(name);
+		return constructable ? new others(name) : others(name);
 	};
 }
 

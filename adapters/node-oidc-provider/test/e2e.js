@@ -1,16 +1,21 @@
 // test/e2e.js: the adapter end to end, with the real node-oidc-provider over
 // loopback and idsess in a throwaway cluster (test/run.sh starts it and sets
 // PGHOST, PGPORT, PGDATABASE, PGUSER; IDSESS_ADMIN_USER inspects the tables).
-// Each step prints "ok" or throws; the whole run is bounded by a timer.
+// It imports the package by its name: test/run.sh runs it in a fresh project
+// that installed the packed tarball.  Each step prints "ok" or throws; the
+// whole run is bounded by a timer.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 
 import pg from 'pg';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 
+import * as pkg from 'idsess-oidc-provider-adapter';
 import {
 	drainLogouts, idsessAdapter, IdsessSessionAdapter, sendLogouts,
-} from '../index.js';
+} from 'idsess-oidc-provider-adapter';
 import {
 	Agent, authorize, exchange, logout, startOp, startRp,
 } from './harness.js';
@@ -39,10 +44,15 @@ class GatedAdapter extends IdsessSessionAdapter {
 }
 
 const base = idsessAdapter(pool, { others: MemoryAdapter });
+// Saves idsess refused as revoked, as onRevokedSave heard of them.
+const refused = [];
 let session;
 const adapter = (name) => {
 	if (name !== 'Session') return base(name);
-	session ??= new GatedAdapter(pool, { issuer: op.issuer });
+	session ??= new GatedAdapter(pool, {
+		issuer: op.issuer,
+		onRevokedSave: (save, ctx) => refused.push({ save, inRequest: ctx !== undefined }),
+	});
 	return session;
 };
 
@@ -76,6 +86,31 @@ function sidsByClient(logouts, sub) {
 }
 
 try {
+	// The values index.d.ts declares are the module's exports, and the
+	// other way round.
+	const dts = await readFile(createRequire(import.meta.url).resolve('idsess-oidc-provider-adapter')
+		.replace(/index\.js$/, 'index.d.ts'), 'utf8');
+	const declared = [...dts.matchAll(/^export (?:function|class|const) (\w+)/gm)].map((m) => m[1]);
+	assert.deepEqual([...new Set(declared)].sort(), Object.keys(pkg).sort());
+	ok('index.d.ts declares every export of the package, and nothing else');
+
+	// 0. The other models' adapter is taken as the provider takes one: a
+	// class is constructed, a function with a prototype too, an arrow
+	// function is called; anything else is refused.
+	class ClassAdapter { constructor(name) { this.name = name; this.how = 'class'; } }
+	function FunctionAdapter(name) { this.name = name; this.how = 'function'; }
+	const arrow = (name) => ({ name, how: 'factory' });
+	for (const [others, how] of [[ClassAdapter, 'class'], [FunctionAdapter, 'function'], [arrow, 'factory']]) {
+		const got = idsessAdapter(pool, { others })('AccessToken');
+		assert.deepEqual({ name: got.name, how: got.how }, { name: 'AccessToken', how });
+		assert.ok(idsessAdapter(pool, { others })('Session') instanceof IdsessSessionAdapter);
+	}
+	for (const others of [undefined, {}, async (name) => ({ name })]) {
+		assert.throws(() => idsessAdapter(pool, { others }), TypeError);
+	}
+	assert.throws(() => idsessAdapter(pool, { others: arrow, onRevokedSave: 'log' }), TypeError);
+	ok('others is constructed or called as the provider does with its adapter; others refused');
+
 	// 1. Sign-in through devInteractions.
 	const alice = new Agent();
 	const first = await authorize(alice, op, rp, 'app1');
@@ -130,10 +165,29 @@ try {
 	release();
 	const late = await inflight;
 	assert.deepEqual(await stored('alice'), [], 'the in-flight save did not bring the session back');
+	assert.equal(refused.length, 1, 'the refused save was reported once');
+	assert.deepEqual(refused[0], { save: { uid: revoked.rows[0].session_id, accountId: 'alice' }, inRequest: true });
 	if (late.code) {
 		assert.equal((await exchange(op, rp, 'app2', late.code)).error, 'invalid_grant');
 	}
-	ok('a request in flight during the revoke does not bring the session back');
+	ok('a request in flight during the revoke does not bring the session back; onRevokedSave hears of it');
+
+	// Without onRevokedSave, a refused save is a process warning that names
+	// the session's uid, not its key.
+	const warnings = [];
+	const onWarning = (w) => warnings.push(w);
+	process.on('warning', onWarning);
+	const revokedKey = revoked.rows[0].key;
+	await new IdsessSessionAdapter(pool).upsert(revokedKey,
+		{ uid: revoked.rows[0].session_id, accountId: 'alice', kind: 'Session' }, 60);
+	await new Promise((r) => { setImmediate(r); });
+	process.off('warning', onWarning);
+	assert.equal(warnings.length, 1);
+	assert.equal(warnings[0].code, 'IDSESS_REVOKED_SAVE');
+	assert.match(warnings[0].message, new RegExp(`session ${revoked.rows[0].session_id} of alice`));
+	assert.ok(!warnings[0].message.includes(revokedKey), 'the warning does not name the key');
+	assert.deepEqual(await stored('alice'), []);
+	ok('without onRevokedSave a refused save is a process warning without the key');
 
 	assert.equal((await exchange(op, rp, 'app1', pending.code)).error, 'invalid_grant');
 	ok('a code issued before the revoke is refused');

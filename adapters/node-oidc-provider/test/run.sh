@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# adapters/node-oidc-provider/test/run.sh: the adapter's end-to-end test.
-# Starts a throwaway PostgreSQL cluster with idsess preloaded (a private
-# port, a Unix socket in a temporary directory, a generated master key),
-# installs the package's locked dependencies with `npm ci` when they are
-# missing, and runs test/e2e.js (the real provider over loopback) against it.
-# With --bench N it runs bench/signin.js instead (N sign-ins per store).
+# adapters/node-oidc-provider/test/run.sh: the adapter's end-to-end test, on
+# the package as a user gets it.  `npm pack` makes the tarball; a fresh
+# project (test/app: its own locked oidc-provider, pg and TypeScript,
+# installed with `npm ci`) installs it with npm install, imports it with the
+# README's snippet, type-checks test/types.ts against its index.d.ts
+# (tsc --noEmit), and runs test/e2e.js (the real provider over loopback)
+# against a throwaway PostgreSQL cluster with idsess preloaded (a private
+# port, a Unix socket in a temporary directory, a generated master key).
+# With --bench N it runs bench/signin.js from the folder instead (N sign-ins
+# per store).
 #
 #   test/run.sh [--bench N]     PG_BINDIR selects the PostgreSQL binaries
 set -euo pipefail
@@ -48,8 +52,41 @@ CREATE ROLE oidc LOGIN IN ROLE idsess_service;
 ALTER ROLE oidc SET search_path = public;
 SQL
 
-cd "$pkg"
-[ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund --loglevel=error
+npm_ci() { npm ci --no-audit --no-fund --loglevel=error; }
+run_dir=$pkg
+if [ "$script" = test/e2e.js ]; then
+	# The package as published: only what package.json's files name.
+	tarball=$(cd "$pkg" && npm pack --silent --pack-destination "$work" | tail -n 1)
+	app=$work/app
+	mkdir "$app"
+	cp "$pkg/test/app/package.json" "$pkg/test/app/package-lock.json" "$pkg/test/tsconfig.json" \
+		"$pkg/test/types.ts" "$app/"
+	mkdir "$app/test"
+	cp "$pkg/test/e2e.js" "$pkg/test/harness.js" "$app/test/"
+	(cd "$app" && npm_ci && npm install --no-save --no-audit --no-fund --loglevel=error "$work/$tarball")
+	echo "installed $tarball into a fresh project"
+	# The README's snippet, as written, with a stand-in for the user's own
+	# adapter of the other models.
+	awk '/^```js$/ { n++; if (n == 1) { on = 1; next } } /^```$/ { on = 0 } on' \
+		"$app/node_modules/idsess-oidc-provider-adapter/README.md" >"$app/snippet.js"
+	printf '\nexport { provider };\n' >>"$app/snippet.js"
+	cat >"$app/my-adapter.js" <<'JS'
+export default class MyAdapter {
+	constructor(name) { this.name = name; }
+}
+JS
+	(cd "$app" && node --input-type=module -e "
+		const { provider } = await import('./snippet.js');
+		if (provider.issuer !== 'https://id.example.com') throw new Error('no provider');
+		console.log('the README snippet imports the package and builds a provider');")
+	(cd "$app" && npx --no-install tsc --noEmit -p tsconfig.json)
+	echo "index.d.ts type-checks test/types.ts (tsc --noEmit)"
+	run_dir=$app
+else
+	cd "$pkg"
+	[ -d node_modules/oidc-provider ] || npm_ci
+fi
+cd "$run_dir"
 set +e
 PGHOST=$work PGPORT=$port PGDATABASE=oidc PGUSER=oidc IDSESS_ADMIN_USER=postgres \
 	timeout 180 node "$script" "${args[@]}"
