@@ -39,9 +39,10 @@ PG_CONFIG ?= pg_config
 # are included as system headers so that their unused parameters do not count.
 PG_CFLAGS = -Wall -Wextra
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
-# Tickets are compressed with LZ4 (src/seal.c), the library PostgreSQL's own
-# lz4 compression uses: Debian's liblz4-dev.
-SHLIB_LINK = -llz4
+# Tickets are compressed with LZ4 (src/ticket.c), the library PostgreSQL's own
+# lz4 compression uses: Debian's liblz4-dev; and sealed with OpenSSL's
+# libcrypto (src/crypto.c), which PostgreSQL and pgcrypto use: libssl-dev.
+SHLIB_LINK = -llz4 -lcrypto
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

@@ -179,4 +179,56 @@ SET idsess.compress_tickets = off;
 RESET ROLE;
 DROP ROLE idsess_test_nobody;
 
+-- pgcrypto is the format's reference: with the key ring's secrets in plain
+-- SQL (the master key file, read here as superuser, unwraps the active data
+-- key), pgcrypto's hmac and decrypt_iv open a ticket the C path sealed, and
+-- a ticket sealed with encrypt_iv and hmac opens through idsess_get.  Both
+-- ways, compressed or not (the SQL path seals uncompressed).
+CREATE FUNCTION pg_temp.subkeys(secret bytea, OUT enc bytea, OUT mac bytea) LANGUAGE sql
+AS $$ SELECT hmac('idsess v1 encryption'::bytea, secret, 'sha256'),
+             hmac('idsess v1 authentication'::bytea, secret, 'sha256') $$;
+CREATE FUNCTION pg_temp.open_seal(sealed bytea, aad bytea, enc bytea, mac bytea,
+                                  OUT format text, OUT plain bytea) LANGUAGE sql
+AS $$ SELECT chr(get_byte(sealed, 3)),
+             CASE WHEN hmac(int8send(length(aad)) || aad || substr(sealed, 1, length(sealed) - 32), mac, 'sha256')
+                       = substr(sealed, length(sealed) - 31)
+                  THEN decrypt_iv(substr(sealed, 25, length(sealed) - 56), enc, substr(sealed, 9, 16),
+                                  'aes-cbc/pad:pkcs') END $$;
+CREATE FUNCTION pg_temp.make_seal(plain bytea, format text, key_id integer, aad bytea,
+                                  enc bytea, mac bytea) RETURNS bytea LANGUAGE sql
+AS $$ SELECT body || hmac(int8send(length(aad)) || aad || body, mac, 'sha256')
+      FROM (SELECT 'IS'::bytea || '\x01'::bytea || convert_to(format, 'SQL_ASCII') || int4send(key_id)
+                   || iv || encrypt_iv(plain, enc, iv, 'aes-cbc/pad:pkcs') AS body
+            FROM (SELECT gen_random_bytes(16) AS iv) r) b $$;
+CREATE TEMP TABLE ring AS
+SELECT k.id, w.format AS wrapped_as, d.enc, d.mac
+FROM idsess.keys k,
+     pg_temp.subkeys(decode(btrim(pg_read_file(current_setting('idsess.master_key_file')), E' \n\r\t'), 'hex')) m,
+     LATERAL pg_temp.open_seal(k.wrapped, convert_to('key:' || k.id, 'UTF8'), m.enc, m.mac) w,
+     LATERAL pg_temp.subkeys(w.plain) d
+WHERE k.state = 'active';
+SELECT wrapped_as, length(enc) AS enc_bytes, length(mac) AS mac_bytes FROM ring;
+SET idsess.compress_tickets = off;
+SELECT key FROM idsess_create('t', ticket => 'sealed by the C path', key => 'k-ref-c');
+RESET idsess.compress_tickets;
+SELECT o.format, convert_from(o.plain, 'UTF8') AS opened_by_pgcrypto
+FROM idsess.sessions s, ring r,
+     pg_temp.open_seal(s.ticket, convert_to(s.key, 'UTF8'), r.enc, r.mac) o
+WHERE s.key = 'k-ref-c' AND s.key_id = r.id;
+UPDATE idsess.sessions s SET ticket = pg_temp.make_seal(convert_to('sealed by pgcrypto', 'UTF8'), 't', r.id,
+                                                        convert_to(s.key, 'UTF8'), r.enc, r.mac)
+FROM ring r WHERE s.key = 'k-ref-c' AND s.key_id = r.id;
+SELECT ticket AS opened_by_idsess FROM idsess_get('k-ref-c');
+UPDATE idsess.sessions s SET ticket = pg_temp.make_seal('\x00ff'::bytea, 'b', r.id,
+                                                        convert_to(s.key, 'UTF8'), r.enc, r.mac)
+FROM ring r WHERE s.key = 'k-ref-c' AND s.key_id = r.id;
+SELECT ticket, ticket_bytes AS opened_by_idsess FROM idsess_get('k-ref-c');
+-- The tag covers the session key: the same seal under another key does not open.
+UPDATE idsess.sessions s SET ticket = pg_temp.make_seal(convert_to('for another row', 'UTF8'), 't', r.id,
+                                                        convert_to('k-other', 'UTF8'), r.enc, r.mac)
+FROM ring r WHERE s.key = 'k-ref-c' AND s.key_id = r.id;
+SELECT ticket FROM idsess_get('k-ref-c');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE ring;
+
 SELECT idsess_delete_sessions(subject_id => 't') > 0 AS cleaned;

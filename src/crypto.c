@@ -1,14 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * crypto.c
- *		Calls into pgcrypto: AES-256-CBC (encrypt_iv/decrypt_iv) and
- *		HMAC-SHA256 (hmac); random bytes for keys and IVs.
+ *		AES-256-CBC and HMAC-SHA256 through OpenSSL's EVP interface, as
+ *		pgcrypto's encrypt_iv/decrypt_iv ('aes-cbc/pad:pkcs') and hmac
+ *		compute them; random bytes for keys and IVs.
  *
- * pgcrypto may be installed in any schema, so its functions are found by
- * looking up the extension's schema and then each function by its
- * schema-qualified name and argument types.  The resolved functions are
- * cached per backend and forgotten whenever pg_proc or pg_namespace changes
- * (for example ALTER EXTENSION pgcrypto SET SCHEMA).
+ * pgcrypto defines the ticket format (sql/seal.sql opens the C path's seals
+ * with pgcrypto in plain SQL, and seals that the C path opens), but calling
+ * it costs an algorithm fetch inside OpenSSL 3 on every call, most of what
+ * opening a ticket cost (bench/analysis.md).  Here each algorithm is
+ * fetched once per backend, and one context per algorithm is keyed again on
+ * each call rather than built anew.  Lifetimes: the contexts live as long
+ * as the backend and hold the schedule of the last key used, as the key
+ * ring holds the keys themselves; every buffer this file allocates that
+ * holds plaintext is the caller's to wipe, and on an error it is wiped here
+ * before the error is raised.  OpenSSL's errors are turned into PostgreSQL
+ * errors in one place (openssl_error), with OpenSSL's reason and never any
+ * input.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,187 +24,121 @@
 #include "crypto.h"
 #include "envelope.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/indexing.h"
-#include "catalog/pg_extension.h"
-#include "catalog/pg_type.h"
-#include "common/cryptohash.h"
-#include "fmgr.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
-#include "parser/parse_func.h"
-#include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/inval.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/rel.h"
-#include "utils/syscache.h"
 
-static bool pgcrypto_valid = false;
-static bool callbacks_registered = false;
-static FmgrInfo encrypt_iv_fn;
-static FmgrInfo decrypt_iv_fn;
-static FmgrInfo hmac_fn;
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+static EVP_CIPHER *aes_256_cbc = NULL;
+static EVP_CIPHER_CTX *cipher_ctx = NULL;
+static EVP_MAC *hmac = NULL;
+static EVP_MAC_CTX *hmac_ctx = NULL;
+
+static void openssl_error(const char *what) pg_attribute_noreturn();
 
 static void
-pgcrypto_invalidate(Datum arg pg_attribute_unused(),
-					int cacheid pg_attribute_unused(),
-					uint32 hashvalue pg_attribute_unused())
+openssl_error(const char *what)
 {
-	pgcrypto_valid = false;
+	unsigned long code = ERR_get_error();
+	char		reason[256];
+
+	if (code != 0)
+		ERR_error_string_n(code, reason, sizeof(reason));
+	else
+		strlcpy(reason, "no reason given", sizeof(reason));
+	ERR_clear_error();
+	ereport(ERROR,
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+			 errmsg("OpenSSL could not %s", what),
+			 errdetail("%s", reason)));
 }
 
-/* The schema pgcrypto is installed in. */
-static Oid
-pgcrypto_schema(void)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
-				F_NAMEEQ, CStringGetDatum("pgcrypto"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-
-	if (!OidIsValid(nsp))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("idsess needs the pgcrypto extension, which is not installed in this database"),
-				 errhint("Run CREATE EXTENSION pgcrypto, or reinstall with CREATE EXTENSION idsess CASCADE.")));
-	return nsp;
-}
-
+/* Fetches the algorithms and makes the contexts, once per backend. */
 static void
-lookup_fn(const char *nspname, const char *fname, int nargs, Oid *argtypes,
-		  FmgrInfo *finfo)
+crypto_prepare(void)
 {
-	List	   *name = list_make2(makeString(pstrdup(nspname)),
-								  makeString(pstrdup(fname)));
-	Oid			fn = LookupFuncName(name, nargs, argtypes, true);
+	OSSL_PARAM	params[2];
 
-	if (!OidIsValid(fn))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("pgcrypto function %s.%s not found", nspname, fname),
-				 errhint("Check that the pgcrypto extension is installed and up to date.")));
-	fmgr_info_cxt(fn, finfo, TopMemoryContext);
-}
-
-static void
-pgcrypto_resolve(void)
-{
-	Oid			args4[4] = {BYTEAOID, BYTEAOID, BYTEAOID, TEXTOID};
-	Oid			args3[3] = {BYTEAOID, BYTEAOID, TEXTOID};
-	char	   *nspname;
-
-	if (pgcrypto_valid)
+	if (hmac_ctx != NULL)
 		return;
-	if (!callbacks_registered)
+	if (aes_256_cbc == NULL && (aes_256_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL)
+		openssl_error("load AES-256-CBC");
+	if (cipher_ctx == NULL && (cipher_ctx = EVP_CIPHER_CTX_new()) == NULL)
+		openssl_error("make a cipher context");
+	if (hmac == NULL && (hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		openssl_error("load HMAC");
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
 	{
-		CacheRegisterSyscacheCallback(PROCOID, pgcrypto_invalidate, (Datum) 0);
-		CacheRegisterSyscacheCallback(NAMESPACEOID, pgcrypto_invalidate, (Datum) 0);
-		callbacks_registered = true;
+		EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac);
+
+		if (ctx == NULL || !EVP_MAC_CTX_set_params(ctx, params))
+		{
+			EVP_MAC_CTX_free(ctx);
+			openssl_error("make an HMAC-SHA256 context");
+		}
+		hmac_ctx = ctx;
 	}
-	nspname = get_namespace_name(pgcrypto_schema());
-	lookup_fn(nspname, "encrypt_iv", 4, args4, &encrypt_iv_fn);
-	lookup_fn(nspname, "decrypt_iv", 4, args4, &decrypt_iv_fn);
-	lookup_fn(nspname, "hmac", 3, args3, &hmac_fn);
-	pgcrypto_valid = true;
-}
-
-static bytea *
-bytes_to_bytea(const void *data, Size len)
-{
-	bytea	   *b = palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(b, VARHDRSZ + len);
-	memcpy(VARDATA(b), data, len);
-	return b;
 }
 
 /*
- * AES-256-CBC with PKCS#7 padding through pgcrypto.  The caller supplies a
- * fresh IV for every encryption and authenticates the result.  Our copies
- * of the key and of the input (plaintext when encrypting) are wiped before
- * they are freed, on error paths too; the result (plaintext when
- * decrypting) is the caller's to wipe.
+ * AES-256-CBC with PKCS#7 padding.  The caller supplies a fresh IV for every
+ * encryption and authenticates the result (decryption comes after the tag
+ * is checked).  The result, plaintext when decrypting, is the caller's to
+ * wipe; on an error it is wiped here.
  */
 bytea *
 idsess_aes256_cbc(bool encrypt, const uint8 *key, const uint8 *iv,
 				  const char *data, Size len)
 {
-	bytea	   *k = bytes_to_bytea(key, IDSESS_KEY_BYTES);
-	bytea	   *i = bytes_to_bytea(iv, 16);
-	bytea	   *d = bytes_to_bytea(data, len);
-	Datum		res = (Datum) 0;
+	bytea	   *out;
+	int			n1 = 0;
+	int			n2 = 0;
 
-	PG_TRY();
+	crypto_prepare();
+	if (len > (Size) (INT_MAX - 2 * 16))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("value too large to encrypt")));
+	out = palloc(VARHDRSZ + len + 16);
+	if (!EVP_CipherInit_ex2(cipher_ctx, aes_256_cbc, key, iv, encrypt ? 1 : 0, NULL) ||
+		!EVP_CipherUpdate(cipher_ctx, (unsigned char *) VARDATA(out), &n1,
+						  (const unsigned char *) data, (int) len) ||
+		!EVP_CipherFinal_ex(cipher_ctx, (unsigned char *) VARDATA(out) + n1, &n2))
 	{
-		pgcrypto_resolve();
-		res = FunctionCall4Coll(encrypt ? &encrypt_iv_fn : &decrypt_iv_fn,
-								InvalidOid,
-								PointerGetDatum(d), PointerGetDatum(k),
-								PointerGetDatum(i),
-								CStringGetTextDatum("aes-cbc/pad:pkcs"));
+		explicit_bzero(VARDATA(out), len + 16);
+		pfree(out);
+		openssl_error(encrypt ? "encrypt" : "decrypt");
 	}
-	PG_FINALLY();
-	{
-		explicit_bzero(VARDATA(k), IDSESS_KEY_BYTES);
-		explicit_bzero(VARDATA(d), len);
-	}
-	PG_END_TRY();
-	pfree(k);
-	pfree(i);
-	pfree(d);
-	return DatumGetByteaPP(res);
+	SET_VARSIZE(out, VARHDRSZ + n1 + n2);
+	return out;
 }
 
 /*
- * HMAC-SHA256 through pgcrypto; out receives 32 bytes.  Our copy of the key
- * and pgcrypto's result (a derived subkey when deriving keys) are wiped
- * before they are freed, on error paths too.
+ * HMAC-SHA256 of the concatenation of nparts byte strings; out receives 32
+ * bytes (a derived subkey when deriving keys: the caller's to wipe).
  */
 void
-idsess_hmac_sha256(const uint8 *key, Size keylen, const char *data, Size len,
-				   uint8 *out)
+idsess_hmac_sha256_parts(const uint8 *key, Size keylen, int nparts,
+						 const char *const *parts, const Size *lens, uint8 *out)
 {
-	bytea	   *k = bytes_to_bytea(key, keylen);
-	bytea	   *d = bytes_to_bytea(data, len);
-	bytea	   *volatile res = NULL;
+	size_t		outlen = 0;
 
-	PG_TRY();
-	{
-		pgcrypto_resolve();
-		res = DatumGetByteaPP(FunctionCall3Coll(&hmac_fn, InvalidOid,
-												PointerGetDatum(d),
-												PointerGetDatum(k),
-												CStringGetTextDatum("sha256")));
-		if (VARSIZE_ANY_EXHDR(res) != 32)
-			elog(ERROR, "pgcrypto hmac returned %zu bytes, expected 32",
-				 (Size) VARSIZE_ANY_EXHDR(res));
-		memcpy(out, VARDATA_ANY(res), 32);
-	}
-	PG_FINALLY();
-	{
-		explicit_bzero(VARDATA(k), keylen);
-		if (res != NULL)
-			explicit_bzero(VARDATA_ANY(res), VARSIZE_ANY_EXHDR(res));
-	}
-	PG_END_TRY();
-	pfree(k);
-	pfree(d);
-	pfree(res);
+	crypto_prepare();
+	if (!EVP_MAC_init(hmac_ctx, key, keylen, NULL))
+		openssl_error("key HMAC-SHA256");
+	for (int i = 0; i < nparts; i++)
+		if (!EVP_MAC_update(hmac_ctx, (const unsigned char *) parts[i], lens[i]))
+			openssl_error("compute HMAC-SHA256");
+	if (!EVP_MAC_final(hmac_ctx, out, &outlen, 32) || outlen != 32)
+		openssl_error("compute HMAC-SHA256");
+}
+
+void
+idsess_hmac_sha256(const uint8 *key, Size keylen, const char *data, Size len, uint8 *out)
+{
+	idsess_hmac_sha256_parts(key, keylen, 1, &data, &len, out);
 }
 
 /* Bytes from the operating system's strong random source. */

@@ -48,16 +48,14 @@ static void
 seal_tag(const IdsessKey *key, const char *aad, Size aadlen,
 		 const char *body, Size bodylen, uint8 *tag)
 {
-	Size		len = 8 + aadlen + bodylen;
-	char	   *buf = palloc(len);
+	char		aadlen_be[8];
 	uint64		n = aadlen;
+	const char *parts[3] = {aadlen_be, aad, body};
+	Size		lens[3] = {8, aadlen, bodylen};
 
 	for (int i = 0; i < 8; i++)
-		buf[i] = (char) (n >> (56 - 8 * i));
-	memcpy(buf + 8, aad, aadlen);
-	memcpy(buf + 8 + aadlen, body, bodylen);
-	idsess_hmac_sha256(key->mac, IDSESS_KEY_BYTES, buf, len, tag);
-	pfree(buf);
+		aadlen_be[i] = (char) (n >> (56 - 8 * i));
+	idsess_hmac_sha256_parts(key->mac, IDSESS_KEY_BYTES, 3, parts, lens, tag);
 }
 
 bytea *
