@@ -48,10 +48,14 @@ static IdsessQuery q_count_live_of_subject = {
 	.sql = "SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE s.subject_id = $1 AND " IDSESS_LIVE,
 	.nargs = 1, .argtypes = {TEXTOID}
 };
-/* The ended sessions; with their issuer (1.1 and later) for the outbox. */
+/*
+ * The ended sessions, oldest first as $1 lists them; with their issuer (1.1
+ * and later) for the outbox.
+ */
 #define END_SESSIONS(issuer) \
-	"DELETE FROM idsess.sessions WHERE id = ANY ($1) " \
-	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL ", " issuer
+	"WITH d AS (DELETE FROM idsess.sessions WHERE id = ANY ($1) " \
+	"RETURNING id, key, subject_id, session_id, " IDSESS_REVOKED_UNTIL " AS until, " issuer " AS issuer) " \
+	"SELECT * FROM d ORDER BY pg_catalog.array_position($1, d.id)"
 static IdsessQuery q_end_sessions_1_0 = {
 	.sql = END_SESSIONS("NULL::pg_catalog.text"), .nargs = 1, .argtypes = {INT8ARRAYOID}
 };

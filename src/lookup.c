@@ -304,7 +304,7 @@ put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened, Idses
 	S_RENEWED, S_EXPIRES, S_LAST_ACTIVE, S_IDLE};
 	text	   *key = DatumGetTextPP(row->values[S_KEY - 1]);
 	char		format;
-	bytea	   *volatile plain;
+	bytea	   *plain;
 
 	StaticAssertStmt(lengthof(from_row) == IDSESS_S_IDLE + 1, "from_row covers key .. idle_timeout");
 	idsess_check_natts(rsinfo->setDesc, api_1_1 ? IDSESS_S_NATTS_1_1 : IDSESS_S_NATTS_1_0,
@@ -354,18 +354,8 @@ put_session(ReturnSetInfo *rsinfo, Oid nsp, SessionRow *row, Size *opened, Idses
 
 	plain = idsess_unseal(DatumGetByteaPP(row->values[S_TICKET - 1]), &format,
 						  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-	PG_TRY();
-	{
-		idsess_put_opened(&values[IDSESS_S_TICKET], &nulls[IDSESS_S_TICKET], plain, format,
-						  opened);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	PG_FINALLY();
-	{
-		explicit_bzero(plain, VARSIZE(plain));
-	}
-	PG_END_TRY();
-	pfree(plain);
+	idsess_put_row_opened(rsinfo->setResult, rsinfo->setDesc, values, nulls, IDSESS_S_TICKET,
+						  plain, format, opened);
 }
 
 static Datum

@@ -441,34 +441,18 @@ run_query(IdsessQuery *q, text **patterns, text *client, bool has_bound,
 	return idsess_spi_run(q, args, nulls, true, 0);
 }
 
-/*
- * Puts a page row with its ticket (sealed: `sealed`) opened; the plaintext
- * is wiped once the tuplestore has its copy, on error paths too.
- */
+/* Puts a page row with its ticket (sealed: `sealed`) opened. */
 static void
 put_with_ticket(ReturnSetInfo *rsinfo, Datum *values, bool *nulls, Datum sealed,
 				Size *opened)
 {
 	text	   *key = DatumGetTextPP(values[IDSESS_Q_KEY]);
-	bytea	   *volatile plain = NULL;
 	char		format;
+	bytea	   *plain = idsess_unseal_row(DatumGetByteaPP(sealed), &format,
+										  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
 
-	PG_TRY();
-	{
-		plain = idsess_unseal_row(DatumGetByteaPP(sealed), &format,
-								  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-		idsess_put_opened(&values[IDSESS_Q_TICKET], &nulls[IDSESS_Q_TICKET], plain, format, opened);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	PG_FINALLY();
-	{
-		if (plain)
-		{
-			explicit_bzero(plain, VARSIZE(plain));
-			pfree(plain);
-		}
-	}
-	PG_END_TRY();
+	idsess_put_row_opened(rsinfo->setResult, rsinfo->setDesc, values, nulls, IDSESS_Q_TICKET,
+						  plain, format, opened);
 }
 
 static Datum

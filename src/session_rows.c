@@ -86,46 +86,34 @@ idsess_open_session_rows(Tuplestorestate *from, Tuplestorestate *to, TupleDesc d
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess session row",
 												 ALLOCSET_DEFAULT_SIZES);
 	Size		opened = 0;
-	bytea	   *volatile plain = NULL;
 
-	PG_TRY();
+	while (tuplestore_gettupleslot(from, true, false, slot))
 	{
-		while (tuplestore_gettupleslot(from, true, false, slot))
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+		Datum	   *values;
+		bool	   *nulls;
+
+		CHECK_FOR_INTERRUPTS();
+		slot_getallattrs(slot);
+		values = slot->tts_values;
+		nulls = slot->tts_isnull;
+		if (tickets)
 		{
-			MemoryContext old = MemoryContextSwitchTo(rowcxt);
-			Datum	   *values;
-			bool	   *nulls;
+			text	   *key = DatumGetTextPP(values[IDSESS_S_KEY]);
+			char		format;
+			bytea	   *plain = idsess_unseal_row(DatumGetByteaPP(values[IDSESS_S_TICKET_BYTES]),
+												  &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
 
-			CHECK_FOR_INTERRUPTS();
-			slot_getallattrs(slot);
-			values = slot->tts_values;
-			nulls = slot->tts_isnull;
-			if (tickets)
-			{
-				text	   *key = DatumGetTextPP(values[IDSESS_S_KEY]);
-				char		format;
-
-				plain = idsess_unseal_row(DatumGetByteaPP(values[IDSESS_S_TICKET_BYTES]), &format,
-										  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-				idsess_put_opened(&values[IDSESS_S_TICKET], &nulls[IDSESS_S_TICKET], plain, format, &opened);
-			}
-			else
-				nulls[IDSESS_S_TICKET] = nulls[IDSESS_S_TICKET_BYTES] = true;
-			tuplestore_putvalues(to, desc, values, nulls);
-			if (plain)
-				explicit_bzero(plain, VARSIZE(plain));
-			plain = NULL;
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
+			idsess_put_row_opened(to, desc, values, nulls, IDSESS_S_TICKET, plain, format, &opened);
 		}
+		else
+		{
+			nulls[IDSESS_S_TICKET] = nulls[IDSESS_S_TICKET_BYTES] = true;
+			tuplestore_putvalues(to, desc, values, nulls);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
 	}
-	PG_CATCH();
-	{
-		if (plain)
-			explicit_bzero(plain, VARSIZE(plain));
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
 	MemoryContextDelete(rowcxt);
 	ExecDropSingleTupleTableSlot(slot);
 }

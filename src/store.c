@@ -275,25 +275,32 @@ interval_is_zero(Interval *iv)
 	return iv->time == 0 && iv->day == 0 && iv->month == 0;
 }
 
+/* idsess.idle_timeout as a new session's timeout; NULL when there is none. */
+static Interval *
+default_idle(void)
+{
+	Interval   *iv;
+
+	if (idsess_idle_timeout_s <= 0)
+		return NULL;
+	iv = palloc0(sizeof(Interval));
+	iv->time = (int64) idsess_idle_timeout_s * USECS_PER_SEC;
+	return iv;
+}
+
 /*
  * The inactivity timeout of a session being created: the idle_timeout
- * argument (0: none), else idsess.idle_timeout; NULL when there is none.
+ * argument (0: none), else the setting.
  */
 static Interval *
 new_session_idle(FunctionCallInfo fcinfo, int argno)
 {
 	Interval   *iv;
 
-	if (!PG_ARGISNULL(argno))
-	{
-		iv = idle_arg(fcinfo, argno);
-		return interval_is_zero(iv) ? NULL : iv;
-	}
-	if (idsess_idle_timeout_s <= 0)
-		return NULL;
-	iv = palloc0(sizeof(Interval));
-	iv->time = (int64) idsess_idle_timeout_s * USECS_PER_SEC;
-	return iv;
+	if (PG_ARGISNULL(argno))
+		return default_idle();
+	iv = idle_arg(fcinfo, argno);
+	return interval_is_zero(iv) ? NULL : iv;
 }
 
 /* The time the worker must wake for a session: the earlier of its deadlines. */
@@ -542,49 +549,35 @@ emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows, IdsessApi ap
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "idsess session row",
 												 ALLOCSET_DEFAULT_SIZES);
 	Size		opened = 0;
-	bytea	   *volatile plain = NULL;
 
-	PG_TRY();
+	for (int i = 0; i < nrows; i++)
 	{
-		for (int i = 0; i < nrows; i++)
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+		Datum		values[IDSESS_S_NATTS_1_1];
+		bool		nulls[IDSESS_S_NATTS_1_1];
+		bool		isnull;
+		text	   *key;
+		char		format;
+		bytea	   *plain;
+
+		CHECK_FOR_INTERRUPTS();
+		/* Rows point into SPI's result: the tuplestore copies them. */
+		for (int c = 0; c < IDSESS_S_TICKET; c++)
+			values[c] = idsess_spi_get(i, c + 1, &nulls[c]);
+		if (api >= IDSESS_API_1_1)
 		{
-			MemoryContext old = MemoryContextSwitchTo(rowcxt);
-			Datum		values[IDSESS_S_NATTS_1_1];
-			bool		nulls[IDSESS_S_NATTS_1_1];
-			bool		isnull;
-			text	   *key;
-			char		format;
-
-			CHECK_FOR_INTERRUPTS();
-			/* Rows point into SPI's result: the tuplestore copies them. */
-			for (int c = 0; c < IDSESS_S_TICKET; c++)
-				values[c] = idsess_spi_get(i, c + 1, &nulls[c]);
-			if (api >= IDSESS_API_1_1)
-			{
-				values[IDSESS_S_ISSUER] = idsess_spi_get(i, IDSESS_COL_ISSUER, &nulls[IDSESS_S_ISSUER]);
-				values[IDSESS_S_CLIENT_SIDS] = idsess_spi_get(i, IDSESS_COL_CLIENT_SIDS,
-															  &nulls[IDSESS_S_CLIENT_SIDS]);
-			}
-			key = DatumGetTextPP(values[IDSESS_S_KEY]);
-			plain = idsess_unseal_row(DatumGetByteaPP(idsess_spi_get(i, IDSESS_COL_SEALED, &isnull)),
-									  &format,
-									  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-			idsess_put_opened(&values[IDSESS_S_TICKET], &nulls[IDSESS_S_TICKET], plain, format, &opened);
-			tuplestore_putvalues(tupstore, desc, values, nulls);
-			if (plain)
-				explicit_bzero(plain, VARSIZE(plain));
-			plain = NULL;
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
+			values[IDSESS_S_ISSUER] = idsess_spi_get(i, IDSESS_COL_ISSUER, &nulls[IDSESS_S_ISSUER]);
+			values[IDSESS_S_CLIENT_SIDS] = idsess_spi_get(i, IDSESS_COL_CLIENT_SIDS,
+														  &nulls[IDSESS_S_CLIENT_SIDS]);
 		}
+		key = DatumGetTextPP(values[IDSESS_S_KEY]);
+		plain = idsess_unseal_row(DatumGetByteaPP(idsess_spi_get(i, IDSESS_COL_SEALED, &isnull)),
+								  &format, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		idsess_put_row_opened(tupstore, desc, values, nulls, IDSESS_S_TICKET, plain, format,
+							  &opened);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
 	}
-	PG_CATCH();
-	{
-		if (plain)
-			explicit_bzero(plain, VARSIZE(plain));
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
 	MemoryContextDelete(rowcxt);
 }
 
@@ -916,60 +909,148 @@ new_client_list(Datum clients, Datum sids)
 											  TYPALIGN_INT));
 }
 
+/* idsess_update's arguments, by their position in its signature. */
+enum
+{
+	U_KEY, U_TICKET, U_TICKET_BYTES, U_EXPIRES, U_RENEWED, U_DISPLAY,
+	/* 1.1 */
+	U_SUBJECT, U_SID, U_CREATED, U_SCHEME, U_ISSUER, U_NEW_KEY, U_UPSERT, U_IDLE,
+	U_CLIENTS, U_CLIENT_SIDS
+};
+
+/* idsess_update's arguments, checked once; NULL or false: not given. */
+typedef struct UpdateArgs
+{
+	text	   *key;
+	bytea	   *ticket;
+	char		format;
+	bool		set_expires;
+	bool		never;			/* expires => infinity */
+	TimestampTz expires;
+	TimestampTz renewed;
+	text	   *display;		/* '' with clear_*: clear the value */
+	bool		clear_display;
+	text	   *subject;
+	bool		clear_subject;
+	text	   *sid;
+	bool		has_created;
+	TimestampTz created;
+	text	   *scheme;
+	text	   *issuer;
+	bool		clear_issuer;
+	text	   *new_key;		/* NULL when it is the key itself */
+	bool		upsert;
+	bool		idle_given;
+	Interval   *idle;
+	Datum		clients;
+	Datum		client_sids;
+	int			nclients;
+} UpdateArgs;
+
+static void
+parse_update_args(FunctionCallInfo fcinfo, IdsessApi api, UpdateArgs *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->key = idsess_arg_id(fcinfo, U_KEY, "key", IDSESS_MAX_ID_CHARS);
+	u->renewed = GetCurrentTransactionStartTimestamp();
+	if (api >= IDSESS_API_1_1)
+	{
+		u->display = clearable_arg(fcinfo, U_DISPLAY, "display_name", IDSESS_MAX_ID_CHARS,
+								   &u->clear_display);
+		u->subject = clearable_arg(fcinfo, U_SUBJECT, "subject_id", IDSESS_MAX_ID_CHARS,
+								   &u->clear_subject);
+		u->sid = idsess_arg_id_opt(fcinfo, U_SID, "session_id", IDSESS_MAX_ID_CHARS);
+		u->scheme = idsess_arg_id_opt(fcinfo, U_SCHEME, "scheme", IDSESS_MAX_ID_CHARS);
+		u->issuer = clearable_arg(fcinfo, U_ISSUER, "issuer", IDSESS_MAX_URI_CHARS,
+								  &u->clear_issuer);
+		u->new_key = idsess_arg_id_opt(fcinfo, U_NEW_KEY, "new_key", IDSESS_MAX_ID_CHARS);
+		u->upsert = !PG_ARGISNULL(U_UPSERT) && PG_GETARG_BOOL(U_UPSERT);
+		if (!PG_ARGISNULL(U_IDLE))
+		{
+			u->idle = idle_arg(fcinfo, U_IDLE);
+			u->idle_given = true;
+		}
+		check_client_args(fcinfo, U_CLIENTS, U_CLIENT_SIDS, &u->clients, &u->client_sids,
+						  &u->nclients);
+		if (!PG_ARGISNULL(U_CREATED))
+		{
+			bool		inf;
+
+			u->created = timestamp_arg(fcinfo, U_CREATED, &inf);
+			if (inf)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("created cannot be infinity"),
+						 errhidestmt(true)));
+			u->has_created = true;
+		}
+		/* Rekeying to the same key is no rekey. */
+		if (u->new_key && same_text(PointerGetDatum(u->key), PointerGetDatum(u->new_key)))
+			u->new_key = NULL;
+	}
+	else
+		u->display = idsess_arg_id_opt(fcinfo, U_DISPLAY, "display_name", IDSESS_MAX_ID_CHARS);
+
+	u->ticket = ticket_arg(fcinfo, U_TICKET, U_TICKET_BYTES, false, &u->format);
+	if (!PG_ARGISNULL(U_EXPIRES))
+	{
+		u->expires = timestamp_arg(fcinfo, U_EXPIRES, &u->never);
+		u->set_expires = true;
+	}
+	if (!PG_ARGISNULL(U_RENEWED))
+	{
+		bool		inf;
+
+		u->renewed = timestamp_arg(fcinfo, U_RENEWED, &inf);
+		if (inf)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("renewed cannot be infinity"),
+					 errhidestmt(true)));
+	}
+}
+
 /*
  * The upsert half of idsess_update: no live session has the key, create
  * one from the arguments as idsess_create would, its row's copy of its
  * clients already holding `clients` (0: none), which the caller then adds.
  */
 static int64
-upsert_session(FunctionCallInfo fcinfo, IdsessApi api, text *key, text *new_key, bytea *ticket, char format,
-			   bool set_expires, bool never, TimestampTz expires, bool has_created,
-			   TimestampTz created, Datum clients, Datum sids)
+upsert_session(IdsessApi api, const UpdateArgs *u)
 {
 	NewSession	ns;
 	Datum		ended = (Datum) 0;
-	bool		clear;
 
-	if (ticket == NULL)
+	if (u->ticket == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a ticket is required to create the session"),
 				 errhint("Give ticket (text) or ticket_bytes (bytea)."),
 				 errhidestmt(true)));
 	memset(&ns, 0, sizeof(ns));
-	ns.key = new_key ? new_key : key;
-	ns.ticket = ticket;
-	ns.format = format;
-	ns.display = clearable_arg(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS, &clear);
-	if (clear)
-		ns.display = NULL;
-	ns.subject = clearable_arg(fcinfo, 6, "subject_id", IDSESS_MAX_ID_CHARS, &clear);
-	if (clear)
-		ns.subject = NULL;
-	ns.sid = idsess_arg_id_opt(fcinfo, 7, "session_id", IDSESS_MAX_ID_CHARS);
-	if (ns.sid == NULL)
-		ns.sid = hex_id(16);
-	ns.scheme = idsess_arg_id_opt(fcinfo, 9, "scheme", IDSESS_MAX_ID_CHARS);
-	if (ns.scheme == NULL)
-		ns.scheme = cstring_to_text("idsrv");
-	ns.issuer = clearable_arg(fcinfo, 10, "issuer", IDSESS_MAX_URI_CHARS, &clear);
-	if (clear)
-		ns.issuer = NULL;
-	ns.created = has_created ? created : GetCurrentTransactionStartTimestamp();
-	ns.has_expires = set_expires && !never;
-	ns.expires = expires;
+	ns.key = u->new_key ? u->new_key : u->key;
+	ns.ticket = u->ticket;
+	ns.format = u->format;
+	ns.display = u->clear_display ? NULL : u->display;
+	ns.subject = u->clear_subject ? NULL : u->subject;
+	ns.sid = u->sid ? u->sid : hex_id(16);
+	ns.scheme = u->scheme ? u->scheme : cstring_to_text("idsrv");
+	ns.issuer = u->clear_issuer ? NULL : u->issuer;
+	ns.created = u->has_created ? u->created : GetCurrentTransactionStartTimestamp();
+	ns.has_expires = u->set_expires && !u->never;
+	ns.expires = u->expires;
 	if (ns.has_expires && ns.expires < ns.created)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("expires must not be before created"),
 				 errhint("Give a later expires, or infinity for a session that never expires."),
 				 errhidestmt(true)));
-	ns.idle = new_session_idle(fcinfo, 13);
+	ns.idle = u->idle_given ? (interval_is_zero(u->idle) ? NULL : u->idle) : default_idle();
 	ns.limit = idsess_max_sessions_per_subject;
-	if (clients)
-		ns.client_list = new_client_list(clients, sids);
+	if (u->clients)
+		ns.client_list = new_client_list(u->clients, u->client_sids);
 
-	return insert_session(&ns, api, &ended, true, new_key == NULL);
+	return insert_session(&ns, api, &ended, true, u->new_key == NULL);
 }
 
 /*
@@ -1007,27 +1088,7 @@ static Datum
 update_session(FunctionCallInfo fcinfo, IdsessApi api)
 {
 	bool		api_1_1 = api >= IDSESS_API_1_1;
-	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
-	text	   *display = NULL;
-	text	   *subject = NULL;
-	text	   *sid = NULL;
-	text	   *scheme = NULL;
-	text	   *issuer = NULL;
-	text	   *new_key = NULL;
-	Interval   *idle = NULL;
-	bool		upsert = false;
-	bool		clear;
-	Datum		clients = (Datum) 0;
-	Datum		client_sids = (Datum) 0;
-	int			nclients = 0;
-	TimestampTz renewed = GetCurrentTransactionStartTimestamp();
-	TimestampTz expires = 0;
-	TimestampTz new_created = 0;
-	bool		has_created = false;
-	bool		set_expires = false;
-	bool		never = false;
-	char		format = 0;
-	bytea	   *ticket;
+	UpdateArgs	u;
 	bytea	   *sealed = NULL;
 	int32		key_id = 0;
 	Datum		arg;
@@ -1039,56 +1100,9 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	Datum		stored;
 	bool		isnull;
 
-	if (api_1_1)
-	{
-		display = clearable_arg(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS, &clear);
-		subject = clearable_arg(fcinfo, 6, "subject_id", IDSESS_MAX_ID_CHARS, &clear);
-		sid = idsess_arg_id_opt(fcinfo, 7, "session_id", IDSESS_MAX_ID_CHARS);
-		scheme = idsess_arg_id_opt(fcinfo, 9, "scheme", IDSESS_MAX_ID_CHARS);
-		issuer = clearable_arg(fcinfo, 10, "issuer", IDSESS_MAX_URI_CHARS, &clear);
-		new_key = idsess_arg_id_opt(fcinfo, 11, "new_key", IDSESS_MAX_ID_CHARS);
-		upsert = !PG_ARGISNULL(12) && PG_GETARG_BOOL(12);
-		if (!PG_ARGISNULL(13))
-			idle = idle_arg(fcinfo, 13);
-		check_client_args(fcinfo, 14, 15, &clients, &client_sids, &nclients);
-		if (!PG_ARGISNULL(8))
-		{
-			new_created = timestamp_arg(fcinfo, 8, &never);
-			if (never)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("created cannot be infinity"),
-						 errhidestmt(true)));
-			has_created = true;
-		}
-		/* Rekeying to the same key is no rekey. */
-		if (new_key && same_text(PointerGetDatum(key), PointerGetDatum(new_key)))
-			new_key = NULL;
-	}
-	else
-		display = idsess_arg_id_opt(fcinfo, 5, "display_name", IDSESS_MAX_ID_CHARS);
-
-	ticket = ticket_arg(fcinfo, 1, 2, false, &format);
-	never = false;
-	if (!PG_ARGISNULL(3))
-	{
-		expires = timestamp_arg(fcinfo, 3, &never);
-		set_expires = true;
-	}
-	if (!PG_ARGISNULL(4))
-	{
-		bool		inf;
-
-		renewed = timestamp_arg(fcinfo, 4, &inf);
-		if (inf)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("renewed cannot be infinity"),
-					 errhidestmt(true)));
-	}
-
+	parse_update_args(fcinfo, api, &u);
 	idsess_spi_connect();
-	arg = PointerGetDatum(key);
+	arg = PointerGetDatum(u.key);
 	if (idsess_spi_run(&q_lock_for_update[api_1_1], &arg, NULL, false, 1) == 0)
 	{
 		/*
@@ -1096,93 +1110,92 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 		 * upsert under this same key is checked by the insert instead
 		 * (after it, which also catches a revocation it waited for).
 		 */
-		if ((!upsert || new_key) && idsess_key_is_revoked(key))
+		if ((!u.upsert || u.new_key) && idsess_key_is_revoked(u.key))
 			refuse_revoked_session();
-		if (!upsert)
+		if (!u.upsert)
 		{
 			SPI_finish();
 			PG_RETURN_BOOL(false);
 		}
-		id = upsert_session(fcinfo, api, key, new_key, ticket, format, set_expires, never,
-							expires, has_created, new_created, clients, client_sids);
+		id = upsert_session(api, &u);
 		/* A new session has no clients to keep or remove. */
-		if (nclients > 0)
-			set_clients(id, clients, client_sids, false);
+		if (u.nclients > 0)
+			set_clients(id, u.clients, u.client_sids, false);
 		SPI_finish();
 		PG_RETURN_BOOL(true);
 	}
 	id = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
-	created = has_created ? new_created : DatumGetTimestampTz(idsess_spi_get(0, 2, &isnull));
+	created = u.has_created ? u.created : DatumGetTimestampTz(idsess_spi_get(0, 2, &isnull));
 	rebuild_copies = api_1_1 && DatumGetBool(idsess_spi_get(0, 5, &isnull));
 	/* In SPI's memory until SPI_finish; later queries do not free it. */
 	stored = idsess_spi_get(0, 4, &isnull);
-	if (!set_expires)
+	if (!u.set_expires)
 	{
 		Datum		old = idsess_spi_get(0, 3, &isnull);
 
 		/* A new created must not pass the expiry the session keeps. */
-		if (!isnull && has_created && DatumGetTimestampTz(old) < created)
+		if (!isnull && u.has_created && DatumGetTimestampTz(old) < created)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("created must not be after the session's expiry"),
 					 errhint("Give a later expires with it."),
 					 errhidestmt(true)));
 	}
-	else if (!never && expires < created)
+	else if (!u.never && u.expires < created)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("expires must not be before the session was created"),
 				 errhint("Give a later expires, or infinity for a session that never expires."),
 				 errhidestmt(true)));
 
-	if (new_key)
+	if (u.new_key)
 	{
-		if (idsess_key_is_revoked(new_key))
+		if (idsess_key_is_revoked(u.new_key))
 			refuse_revoked_key();
-		if (key_taken(new_key))
+		if (key_taken(u.new_key))
 			refuse_taken_key(true);
 
 		/* The seal is bound to the key: reseal the kept ticket under the new one. */
-		if (ticket == NULL)
-			sealed = reseal_stored_ticket(api, key, new_key, DatumGetByteaPP(stored), &key_id);
+		if (u.ticket == NULL)
+			sealed = reseal_stored_ticket(api, u.key, u.new_key, DatumGetByteaPP(stored), &key_id);
 	}
-	if (ticket)
-		sealed = seal_ticket(api, new_key ? new_key : key, format, ticket, &key_id);
+	if (u.ticket)
+		sealed = seal_ticket(api, u.new_key ? u.new_key : u.key, u.format, u.ticket, &key_id);
 
 	/*
 	 * The clients first, so that the update below refreshes the row's copy
 	 * of them in the same write.  A key change comes with a login or
 	 * consent step, which adds clients.
 	 */
-	if (clients && set_clients(id, clients, client_sids, new_key == NULL))
+	if (u.clients && set_clients(id, u.clients, u.client_sids, u.new_key == NULL))
 		rebuild_copies = true;
 
 	args[0] = Int64GetDatum(id);
-	args[1] = TimestampTzGetDatum(renewed);
-	args[2] = BoolGetDatum(set_expires);
-	args[3] = TimestampTzGetDatum(expires);
+	args[1] = TimestampTzGetDatum(u.renewed);
+	args[2] = BoolGetDatum(u.set_expires);
+	args[3] = TimestampTzGetDatum(u.expires);
 	args[4] = Int32GetDatum(key_id);
 	args[5] = PointerGetDatum(sealed);
-	args[6] = PointerGetDatum(display);
-	args[7] = PointerGetDatum(subject);
-	args[8] = PointerGetDatum(sid);
-	args[9] = TimestampTzGetDatum(new_created);
-	args[10] = PointerGetDatum(scheme);
-	args[11] = PointerGetDatum(issuer);
-	args[12] = PointerGetDatum(new_key);
-	args[13] = PointerGetDatum(idle);
+	args[6] = PointerGetDatum(u.display);
+	args[7] = PointerGetDatum(u.subject);
+	args[8] = PointerGetDatum(u.sid);
+	args[9] = TimestampTzGetDatum(u.created);
+	args[10] = PointerGetDatum(u.scheme);
+	args[11] = PointerGetDatum(u.issuer);
+	args[12] = PointerGetDatum(u.new_key);
+	args[13] = PointerGetDatum(u.idle);
 	memset(nulls, ' ', sizeof(nulls));
-	nulls[3] = (set_expires && !never) ? ' ' : 'n';
+	nulls[3] = (u.set_expires && !u.never) ? ' ' : 'n';
 	nulls[4] = sealed ? ' ' : 'n';
 	nulls[5] = sealed ? ' ' : 'n';
-	nulls[6] = display ? ' ' : 'n';
-	nulls[7] = subject ? ' ' : 'n';
-	nulls[8] = sid ? ' ' : 'n';
-	nulls[9] = has_created ? ' ' : 'n';
-	nulls[10] = scheme ? ' ' : 'n';
-	nulls[11] = issuer ? ' ' : 'n';
-	nulls[12] = new_key ? ' ' : 'n';
-	nulls[13] = idle ? ' ' : 'n';
+	nulls[6] = u.display ? ' ' : 'n';
+	nulls[7] = u.subject ? ' ' : 'n';
+	nulls[8] = u.sid ? ' ' : 'n';
+	nulls[9] = u.has_created ? ' ' : 'n';
+	nulls[10] = u.scheme ? ' ' : 'n';
+	nulls[11] = u.issuer ? ' ' : 'n';
+	nulls[12] = u.new_key ? ' ' : 'n';
+	nulls[13] = u.idle ? ' ' : 'n';
 	/* A session created with new_key since this statement's snapshot: refused here. */
 	write_key(api_1_1 ? &q_update_11[rebuild_copies] : &q_update_10, args, nulls, true);
 	/* Counted whether or not it was a HOT update: at worst an early look. */

@@ -34,7 +34,7 @@
  * does not open is an error for a call about one session (idsess_unseal),
  * a NULL ticket and a WARNING for a row of a set (idsess_unseal_row), and
  * a skipped, audited row for a reseal (keys.c).  An opened ticket goes into
- * a result row only through idsess_put_opened, which checks its format and
+ * a result row only through idsess_put_row_opened, which checks its format and
  * counts it against the call's bound.
  *
  * Nothing here ever puts plaintext into an error message.
@@ -423,8 +423,8 @@ idsess_check_opened(Size *opened, Size len)
  * one way an opened ticket goes into a result row: on an error here the
  * plaintext is wiped before the error is raised.
  */
-void
-idsess_put_opened(Datum *values, bool *nulls, bytea *plain, char format, Size *opened)
+static void
+put_opened(Datum *values, bool *nulls, bytea *plain, char format, Size *opened)
 {
 	nulls[0] = nulls[1] = true;
 	if (plain == NULL)
@@ -452,4 +452,33 @@ idsess_put_opened(Datum *values, bool *nulls, bytea *plain, char format, Size *o
 	nulls[0] = format != IDSESS_FORMAT_TEXT;
 	nulls[1] = format != IDSESS_FORMAT_BYTES;
 	values[0] = values[1] = PointerGetDatum(plain);
+}
+
+/*
+ * Puts a result row into tupstore with an opened ticket (plain, NULL when
+ * it did not open) in its two ticket columns, values[tcol] as text and
+ * values[tcol + 1] as bytes (put_opened), and wipes and frees the
+ * plaintext once the tuplestore has its copy, on error paths too.
+ */
+void
+idsess_put_row_opened(Tuplestorestate *tupstore, TupleDesc desc, Datum *values,
+					  bool *nulls, int tcol, bytea *plain, char format, Size *opened)
+{
+	PG_TRY();
+	{
+		put_opened(&values[tcol], &nulls[tcol], plain, format, opened);
+		tuplestore_putvalues(tupstore, desc, values, nulls);
+	}
+	PG_CATCH();
+	{
+		if (plain)
+			explicit_bzero(plain, VARSIZE(plain));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (plain)
+	{
+		explicit_bzero(plain, VARSIZE(plain));
+		pfree(plain);
+	}
 }

@@ -11,6 +11,9 @@
 #include "idsess.h"
 #include "keyring.h"
 
+#include "access/tupdesc.h"
+#include "utils/tuplestore.h"
+
 /* Why a sealed ticket did not open (idsess_try_unseal). */
 typedef enum IdsessOpenFailure
 {
@@ -40,7 +43,8 @@ extern bytea *idsess_unseal(bytea *sealed, char *format,
 extern bytea *idsess_unseal_row(bytea *sealed, char *format,
 								const char *aad, Size aadlen);
 extern void idsess_check_opened(Size *opened, Size len);
-extern void idsess_put_opened(Datum *values, bool *nulls, bytea *plain, char format,
-							  Size *opened);
+extern void idsess_put_row_opened(Tuplestorestate *tupstore, TupleDesc desc,
+								  Datum *values, bool *nulls, int tcol,
+								  bytea *plain, char format, Size *opened);
 
 #endif							/* IDSESS_TICKET_H */
