@@ -10,6 +10,7 @@
 #define IDSESS_H
 
 #include "postgres.h"
+#include "compat.h"
 
 #include "executor/spi.h"
 #include "port/atomics.h"
