@@ -54,7 +54,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 # Without PGXS the first target below would become the default: a plain
 # "make" with a wrong PG_CONFIG would start the benchmarks.
 ifeq ($(PGXS),)
-$(error $(PG_CONFIG) gave no PGXS makefile: install postgresql-server-dev-15 or set PG_CONFIG)
+$(error $(PG_CONFIG) gave no PGXS makefile: install postgresql-server-dev-15 or -17 (debian/pgversions) or set PG_CONFIG)
 endif
 include $(PGXS)
 
