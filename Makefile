@@ -61,7 +61,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 # Without PGXS the first target below would become the default: a plain
 # "make" with a wrong PG_CONFIG would start the benchmarks.
 ifeq ($(PGXS),)
-$(error $(PG_CONFIG) gave no PGXS makefile: install postgresql-server-dev-15 or set PG_CONFIG)
+$(error $(PG_CONFIG) gave no PGXS makefile: install postgresql-server-dev-15 or -17 (debian/pgversions) or set PG_CONFIG)
 endif
 include $(PGXS)
 
@@ -71,6 +71,14 @@ BENCH_MODE ?= full
 .PHONY: bench
 bench:
 	bench/run --$(BENCH_MODE)
+
+# The C files call each other only downward, in the layers src/idsess.h
+# draws: scripts/check-layers finds any circle in the built objects, and
+# scripts/test-check-layers shows it failing on a planted back-call.
+.PHONY: check-layers
+check-layers: all
+	scripts/test-check-layers >/dev/null
+	scripts/check-layers src
 
 # The PL/Proxy sharding extensions (proxy/: idsess_proxy for the proxy
 # database, idsess_shard for the shards) install with idsess, so that one

@@ -121,10 +121,13 @@ SELECT length(ticket) FROM idsess_get('k-1mb-text');
 RESET idsess.master_key_file;
 SELECT length(ticket) FROM idsess_get('k-1mb-text');
 
--- Non-superusers cannot see where the key is.
+-- Non-superusers cannot see where the key is (the SQLSTATE only: the
+-- message's wording changed in PostgreSQL 16).
 CREATE ROLE idsess_test_nobody;
 SET ROLE idsess_test_nobody;
+\set VERBOSITY sqlstate
 SHOW idsess.master_key_file;
+\set VERBOSITY default
 SELECT count(*) FROM pg_settings WHERE name = 'idsess.master_key_file';
 RESET ROLE;
 DROP ROLE idsess_test_nobody;

@@ -27,6 +27,7 @@
 #define IDSESS_H
 
 #include "postgres.h"
+#include "compat.h"
 
 /* Limits on identifiers, in characters (Duende allows 100 for most). */
 #define IDSESS_MAX_ID_CHARS			200

@@ -476,7 +476,7 @@ foreground_busy(void)
 
 	for (int i = 1; i <= n && !busy; i++)
 	{
-		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		LocalPgBackendStatus *local = pgstat_get_local_beentry_by_index(i);
 		PgBackendStatus *be;
 		PGPROC	   *proc;
 		uint32		wait;

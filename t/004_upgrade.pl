@@ -200,11 +200,14 @@ $suite_node->append_conf('postgresql.conf', idsess_conf($keyfile, 'contrib_regre
 $suite_node->start;
 local $ENV{IDSESS_OTHER_KEY} = $other_key;
 my $regress_out = "$tempdir/regress";
+# From PostgreSQL 16 on, pg_regress reads the expected files from
+# --expecteddir (the current directory unless given), not --inputdir.
+my @expecteddir = $suite_node->pg_version >= 16 ? ("--expecteddir=$suite") : ();
 my ($stdout, $stderr);
 my $ok = IPC::Run::run(
 	[ $ENV{PG_REGRESS}, '--bindir=', '--dbname=contrib_regression',
 	  "--host=" . $suite_node->host, "--port=" . $suite_node->port,
-	  "--inputdir=$suite", "--outputdir=$regress_out",
+	  "--inputdir=$suite", @expecteddir, "--outputdir=$regress_out",
 	  '--load-extension=pgcrypto', '--load-extension=pg_trgm', @schedule ],
 	'>', \$stdout, '2>', \$stderr);
 ok($ok, 'the pg_regress suite passes on a database updated from 1.0')
