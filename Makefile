@@ -31,6 +31,9 @@ OBJS = \
 	src/worker.o \
 	src/idsess.o
 DATA = idsess--1.0.sql idsess--1.0--1.1.sql idsess--1.1--1.2.sql
+# The documents by audience (doc/), installed with the extension; see
+# docmoduledir below for where.
+DOCS = doc/reference.md doc/operations.md doc/security.md doc/design.md doc/UPGRADING.md
 PGFILEDESC = "idsess - server-side session store for identity servers"
 
 PG_CONFIG ?= pg_config
@@ -64,6 +67,16 @@ ifeq ($(PGXS),)
 $(error $(PG_CONFIG) gave no PGXS makefile: install postgresql-server-dev-15 or -17 (debian/pgversions) or set PG_CONFIG)
 endif
 include $(PGXS)
+
+# PGXS installs DOCS flat into the directory every extension shares
+# ($(docdir)/extension), where names like reference.md would collide: ours go
+# into a folder of their own, $(docdir)/extension/idsess.  PGXS's uninstall
+# names DOCS with their doc/ prefix, so uninstall-docs removes them itself.
+docmoduledir := extension/idsess
+.PHONY: uninstall-docs
+uninstall: uninstall-docs
+uninstall-docs:
+	rm -f $(addprefix '$(DESTDIR)$(docdir)/$(docmoduledir)'/, $(notdir $(DOCS)))
 
 # Benchmarks against the peers' designs: bench/run, the full run by default
 # (BENCH_MODE=quick checks the harness in a few minutes).

@@ -245,3 +245,11 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.idsess_report_revoked_keys(),
 	@extschema@.idsess_ticket_failures()
 TO idsess_reporting, idsess_admin;
+
+------------------------------------------------------------------------
+-- Documents (issue 36): the comment of idsess_revoke said it notified once
+-- per session; it sends one notification per revocation, naming its audit
+-- row, when the transaction commits.
+
+COMMENT ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text) IS
+'Ends the sessions of a subject and/or sid and returns the clients and SAML SPs to notify (only those in client_ids when given); records the revocation in idsess.audit and, when sessions ended, sends one NOTIFY idsess_revoked with {"audit_id": N} at commit';

@@ -2,7 +2,7 @@
 -- 3,000 sessions of 1,200 people across five client applications: most live
 -- for hours, some idle-limited, some about to expire (for the worker), a few
 -- with SAML service providers.  Calls are schema-qualified (scripts/dev
--- installs idsess in public), as README's "How to call" says.
+-- installs idsess in public), as doc/security.md's "How to call" says.
 \set ON_ERROR_STOP on
 -- One transaction, so that the worker cannot remove the sessions that are
 -- about to expire before their clients join.

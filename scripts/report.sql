@@ -1,5 +1,5 @@
 -- scripts/report.sql: the demo's at-a-glance report, built on idsess's
--- report functions and views, called schema-qualified (README, "How to call").
+-- report functions and views, called schema-qualified (doc/security.md, "How to call").
 \pset footer off
 \echo
 \echo '== idsess: active sessions =========================================='

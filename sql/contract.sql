@@ -1,4 +1,4 @@
--- The 1.1 store contract (issue 11), from the API as README states it:
+-- The 1.1 store contract (issue 11), from the API as doc/reference.md states it:
 -- what Duende's IServerSideSessionStore / IUserSession and
 -- node-oidc-provider's Session adapter need.  Each block names the item.
 \set SHOW_CONTEXT never

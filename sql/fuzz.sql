@@ -32,7 +32,7 @@ BEGIN
 END $$;
 SELECT pg_temp.fixture() \g /dev/null
 
--- SQLSTATEs each function may raise: README's error table and the
+-- SQLSTATEs each function may raise: doc/reference.md's SQLSTATE table and the
 -- function's own refusals.  Common to all: 22004 (missing), 22023 (invalid), 22001 (too long), 54000 (too large).
 CREATE TEMP TABLE fuzz_allowed (fn text PRIMARY KEY, codes text[] NOT NULL);
 INSERT INTO fuzz_allowed VALUES

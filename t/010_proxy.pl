@@ -361,7 +361,7 @@ is($proxy->safe_psql('postgres', q{SELECT string_agg(key || ':' || ticket, ',' O
 # No ticket reaches a log through the proxy: not with a shard's error
 # that PL/Proxy raises again (an update of a revoked session), not with an
 # argument that fails to convert before any function runs.
-# The test framework logs every statement; production does not (README).
+# The test framework logs every statement; production does not (doc/security.md, "Logs").
 for my $node ($proxy, $shard{a}, $shard{b})
 {
 	$node->append_conf('postgresql.conf', "log_statement = 'none'\n");

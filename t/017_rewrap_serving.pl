@@ -3,7 +3,7 @@
 # and creates sessions before the re-wrap, between it and the reload that
 # names the new key file, and after that reload; so does a backend that
 # starts after the reload.  A backend that starts between the re-wrap and
-# the reload cannot unwrap keys (README, "Changing the master key").
+# the reload cannot unwrap keys (doc/operations.md, "Changing the master key").
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
