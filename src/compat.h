@@ -35,6 +35,14 @@
  * check, which refuses it saying which release each is (instead of
  * "undefined symbol").  A server of the right release always has it.
  */
+/*
+ * PostgreSQL 16 moved the varlena macros (VARDATA, SET_VARSIZE, ...) out of
+ * postgres.h into varatt.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
 #include "utils/backend_status.h"
 #if PG_VERSION_NUM < 160000
 #define pgstat_get_local_beentry_by_index(idx) pgstat_fetch_stat_local_beentry(idx)
