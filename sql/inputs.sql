@@ -111,6 +111,8 @@ SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 bad expires', expires => 'ne
 SELECT public.IDSESS_UPDATE('k-limit', ticket => 'LOGMARKER-91c2 bad renewed', renewed => 'soon');
 SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 no such argument', colour => 'blue');
 SELECT idsess_update('k-limit', ticket => 'LOGMARKER-91c2 syntax',);
+-- take_expired's done names session keys: a refused call logs none.
+SELECT count(*) FROM idsess_take_expired(1, lease => '0', done => ARRAY['LOGMARKER-91c2 done key']);
 -- (Control: an ordinary failing statement is logged with its text.)
 SELECT 'LOGCONTROL-77e0' || 1/0;
 SELECT idsess_test.wait_until($$SELECT position('LOGCONTROL-77e0' IN pg_read_file(pg_current_logfile())) > 0$$)

@@ -3,14 +3,15 @@
  * logfilter.c
  *		Keeps the statements that pass a ticket out of the server log.
  *
- * idsess_create and idsess_update take the plaintext ticket.  Their own
+ * idsess_create and idsess_update take the plaintext ticket, and
+ * idsess_take_expired(done => ...) session keys.  Their own
  * errors never log the statement (errhidestmt), but an error raised before
  * either runs does: a literal argument that does not convert (a malformed
  * expires), a syntax error, a permission check, or the error a PL/Proxy
  * function re-raises from a shard in an idsess_proxy database.  With
  * log_min_error_statement at its default, PostgreSQL writes the statement,
  * ticket and all, next to such an error.  So every log message of a
- * backend whose current statement names either function is written
+ * backend whose current statement names one of them is written
  * without the statement.  Only the STATEMENT line is dropped: the error
  * itself is logged as usual.  The test is the function's name anywhere in
  * the statement, case-insensitively (quoted or schema-qualified names
@@ -46,7 +47,8 @@ contains_ci(const char *haystack, const char *needle)
 static bool
 passes_ticket(const char *statement)
 {
-	return contains_ci(statement, "idsess_create") || contains_ci(statement, "idsess_update");
+	return contains_ci(statement, "idsess_create") || contains_ci(statement, "idsess_update") ||
+		contains_ci(statement, "idsess_take_expired");
 }
 
 static void
