@@ -253,3 +253,125 @@ TO idsess_reporting, idsess_admin;
 
 COMMENT ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text) IS
 'Ends the sessions of a subject and/or sid and returns the clients and SAML SPs to notify (only those in client_ids when given); records the revocation in idsess.audit and, when sessions ended, sends one NOTIFY idsess_revoked with {"audit_id": N} at commit';
+
+------------------------------------------------------------------------
+-- One liveness rule (issue 37): a session is live until it expires or has
+-- been idle too long.  The views and reports ask this function; being a
+-- plain SQL expression it is inlined, so their plans and index use are
+-- what the written-out condition gave.  The library keeps two copies for
+-- itself: the hot path's C test (lookup.c) and the condition its queries
+-- use (IDSESS_LIVE in session_sql.h; they also serve 1.0 and 1.1 schemas,
+-- which lack this function).  sql/expire.sql checks all three agree at
+-- the boundaries.
+
+CREATE FUNCTION idsess.session_is_live(expires timestamptz, last_active timestamptz,
+                                       idle_timeout interval)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (expires IS NULL OR expires > pg_catalog.now())
+   AND (idle_timeout IS NULL OR last_active + idle_timeout > pg_catalog.now());
+COMMENT ON FUNCTION idsess.session_is_live(timestamptz, timestamptz, interval) IS
+'Whether a session with this expiry, last activity and idle timeout is live now: the one definition the views and reports use';
+REVOKE ALL ON FUNCTION idsess.session_is_live(timestamptz, timestamptz, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION idsess.session_is_live(timestamptz, timestamptz, interval)
+	TO idsess_service, idsess_admin, idsess_reporting;
+
+CREATE OR REPLACE VIEW idsess.active_sessions AS
+SELECT s.subject_id, s.display_name,
+       idsess.short_id(s.session_id) AS sid,
+       idsess.short_list(ARRAY(SELECT c.client_id FROM idsess.session_clients c
+                               WHERE c.session = s.id ORDER BY c.added, c.client_id)) AS clients,
+       pg_catalog.date_trunc('second', pg_catalog.now() - s.last_active) AS idle,
+       pg_catalog.date_trunc('second', s.expires - pg_catalog.now()) AS expires_in
+FROM idsess.sessions s
+WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout);
+
+CREATE OR REPLACE VIEW idsess.client_sessions AS
+SELECT c.client_id, s.subject_id, s.display_name,
+       idsess.short_id(s.session_id) AS sid,
+       pg_catalog.date_trunc('second', pg_catalog.now() - s.last_active) AS idle,
+       pg_catalog.date_trunc('second', s.expires - pg_catalog.now()) AS expires_in
+FROM idsess.session_clients c
+JOIN idsess.sessions s ON s.id = c.session
+WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout);
+
+CREATE OR REPLACE VIEW idsess.subjects AS
+SELECT s.subject_id, pg_catalog.max(s.display_name) AS display_name,
+       pg_catalog.count(*) AS sessions,
+       pg_catalog.date_trunc('second', pg_catalog.now() - pg_catalog.max(s.last_active)) AS idle,
+       pg_catalog.date_trunc('second', pg_catalog.min(s.expires) - pg_catalog.now()) AS next_expiry_in
+FROM idsess.sessions s
+WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+  AND s.subject_id IS NOT NULL
+GROUP BY s.subject_id;
+
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_active(
+	OUT active_sessions bigint, OUT subjects bigint, OUT with_idle_timeout bigint,
+	OUT never_expire bigint, OUT expiring_within_1h bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	-- Subjects come from the subject index alone (an index-only scan, no
+	-- grouping of every session by subject).
+	SELECT COALESCE(t.n, 0), (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT d.subject_id FROM idsess.sessions d) u),
+	       COALESCE(t.idle, 0), COALESCE(t.never, 0), COALESCE(t.soon, 0)
+	FROM (SELECT pg_catalog.count(*) AS n,
+	             pg_catalog.count(*) FILTER (WHERE s.idle_timeout IS NOT NULL) AS idle,
+	             pg_catalog.count(*) FILTER (WHERE s.expires IS NULL) AS never,
+	             pg_catalog.count(*) FILTER (WHERE s.expires <= pg_catalog.now() + interval '1 hour') AS soon
+	      FROM idsess.sessions s
+	      WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)) t;
+END;
+
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_schemes()
+RETURNS TABLE (scheme text, sessions bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT s.scheme, pg_catalog.count(*) FROM idsess.sessions s
+	WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+	GROUP BY s.scheme ORDER BY 2 DESC, 1;
+END;
+
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_expiring(minutes integer DEFAULT 15)
+RETURNS TABLE (subject_id text, display_name text, sid text, clients text, expires_in interval)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+	n integer := CASE WHEN minutes IS NULL OR minutes <= 0 THEN 15 ELSE minutes END;
+BEGIN
+	IF n > 10080 THEN
+		RAISE EXCEPTION 'minutes must be at most 10080 (7 days)'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN QUERY
+	SELECT s.subject_id, s.display_name, idsess.short_id(s.session_id),
+	       idsess.short_list(ARRAY(SELECT c.client_id FROM idsess.session_clients c
+	                               WHERE c.session = s.id ORDER BY c.added, c.client_id)),
+	       pg_catalog.date_trunc('second', s.due - pg_catalog.now())
+	FROM idsess.sessions s
+	WHERE s.due > pg_catalog.now() AND s.due <= pg_catalog.now() + n * interval '1 minute'
+	  AND idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+	ORDER BY s.due;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_age()
+RETURNS TABLE (age text, sessions bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT b.label, COALESCE(t.n, 0)
+	FROM (VALUES (1, 'under 5 minutes'), (2, '5 to 60 minutes'), (3, '1 to 8 hours'),
+	             (4, '8 to 24 hours'), (5, '1 to 7 days'), (6, '7 days or more')) AS b(bucket, label)
+	LEFT JOIN (SELECT CASE WHEN pg_catalog.now() - s.created < interval '5 minutes' THEN 1
+	                       WHEN pg_catalog.now() - s.created < interval '1 hour' THEN 2
+	                       WHEN pg_catalog.now() - s.created < interval '8 hours' THEN 3
+	                       WHEN pg_catalog.now() - s.created < interval '1 day' THEN 4
+	                       WHEN pg_catalog.now() - s.created < interval '7 days' THEN 5
+	                       ELSE 6 END AS bucket, pg_catalog.count(*) AS n
+	           FROM idsess.sessions s WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout) GROUP BY 1) t ON t.bucket = b.bucket
+	ORDER BY b.bucket;
+END;
