@@ -431,7 +431,7 @@ for my $name (qw(a b))
 }
 $proxy->safe_psql('postgres', join('', map {
 	sprintf(q{SELECT idsess_create('late-%d', 't', key => 'late-%02d',
-		expires => clock_timestamp() + interval '100 milliseconds');}, $_, $_) } 1 .. 12));
+		expires => clock_timestamp() + interval '1 second');}, $_, $_) } 1 .. 12));
 my %late = map { holder(sprintf('late-%02d', $_)) => 1 } 1 .. 12;
 is(join(',', sort keys %late), '0,1,2,3', 'expiring sessions in every partition');
 ok($proxy->poll_query_until('postgres',
@@ -444,8 +444,9 @@ is($proxy->safe_psql('postgres', q{SELECT count(*) FROM idsess_take_expired(100)
 	12 - $taken, 'and the rest on the next call');
 is($proxy->safe_psql('postgres', q{SELECT count(*) FROM idsess_take_expired(100)}),
 	'0', 'then none is left');
+# Two seconds leave the client's add room on a loaded machine.
 $proxy->safe_psql('postgres', q{SELECT idsess_create('late-13', 't-late', key => 'late-13', issuer => 'https://op.test',
-	expires => clock_timestamp() + interval '100 milliseconds');
+	expires => clock_timestamp() + interval '2 seconds');
 	SELECT idsess_add_client('late-13', 'app', 'csid')});
 ok($proxy->poll_query_until('postgres', q{SELECT count(*) FROM idsess_get('late-13')}, '0'),
 	'a session with an issuer and a client sid is past due');
@@ -458,15 +459,16 @@ is($proxy->safe_psql('postgres', q{SELECT concat_ws(' ', key, ticket, issuer, cl
 # and the next call has the shards remove them.
 $proxy->safe_psql('postgres', join('', map {
 	sprintf(q{SELECT idsess_create('gone-%d', 't', key => 'gone-%02d',
-		expires => clock_timestamp() + interval '100 milliseconds');}, $_, $_) } 1 .. 8));
+		expires => clock_timestamp() + interval '1 second');}, $_, $_) } 1 .. 8));
 ok($proxy->poll_query_until('postgres', q{SELECT count(*) FROM idsess_get_sessions(subject_id => 'gone-1')}, '0'),
 	'eight sessions expired');
-my $take_expired = q{SET idsess_proxy.expired_lease = '1s';
+# A lease long enough for two calls on a loaded machine.
+my $take_expired = q{SET idsess_proxy.expired_lease = '4s';
 	SELECT count(*) FROM idsess_take_expired(100) WHERE subject_id LIKE 'gone-%'};
 is($proxy->safe_psql('postgres', "BEGIN; $take_expired; ROLLBACK"), '8',
 	'a caller takes the eight expired sessions and rolls back');
 is($proxy->safe_psql('postgres', $take_expired), '0', 'while the lease holds, no one else gets them');
-sleep(2);
+sleep(5);
 is($proxy->safe_psql('postgres', "BEGIN; $take_expired; COMMIT"), '8',
 	'after the lease the next caller gets all eight again');
 is($proxy->safe_psql('postgres', $take_expired), '0', 'once committed, they are not taken again');
@@ -479,7 +481,7 @@ is($proxy->safe_psql('postgres', q{SELECT count(*) FROM idsess.proxy_expired_ack
 
 $proxy->safe_psql('postgres', join('', map {
 	sprintf(q{SELECT idsess_create('later-%d', 't', key => 'later-%02d',
-		expires => clock_timestamp() + interval '100 milliseconds');}, $_, $_) } 1 .. 12));
+		expires => clock_timestamp() + interval '1 second');}, $_, $_) } 1 .. 12));
 for my $name (qw(a b))
 {
 	$shard{$name}->append_conf('postgresql.conf',
@@ -523,7 +525,7 @@ for my $name (qw(a b))
 }
 $proxy->safe_psql('postgres', join('', map {
 	sprintf(q{SELECT idsess_create('bye-%d', 't', key => 'bye-%02d',
-		expires => clock_timestamp() + interval '100 milliseconds'); SELECT idsess_add_client('bye-%02d', 'rp');},
+		expires => clock_timestamp() + interval '1 second'); SELECT idsess_add_client('bye-%02d', 'rp');},
 		$_, $_, $_) } 1 .. 8));
 my $outbox = q{SELECT count(*) FROM idsess.logout_outbox WHERE subject_id LIKE 'bye-%'};
 ok($proxy->poll_query_until('postgres', q{SELECT count(*) FROM idsess_get_sessions(subject_id => 'bye-1')}, '0'),
@@ -537,11 +539,12 @@ for my $try (1 .. 100)
 	sleep(1);
 }
 is($queued, 8, 'the shards\' workers queued eight back-channel logouts');
-my $take = q{SET idsess_proxy.logout_lease = '1s';
+# A lease long enough for two calls on a loaded machine.
+my $take = q{SET idsess_proxy.logout_lease = '4s';
 	SELECT count(*) FROM idsess_take_logouts(100) WHERE subject_id LIKE 'bye-%'};
 is($proxy->safe_psql('postgres', "BEGIN; $take; ROLLBACK"), '8', 'a caller takes the eight logouts and rolls back');
 is($proxy->safe_psql('postgres', $take), '0', 'while the lease holds, no one else gets them');
-sleep(2);
+sleep(5);
 is($proxy->safe_psql('postgres', "BEGIN; $take; COMMIT"), '8', 'after the lease the next caller gets all eight again');
 is($proxy->safe_psql('postgres', $take), '0', 'once committed, they are not delivered again');
 $queued = 0;
