@@ -253,3 +253,121 @@ TO idsess_reporting, idsess_admin;
 
 COMMENT ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text) IS
 'Ends the sessions of a subject and/or sid and returns the clients and SAML SPs to notify (only those in client_ids when given); records the revocation in idsess.audit and, when sessions ended, sends one NOTIFY idsess_revoked with {"audit_id": N} at commit';
+
+------------------------------------------------------------------------
+-- Governance (issue 38, parts 2 to 4): an absolute lifetime, the strength
+-- of the sign-in, and where a session is used.
+--
+-- An absolute lifetime: lifetime_end is created + max_lifetime (the
+-- argument, else idsess.max_lifetime when the session was created).  No
+-- create, renewal or upsert sets an expiry past it, so the liveness rule is
+-- unchanged: the session expires there, and the expirer, seeing the expiry
+-- reach lifetime_end, records the end cause max_lifetime in the outbox, the
+-- statistics and the audit trail.
+ALTER TABLE idsess.sessions ADD COLUMN lifetime_end timestamptz;
+COMMENT ON COLUMN idsess.sessions.lifetime_end IS 'created + max_lifetime: the expiry never passes it; NULL: no absolute lifetime';
+ALTER TABLE idsess.logout_outbox
+	DROP CONSTRAINT logout_outbox_cause_check,
+	ADD CONSTRAINT logout_outbox_cause_check CHECK (cause IN ('expired', 'idle', 'limit', 'max_lifetime'));
+COMMENT ON TABLE idsess.logout_outbox IS 'Back-channel logouts owed for sessions that ended with no caller to notify (expired, idle, at their absolute lifetime, or ended by the session limit during an upsert), drained by idsess_take_logouts()';
+
+ALTER TABLE idsess.stats_hourly ADD COLUMN max_lifetime bigint NOT NULL DEFAULT 0;
+COMMENT ON TABLE idsess.stats_hourly IS 'Sessions created, expired, ended by inactivity, revoked, deleted, ended by the session limit and ended at their absolute lifetime, per hour; kept for idsess.stats_retention';
+ALTER TABLE idsess.stats_trimmed ADD COLUMN max_lifetime bigint NOT NULL DEFAULT 0;
+CREATE OR REPLACE FUNCTION idsess.stats_keep_trimmed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	INSERT INTO idsess.stats_trimmed AS t (one, created, expired, idle, revoked, deleted, limited, max_lifetime)
+	VALUES (true, OLD.created, OLD.expired, OLD.idle, OLD.revoked, OLD.deleted, OLD.limited, OLD.max_lifetime)
+	ON CONFLICT (one) DO UPDATE SET
+		created = t.created + EXCLUDED.created, expired = t.expired + EXCLUDED.expired,
+		idle = t.idle + EXCLUDED.idle, revoked = t.revoked + EXCLUDED.revoked,
+		deleted = t.deleted + EXCLUDED.deleted, limited = t.limited + EXCLUDED.limited,
+		max_lifetime = t.max_lifetime + EXCLUDED.max_lifetime;
+	RETURN NULL;
+END
+$fn$;
+
+DROP FUNCTION @extschema@.idsess_report_totals();
+CREATE FUNCTION @extschema@.idsess_report_totals(
+	OUT created bigint, OUT expired bigint, OUT idle bigint,
+	OUT revoked bigint, OUT deleted bigint, OUT limited bigint, OUT max_lifetime bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT (COALESCE(t.created, 0) + h.created)::bigint, (COALESCE(t.expired, 0) + h.expired)::bigint,
+	       (COALESCE(t.idle, 0) + h.idle)::bigint, (COALESCE(t.revoked, 0) + h.revoked)::bigint,
+	       (COALESCE(t.deleted, 0) + h.deleted)::bigint, (COALESCE(t.limited, 0) + h.limited)::bigint,
+	       (COALESCE(t.max_lifetime, 0) + h.max_lifetime)::bigint
+	FROM (SELECT COALESCE(pg_catalog.sum(s.created), 0) AS created, COALESCE(pg_catalog.sum(s.expired), 0) AS expired,
+	             COALESCE(pg_catalog.sum(s.idle), 0) AS idle, COALESCE(pg_catalog.sum(s.revoked), 0) AS revoked,
+	             COALESCE(pg_catalog.sum(s.deleted), 0) AS deleted, COALESCE(pg_catalog.sum(s.limited), 0) AS limited,
+	             COALESCE(pg_catalog.sum(s.max_lifetime), 0) AS max_lifetime
+	      FROM idsess.stats_hourly s) h
+	LEFT JOIN idsess.stats_trimmed t ON true;
+END;
+COMMENT ON FUNCTION @extschema@.idsess_report_totals() IS
+'Sessions created, expired, ended by inactivity, revoked, deleted, ended by the session limit and ended at their absolute lifetime since the extension was installed, as of the worker''s last flush (needs idsess preloaded): never decrease, for Prometheus counters';
+REVOKE ALL ON FUNCTION @extschema@.idsess_report_totals() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_report_totals() TO idsess_reporting, idsess_admin;
+
+-- idsess_create and idsess_update gain their 1.2 arguments at the end.
+DROP FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text);
+CREATE FUNCTION @extschema@.idsess_create(
+	subject_id text,
+	ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL,
+	key text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	scheme text DEFAULT 'idsrv',
+	display_name text DEFAULT NULL,
+	expires timestamptz DEFAULT NULL,
+	idle_timeout interval DEFAULT NULL,
+	created timestamptz DEFAULT NULL,
+	max_sessions integer DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	max_lifetime interval DEFAULT NULL)
+RETURNS idsess.created
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_create_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval) IS
+'Creates a session and seals its ticket (give ticket or ticket_bytes); subject_id NULL: a session without a user; key and session_id are generated when NULL; expires NULL or infinity never expires; max_sessions overrides idsess.max_sessions_per_subject; max_lifetime (else idsess.max_lifetime; 0: none) caps its end at created + max_lifetime';
+
+DROP FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]);
+CREATE FUNCTION @extschema@.idsess_update(
+	key text,
+	ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL,
+	expires timestamptz DEFAULT NULL,
+	renewed timestamptz DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	created timestamptz DEFAULT NULL,
+	scheme text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	new_key text DEFAULT NULL,
+	upsert boolean DEFAULT false,
+	idle_timeout interval DEFAULT NULL,
+	clients text[] DEFAULT NULL,
+	client_sids text[] DEFAULT NULL,
+	max_lifetime interval DEFAULT NULL)
+RETURNS boolean
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_update_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval) IS
+'Renews a session (renewed defaults to now) and replaces what is given: ticket, expires (infinity: never; never past the absolute lifetime), display name, subject and issuer ('''' clears them), sid, created, scheme, idle timeout, the client list (clients, client_sids); max_lifetime brings the absolute lifetime earlier, never later; new_key rekeys it; upsert creates it when absent; false when no such session';
+
+REVOKE ALL ON FUNCTION
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval)
+TO idsess_service;

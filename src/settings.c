@@ -19,6 +19,7 @@ char	   *idsess_master_key_file = NULL;
 uint64		idsess_master_key_generation = 0;
 int			idsess_max_ticket_kb = 4096;
 int			idsess_idle_timeout_s = 0;
+int			idsess_max_lifetime_s = 0;
 char	   *idsess_databases = NULL;
 int			idsess_expire_batch_size = 1000;
 int			idsess_expire_batch_delay_ms = 0;
@@ -75,6 +76,14 @@ idsess_define_settings(void)
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("idsess.max_lifetime",
+							"Absolute lifetime of new sessions, however often renewed or touched; 0 means none.",
+							"A session created while it is set ends at its creation plus this, unless idsess_create() or an upsert gives its own max_lifetime.",
+							&idsess_max_lifetime_s,
+							0, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 	DefineCustomStringVariable("idsess.databases",
 							   "Databases whose expired sessions the background workers remove, comma-separated.",
 							   "Needs idsess in shared_preload_libraries; the launcher follows changes on reload.",

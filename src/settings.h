@@ -13,6 +13,7 @@
 extern char *idsess_master_key_file;
 extern int	idsess_max_ticket_kb;
 extern int	idsess_idle_timeout_s;
+extern int	idsess_max_lifetime_s;
 extern char *idsess_databases;
 extern int	idsess_expire_batch_size;
 extern int	idsess_expire_batch_delay_ms;
