@@ -314,6 +314,14 @@ COMMENT ON FUNCTION @extschema@.idsess_report_totals() IS
 REVOKE ALL ON FUNCTION @extschema@.idsess_report_totals() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.idsess_report_totals() TO idsess_reporting, idsess_admin;
 
+-- The strength of the sign-in: what an identity server's step-up changes
+-- (an update), shown in the admin search.
+ALTER TABLE idsess.sessions ADD COLUMN acr text, ADD COLUMN amr text[], ADD COLUMN auth_time timestamptz;
+COMMENT ON COLUMN idsess.sessions.acr IS 'The authentication context class reference of the sign-in (or of the last step-up); NULL: not given';
+COMMENT ON COLUMN idsess.sessions.amr IS 'The authentication methods of the sign-in (RFC 8176 names: pwd, otp, hwk ...); NULL: not given';
+COMMENT ON COLUMN idsess.sessions.auth_time IS 'When the user last authenticated; NULL: not given';
+ALTER TYPE idsess.query_row ADD ATTRIBUTE acr text, ADD ATTRIBUTE amr text[], ADD ATTRIBUTE auth_time timestamptz;
+
 -- idsess_create and idsess_update gain their 1.2 arguments at the end.
 DROP FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text);
 CREATE FUNCTION @extschema@.idsess_create(
@@ -329,13 +337,16 @@ CREATE FUNCTION @extschema@.idsess_create(
 	created timestamptz DEFAULT NULL,
 	max_sessions integer DEFAULT NULL,
 	issuer text DEFAULT NULL,
-	max_lifetime interval DEFAULT NULL)
+	max_lifetime interval DEFAULT NULL,
+	acr text DEFAULT NULL,
+	amr text[] DEFAULT NULL,
+	auth_time timestamptz DEFAULT NULL)
 RETURNS idsess.created
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'idsess_create_1_2';
-COMMENT ON FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval) IS
-'Creates a session and seals its ticket (give ticket or ticket_bytes); subject_id NULL: a session without a user; key and session_id are generated when NULL; expires NULL or infinity never expires; max_sessions overrides idsess.max_sessions_per_subject; max_lifetime (else idsess.max_lifetime; 0: none) caps its end at created + max_lifetime';
+COMMENT ON FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz) IS
+'Creates a session and seals its ticket (give ticket or ticket_bytes); subject_id NULL: a session without a user; key and session_id are generated when NULL; expires NULL or infinity never expires; max_sessions overrides idsess.max_sessions_per_subject; max_lifetime (else idsess.max_lifetime; 0: none) caps its end at created + max_lifetime; acr, amr, auth_time: the strength of the sign-in';
 
 DROP FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]);
 CREATE FUNCTION @extschema@.idsess_update(
@@ -355,19 +366,22 @@ CREATE FUNCTION @extschema@.idsess_update(
 	idle_timeout interval DEFAULT NULL,
 	clients text[] DEFAULT NULL,
 	client_sids text[] DEFAULT NULL,
-	max_lifetime interval DEFAULT NULL)
+	max_lifetime interval DEFAULT NULL,
+	acr text DEFAULT NULL,
+	amr text[] DEFAULT NULL,
+	auth_time timestamptz DEFAULT NULL)
 RETURNS boolean
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'idsess_update_1_2';
-COMMENT ON FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval) IS
-'Renews a session (renewed defaults to now) and replaces what is given: ticket, expires (infinity: never; never past the absolute lifetime), display name, subject and issuer ('''' clears them), sid, created, scheme, idle timeout, the client list (clients, client_sids); max_lifetime brings the absolute lifetime earlier, never later; new_key rekeys it; upsert creates it when absent; false when no such session';
+COMMENT ON FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz) IS
+'Renews a session (renewed defaults to now) and replaces what is given: ticket, expires (infinity: never; never past the absolute lifetime), display name, subject and issuer ('''' clears them), sid, created, scheme, idle timeout, the client list (clients, client_sids); max_lifetime brings the absolute lifetime earlier, never later; acr ('''' clears it), amr and auth_time record a step-up; new_key rekeys it; upsert creates it when absent; false when no such session';
 
 REVOKE ALL ON FUNCTION
-	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval),
-	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval)
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
-	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval),
-	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval)
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz)
 TO idsess_service;

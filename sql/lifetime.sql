@@ -58,8 +58,8 @@ SELECT pg_sleep(0.5);
 SHOW idsess.max_lifetime;
 SELECT (idsess_create('lia', 't', key => 'k-l-set')).expires = now() + interval '8 hours' AS setting_caps;
 SELECT (idsess_create('lia', 't', key => 'k-l-optout', max_lifetime => '0')).expires IS NULL AS opted_out;
-SELECT idsess_update('k-l-upsert', ticket => 't', upsert => true) AS upserted;
-SELECT idsess_update('k-l-upsert2', ticket => 't', upsert => true, max_lifetime => '1 minute') AS upserted;
+SELECT idsess_update('k-l-upsert', ticket => 't', subject_id => 'lia', upsert => true) AS upserted;
+SELECT idsess_update('k-l-upsert2', ticket => 't', subject_id => 'lia', upsert => true, max_lifetime => '1 minute') AS upserted;
 SELECT key, lifetime_end - created AS lifetime FROM idsess.sessions
 WHERE key IN ('k-l-set', 'k-l-optout', 'k-l-upsert', 'k-l-upsert2', 'k-l-none') ORDER BY key;
 ALTER SYSTEM RESET idsess.max_lifetime;

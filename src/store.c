@@ -16,6 +16,7 @@
  */
 #include "idsess.h"
 #include "version.h"
+#include "activity.h"
 #include "arrays.h"
 #include "crypto.h"
 #include "envelope.h"
@@ -52,7 +53,7 @@ static void end_sessions_of_result(IdsessApi api, int n, IdsessEvent event);
 /* idsess_create's arguments from 1.2 on, by position (the earlier ones are 0 .. 11). */
 enum
 {
-	CR_MAX_LIFETIME = 12
+	CR_MAX_LIFETIME = 12, CR_ACR, CR_AMR, CR_AUTH_TIME
 };
 
 /* idsess.created: the session, ended_sessions, then (1.1) the same two. */
@@ -147,6 +148,7 @@ typedef struct NewSession
 	/* 1.2 */
 	bool		has_lifetime_end;
 	TimestampTz lifetime_end;	/* created + max_lifetime: expires never passes it */
+	IdsessStrength strength;
 } NewSession;
 
 static void refuse_taken_key(bool rekey) pg_attribute_noreturn();
@@ -176,14 +178,16 @@ refuse_taken_key(bool rekey)
 	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
 	"client_list, saml_list) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, LEAST($7, $6 + $8), " \
 	"$9, $10, $11, COALESCE($12, '{}'), '[]')"
-/* 1.2: also the end of the session's lifetime. */
+/* 1.2: also the end of the session's lifetime and the strength of the sign-in. */
 #define INSERT_12 "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, " \
 	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
-	"client_list, saml_list, lifetime_end) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, " \
-	"LEAST($7, $6 + $8), $9, $10, $11, COALESCE($12, '{}'), '[]', $13)"
+	"client_list, saml_list, lifetime_end, acr, amr, auth_time) " \
+	"VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, " \
+	"LEAST($7, $6 + $8), $9, $10, $11, COALESCE($12, '{}'), '[]', $13, $14, $15, $16)"
 #define INSERT_ARGTYPES {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, \
-	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID}
-#define INSERT_NARGS_12	13
+	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, \
+	TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID}
+#define INSERT_NARGS_12	16
 
 /*
  * [0]: a 1.0 schema, [1]: 1.1 (with the issuer), [2]: 1.2.  An upsert inserts with ON
@@ -418,6 +422,9 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	args[10] = PointerGetDatum(ns->issuer);
 	args[11] = ns->client_list;
 	args[12] = TimestampTzGetDatum(ns->lifetime_end);
+	args[13] = PointerGetDatum(ns->strength.acr);
+	args[14] = ns->strength.amr;
+	args[15] = TimestampTzGetDatum(ns->strength.auth_time);
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[2] = ns->subject ? ' ' : 'n';
 	nulls[4] = ns->display ? ' ' : 'n';
@@ -426,6 +433,9 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	nulls[10] = ns->issuer ? ' ' : 'n';
 	nulls[11] = ns->client_list ? ' ' : 'n';
 	nulls[12] = ns->has_lifetime_end ? ' ' : 'n';
+	nulls[13] = ns->strength.acr && !ns->strength.clear_acr ? ' ' : 'n';
+	nulls[14] = ns->strength.amr ? ' ' : 'n';
+	nulls[15] = ns->strength.has_auth_time ? ' ' : 'n';
 
 	/*
 	 * Sessions without a user belong to no subject and count for none.  The
@@ -532,8 +542,11 @@ create_session(FunctionCallInfo fcinfo, IdsessApi api)
 	}
 	ns.idle = new_session_idle(fcinfo, 8);
 	if (api >= IDSESS_API_1_2)
+	{
 		cap_new_session(&ns, PG_ARGISNULL(CR_MAX_LIFETIME) ? NULL :
 						max_lifetime_arg(fcinfo, CR_MAX_LIFETIME, true));
+		idsess_strength_args(fcinfo, CR_ACR, CR_AMR, CR_AUTH_TIME, &ns.strength);
+	}
 
 	if (ns.key == NULL)
 		ns.key = hex_id(32);
@@ -723,12 +736,15 @@ static IdsessQuery q_update_11[2] = {
 	"ELSE LEAST(lifetime_end, COALESCE($10, created) + $15) END"
 #define UPDATE_12(copies) "UPDATE idsess.sessions SET renewed = $2, last_active = $2, " \
 	"expires = LEAST(" NEW_EXPIRES ", " NEW_CAP "), lifetime_end = " NEW_CAP ", " \
+	"acr = CASE WHEN $16 IS NULL THEN acr ELSE NULLIF($16, '') END, " \
+	"amr = COALESCE($17, amr), auth_time = COALESCE($18, auth_time), " \
 	"idle_timeout = " NEW_IDLE ", " \
 	KEEP_EARLIER_DUE("LEAST(" NEW_EXPIRES ", " NEW_CAP ", $2 + " NEW_IDLE ")") ", " \
 	UPDATE_11_FIELDS copies " WHERE id = $1 RETURNING due"
-#define UPDATE_NARGS_12	15
+#define UPDATE_NARGS_12	18
 #define UPDATE_12_ARGTYPES {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID, \
-	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, INTERVALOID}
+	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, INTERVALOID, \
+	TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID}
 static IdsessQuery q_update_12[2] = {
 	{.sql = UPDATE_12(""), .nargs = UPDATE_NARGS_12, .argtypes = UPDATE_12_ARGTYPES},
 	{.sql = UPDATE_12(REFRESH_COPIES), .nargs = UPDATE_NARGS_12, .argtypes = UPDATE_12_ARGTYPES}
@@ -1011,7 +1027,7 @@ enum
 	U_SUBJECT, U_SID, U_CREATED, U_SCHEME, U_ISSUER, U_NEW_KEY, U_UPSERT, U_IDLE,
 	U_CLIENTS, U_CLIENT_SIDS,
 	/* 1.2 */
-	U_MAX_LIFETIME
+	U_MAX_LIFETIME, U_ACR, U_AMR, U_AUTH_TIME
 };
 
 /* idsess_update's arguments, checked once; NULL or false: not given. */
@@ -1042,6 +1058,7 @@ typedef struct UpdateArgs
 	Datum		client_sids;
 	int			nclients;
 	Interval   *max_lifetime;	/* 1.2 */
+	IdsessStrength strength;
 } UpdateArgs;
 
 static void
@@ -1092,6 +1109,7 @@ parse_update_args(FunctionCallInfo fcinfo, IdsessApi api, UpdateArgs *u)
 		/* 0 is allowed for an upsert's new session only: checked there. */
 		if (!PG_ARGISNULL(U_MAX_LIFETIME))
 			u->max_lifetime = max_lifetime_arg(fcinfo, U_MAX_LIFETIME, true);
+		idsess_strength_args(fcinfo, U_ACR, U_AMR, U_AUTH_TIME, &u->strength);
 	}
 
 	u->ticket = ticket_arg(fcinfo, U_TICKET, U_TICKET_BYTES, false, &u->format);
@@ -1154,6 +1172,7 @@ upsert_session(IdsessApi api, const UpdateArgs *u)
 		ns.client_list = new_client_list(u->clients, u->client_sids);
 	if (api >= IDSESS_API_1_2)
 		cap_new_session(&ns, u->max_lifetime);
+	ns.strength = u->strength;
 
 	return insert_session(&ns, api, &ended, true, u->new_key == NULL);
 }
@@ -1292,6 +1311,9 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	args[12] = PointerGetDatum(u.new_key);
 	args[13] = PointerGetDatum(u.idle);
 	args[14] = PointerGetDatum(u.max_lifetime);
+	args[15] = PointerGetDatum(u.strength.acr);
+	args[16] = u.strength.amr;
+	args[17] = TimestampTzGetDatum(u.strength.auth_time);
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[3] = (u.set_expires && !u.never) ? ' ' : 'n';
 	nulls[4] = sealed ? ' ' : 'n';
@@ -1305,6 +1327,9 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	nulls[12] = u.new_key ? ' ' : 'n';
 	nulls[13] = u.idle ? ' ' : 'n';
 	nulls[14] = u.max_lifetime ? ' ' : 'n';
+	nulls[15] = u.strength.acr ? ' ' : 'n';
+	nulls[16] = u.strength.amr ? ' ' : 'n';
+	nulls[17] = u.strength.has_auth_time ? ' ' : 'n';
 	/* A session created with new_key since this statement's snapshot: refused here. */
 	write_key(api >= IDSESS_API_1_2 ? &q_update_12[rebuild_copies] :
 			  api_1_1 ? &q_update_11[rebuild_copies] : &q_update_10, args, nulls, true);
