@@ -322,6 +322,77 @@ COMMENT ON COLUMN idsess.sessions.amr IS 'The authentication methods of the sign
 COMMENT ON COLUMN idsess.sessions.auth_time IS 'When the user last authenticated; NULL: not given';
 ALTER TYPE idsess.query_row ADD ATTRIBUTE acr text, ADD ATTRIBUTE amr text[], ADD ATTRIBUTE auth_time timestamptz;
 
+-- Where a session is used, as far as idsess.record_client allows: the
+-- client's IP address (cut to idsess.ip_prefix_v4 / _v6 bits), its user
+-- agent, a device label the identity server chose, and when it was last
+-- seen (written only when it moved by idsess.activity_granularity or the
+-- address changed).  None is indexed, so a touch stays a HOT update.
+ALTER TABLE idsess.sessions ADD COLUMN client_ip inet, ADD COLUMN user_agent text,
+	ADD COLUMN device text, ADD COLUMN last_seen timestamptz;
+COMMENT ON COLUMN idsess.sessions.client_ip IS 'The client''s IP address, cut to idsess.ip_prefix_v4 / _v6 bits (idsess.record_client ip or ip_and_agent); NULL: not recorded';
+COMMENT ON COLUMN idsess.sessions.user_agent IS 'The client''s user agent, at most 512 characters (idsess.record_client ip_and_agent); NULL: not recorded';
+COMMENT ON COLUMN idsess.sessions.device IS 'A device label the identity server chose (idsess.record_client ip or ip_and_agent); NULL: not recorded';
+COMMENT ON COLUMN idsess.sessions.last_seen IS 'When the client was last seen, to idsess.activity_granularity (idsess.record_client ip or ip_and_agent); NULL: not recorded';
+
+DROP FUNCTION @extschema@.idsess_touch(text);
+CREATE FUNCTION @extschema@.idsess_touch(
+	key text,
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	device text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_touch_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_touch(text, inet, text, text) IS
+'Records activity on a live session (for the inactivity timeout) without renewing it; client_ip, user_agent, device: where it is used, as idsess.record_client allows; false when no such session';
+REVOKE ALL ON FUNCTION @extschema@.idsess_touch(text, inet, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_touch(text, inet, text, text) TO idsess_service;
+
+-- "Sign out everywhere else": the subject's sessions but the caller's own.
+DROP FUNCTION @extschema@.idsess_revoke(text, text, text[], text);
+CREATE FUNCTION @extschema@.idsess_revoke(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	client_ids text[] DEFAULT NULL,
+	reason text DEFAULT NULL,
+	except_key text DEFAULT NULL)
+RETURNS SETOF idsess.revoked
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_revoke_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text) IS
+'Ends the sessions of a subject and/or sid (except_key: all of the subject''s but that one) and returns the clients and SAML SPs to notify (only those in client_ids when given); records the revocation in idsess.audit and, when sessions ended, sends one NOTIFY idsess_revoked with {"audit_id": N} at commit';
+REVOKE ALL ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text) TO idsess_service, idsess_admin;
+
+-- A "your active sessions" page: a subject's live sessions, never their
+-- keys (a key is a credential; a session is signed out by its sid with
+-- idsess_revoke, or all but the current one with except_key).
+CREATE FUNCTION @extschema@.idsess_my_sessions(subject_id text, current_key text DEFAULT NULL)
+RETURNS TABLE (session_id text, current boolean, device text, client_ip inet, user_agent text,
+               created timestamptz, last_seen timestamptz, expires timestamptz, clients text[],
+               acr text, amr text[], auth_time timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT s.session_id, COALESCE(s.key = idsess_my_sessions.current_key, false), s.device, s.client_ip,
+	       s.user_agent, s.created, s.last_seen, s.expires,
+	       ARRAY(SELECT c.client_id FROM idsess.session_clients c WHERE c.session = s.id
+	             ORDER BY c.added, c.client_id),
+	       s.acr, s.amr, s.auth_time
+	FROM idsess.sessions s
+	WHERE s.subject_id = idsess_my_sessions.subject_id
+	  AND (s.expires IS NULL OR s.expires > pg_catalog.now())
+	  AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	ORDER BY COALESCE(s.key = idsess_my_sessions.current_key, false) DESC,
+	         COALESCE(s.last_seen, s.created) DESC, s.id;
+END;
+COMMENT ON FUNCTION @extschema@.idsess_my_sessions(text, text) IS
+'A subject''s live sessions for a "your active sessions" page, without keys: sid, whether it is current_key''s, device, IP, user agent, created, last seen, expiry, clients and the strength of the sign-in; the current one first, then the most recently seen';
+REVOKE ALL ON FUNCTION @extschema@.idsess_my_sessions(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_my_sessions(text, text) TO idsess_service;
+
 -- idsess_create and idsess_update gain their 1.2 arguments at the end.
 DROP FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text);
 CREATE FUNCTION @extschema@.idsess_create(
@@ -340,13 +411,16 @@ CREATE FUNCTION @extschema@.idsess_create(
 	max_lifetime interval DEFAULT NULL,
 	acr text DEFAULT NULL,
 	amr text[] DEFAULT NULL,
-	auth_time timestamptz DEFAULT NULL)
+	auth_time timestamptz DEFAULT NULL,
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	device text DEFAULT NULL)
 RETURNS idsess.created
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'idsess_create_1_2';
-COMMENT ON FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz) IS
-'Creates a session and seals its ticket (give ticket or ticket_bytes); subject_id NULL: a session without a user; key and session_id are generated when NULL; expires NULL or infinity never expires; max_sessions overrides idsess.max_sessions_per_subject; max_lifetime (else idsess.max_lifetime; 0: none) caps its end at created + max_lifetime; acr, amr, auth_time: the strength of the sign-in';
+COMMENT ON FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text) IS
+'Creates a session and seals its ticket (give ticket or ticket_bytes); subject_id NULL: a session without a user; key and session_id are generated when NULL; expires NULL or infinity never expires; max_sessions overrides idsess.max_sessions_per_subject; max_lifetime (else idsess.max_lifetime; 0: none) caps its end at created + max_lifetime; acr, amr, auth_time: the strength of the sign-in; client_ip, user_agent, device: where it is used, as idsess.record_client allows';
 
 DROP FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]);
 CREATE FUNCTION @extschema@.idsess_update(
@@ -369,19 +443,22 @@ CREATE FUNCTION @extschema@.idsess_update(
 	max_lifetime interval DEFAULT NULL,
 	acr text DEFAULT NULL,
 	amr text[] DEFAULT NULL,
-	auth_time timestamptz DEFAULT NULL)
+	auth_time timestamptz DEFAULT NULL,
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	device text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'idsess_update_1_2';
-COMMENT ON FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz) IS
-'Renews a session (renewed defaults to now) and replaces what is given: ticket, expires (infinity: never; never past the absolute lifetime), display name, subject and issuer ('''' clears them), sid, created, scheme, idle timeout, the client list (clients, client_sids); max_lifetime brings the absolute lifetime earlier, never later; acr ('''' clears it), amr and auth_time record a step-up; new_key rekeys it; upsert creates it when absent; false when no such session';
+COMMENT ON FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text) IS
+'Renews a session (renewed defaults to now) and replaces what is given: ticket, expires (infinity: never; never past the absolute lifetime), display name, subject and issuer ('''' clears them), sid, created, scheme, idle timeout, the client list (clients, client_sids); max_lifetime brings the absolute lifetime earlier, never later; acr ('''' clears it), amr and auth_time record a step-up; client_ip, user_agent, device: where it is used, as idsess.record_client allows; new_key rekeys it; upsert creates it when absent; false when no such session';
 
 REVOKE ALL ON FUNCTION
-	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz),
-	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz)
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
-	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz),
-	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz)
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text)
 TO idsess_service;

@@ -53,7 +53,7 @@ static void end_sessions_of_result(IdsessApi api, int n, IdsessEvent event);
 /* idsess_create's arguments from 1.2 on, by position (the earlier ones are 0 .. 11). */
 enum
 {
-	CR_MAX_LIFETIME = 12, CR_ACR, CR_AMR, CR_AUTH_TIME
+	CR_MAX_LIFETIME = 12, CR_ACR, CR_AMR, CR_AUTH_TIME, CR_CLIENT_IP, CR_USER_AGENT, CR_DEVICE
 };
 
 /* idsess.created: the session, ended_sessions, then (1.1) the same two. */
@@ -149,6 +149,7 @@ typedef struct NewSession
 	bool		has_lifetime_end;
 	TimestampTz lifetime_end;	/* created + max_lifetime: expires never passes it */
 	IdsessStrength strength;
+	IdsessClient client;
 } NewSession;
 
 static void refuse_taken_key(bool rekey) pg_attribute_noreturn();
@@ -178,16 +179,20 @@ refuse_taken_key(bool rekey)
 	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
 	"client_list, saml_list) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, LEAST($7, $6 + $8), " \
 	"$9, $10, $11, COALESCE($12, '{}'), '[]')"
-/* 1.2: also the end of the session's lifetime and the strength of the sign-in. */
+/*
+ * 1.2: also the end of the session's lifetime, the strength of the sign-in
+ * and the client (last_seen: $20, the creation when recording, else NULL).
+ */
 #define INSERT_12 "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, " \
 	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
-	"client_list, saml_list, lifetime_end, acr, amr, auth_time) " \
-	"VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, " \
-	"LEAST($7, $6 + $8), $9, $10, $11, COALESCE($12, '{}'), '[]', $13, $14, $15, $16)"
+	"client_list, saml_list, lifetime_end, acr, amr, auth_time, client_ip, user_agent, device, " \
+	"last_seen) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, " \
+	"LEAST($7, $6 + $8), $9, $10, $11, COALESCE($12, '{}'), '[]', $13, $14, $15, $16, " \
+	"$17, $18, $19, CASE WHEN $20 THEN $6 END)"
 #define INSERT_ARGTYPES {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, \
 	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, \
-	TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID}
-#define INSERT_NARGS_12	16
+	TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, INETOID, TEXTOID, TEXTOID, BOOLOID}
+#define INSERT_NARGS_12	20
 
 /*
  * [0]: a 1.0 schema, [1]: 1.1 (with the issuer), [2]: 1.2.  An upsert inserts with ON
@@ -425,6 +430,10 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	args[13] = PointerGetDatum(ns->strength.acr);
 	args[14] = ns->strength.amr;
 	args[15] = TimestampTzGetDatum(ns->strength.auth_time);
+	args[16] = ns->client.ip;
+	args[17] = PointerGetDatum(ns->client.agent);
+	args[18] = PointerGetDatum(ns->client.device);
+	args[19] = BoolGetDatum(ns->client.recording);
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[2] = ns->subject ? ' ' : 'n';
 	nulls[4] = ns->display ? ' ' : 'n';
@@ -436,6 +445,9 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	nulls[13] = ns->strength.acr && !ns->strength.clear_acr ? ' ' : 'n';
 	nulls[14] = ns->strength.amr ? ' ' : 'n';
 	nulls[15] = ns->strength.has_auth_time ? ' ' : 'n';
+	nulls[16] = ns->client.ip ? ' ' : 'n';
+	nulls[17] = ns->client.agent ? ' ' : 'n';
+	nulls[18] = ns->client.device ? ' ' : 'n';
 
 	/*
 	 * Sessions without a user belong to no subject and count for none.  The
@@ -546,6 +558,7 @@ create_session(FunctionCallInfo fcinfo, IdsessApi api)
 		cap_new_session(&ns, PG_ARGISNULL(CR_MAX_LIFETIME) ? NULL :
 						max_lifetime_arg(fcinfo, CR_MAX_LIFETIME, true));
 		idsess_strength_args(fcinfo, CR_ACR, CR_AMR, CR_AUTH_TIME, &ns.strength);
+		idsess_client_args(fcinfo, CR_CLIENT_IP, CR_USER_AGENT, CR_DEVICE, &ns.client);
 	}
 
 	if (ns.key == NULL)
@@ -727,6 +740,19 @@ static IdsessQuery q_update_11[2] = {
 };
 
 /*
+ * 1.2: the client's activity at `at`: with recording on (a granularity g,
+ * not NULL), last_seen moves when it is g old or the IP address changed;
+ * a new address, agent or device is written; the rest stays as it is (the
+ * columns are not indexed, so the update stays HOT).
+ */
+#define SET_ACTIVITY(at, ip, agent, device, g) \
+	"last_seen = CASE WHEN " g " IS NULL THEN last_seen " \
+	"WHEN last_seen IS NULL OR last_seen <= " at " - " g " OR (" ip " IS NOT NULL AND " \
+	"client_ip IS DISTINCT FROM " ip ") THEN " at " ELSE last_seen END, " \
+	"client_ip = COALESCE(" ip ", client_ip), user_agent = COALESCE(" agent ", user_agent), " \
+	"device = COALESCE(" device ", device)"
+
+/*
  * 1.2: the absolute lifetime.  $15, a max_lifetime, can only bring the
  * session's lifetime_end earlier (from created, the new one when given);
  * the expiry never passes lifetime_end, whatever a renewal asks for
@@ -738,13 +764,14 @@ static IdsessQuery q_update_11[2] = {
 	"expires = LEAST(" NEW_EXPIRES ", " NEW_CAP "), lifetime_end = " NEW_CAP ", " \
 	"acr = CASE WHEN $16 IS NULL THEN acr ELSE NULLIF($16, '') END, " \
 	"amr = COALESCE($17, amr), auth_time = COALESCE($18, auth_time), " \
+	SET_ACTIVITY("$2", "$19", "$20", "$21", "$22") ", " \
 	"idle_timeout = " NEW_IDLE ", " \
 	KEEP_EARLIER_DUE("LEAST(" NEW_EXPIRES ", " NEW_CAP ", $2 + " NEW_IDLE ")") ", " \
 	UPDATE_11_FIELDS copies " WHERE id = $1 RETURNING due"
-#define UPDATE_NARGS_12	18
+#define UPDATE_NARGS_12	22
 #define UPDATE_12_ARGTYPES {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID, \
 	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, INTERVALOID, \
-	TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID}
+	TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, INETOID, TEXTOID, TEXTOID, INTERVALOID}
 static IdsessQuery q_update_12[2] = {
 	{.sql = UPDATE_12(""), .nargs = UPDATE_NARGS_12, .argtypes = UPDATE_12_ARGTYPES},
 	{.sql = UPDATE_12(REFRESH_COPIES), .nargs = UPDATE_NARGS_12, .argtypes = UPDATE_12_ARGTYPES}
@@ -1027,7 +1054,7 @@ enum
 	U_SUBJECT, U_SID, U_CREATED, U_SCHEME, U_ISSUER, U_NEW_KEY, U_UPSERT, U_IDLE,
 	U_CLIENTS, U_CLIENT_SIDS,
 	/* 1.2 */
-	U_MAX_LIFETIME, U_ACR, U_AMR, U_AUTH_TIME
+	U_MAX_LIFETIME, U_ACR, U_AMR, U_AUTH_TIME, U_CLIENT_IP, U_USER_AGENT, U_DEVICE
 };
 
 /* idsess_update's arguments, checked once; NULL or false: not given. */
@@ -1059,6 +1086,7 @@ typedef struct UpdateArgs
 	int			nclients;
 	Interval   *max_lifetime;	/* 1.2 */
 	IdsessStrength strength;
+	IdsessClient client;
 } UpdateArgs;
 
 static void
@@ -1110,6 +1138,7 @@ parse_update_args(FunctionCallInfo fcinfo, IdsessApi api, UpdateArgs *u)
 		if (!PG_ARGISNULL(U_MAX_LIFETIME))
 			u->max_lifetime = max_lifetime_arg(fcinfo, U_MAX_LIFETIME, true);
 		idsess_strength_args(fcinfo, U_ACR, U_AMR, U_AUTH_TIME, &u->strength);
+		idsess_client_args(fcinfo, U_CLIENT_IP, U_USER_AGENT, U_DEVICE, &u->client);
 	}
 
 	u->ticket = ticket_arg(fcinfo, U_TICKET, U_TICKET_BYTES, false, &u->format);
@@ -1173,6 +1202,7 @@ upsert_session(IdsessApi api, const UpdateArgs *u)
 	if (api >= IDSESS_API_1_2)
 		cap_new_session(&ns, u->max_lifetime);
 	ns.strength = u->strength;
+	ns.client = u->client;
 
 	return insert_session(&ns, api, &ended, true, u->new_key == NULL);
 }
@@ -1314,6 +1344,10 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	args[15] = PointerGetDatum(u.strength.acr);
 	args[16] = u.strength.amr;
 	args[17] = TimestampTzGetDatum(u.strength.auth_time);
+	args[18] = u.client.ip;
+	args[19] = PointerGetDatum(u.client.agent);
+	args[20] = PointerGetDatum(u.client.device);
+	args[21] = u.client.recording ? PointerGetDatum(idsess_activity_granularity()) : (Datum) 0;
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[3] = (u.set_expires && !u.never) ? ' ' : 'n';
 	nulls[4] = sealed ? ' ' : 'n';
@@ -1330,6 +1364,10 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	nulls[15] = u.strength.acr ? ' ' : 'n';
 	nulls[16] = u.strength.amr ? ' ' : 'n';
 	nulls[17] = u.strength.has_auth_time ? ' ' : 'n';
+	nulls[18] = u.client.ip ? ' ' : 'n';
+	nulls[19] = u.client.agent ? ' ' : 'n';
+	nulls[20] = u.client.device ? ' ' : 'n';
+	nulls[21] = u.client.recording ? ' ' : 'n';
 	/* A session created with new_key since this statement's snapshot: refused here. */
 	write_key(api >= IDSESS_API_1_2 ? &q_update_12[rebuild_copies] :
 			  api_1_1 ? &q_update_11[rebuild_copies] : &q_update_10, args, nulls, true);
@@ -1351,18 +1389,60 @@ static IdsessQuery q_touch = {
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
+/* 1.2, recording the client: q_touch and the activity (SET_ACTIVITY). */
+static IdsessQuery q_touch_activity = {
+	.sql = "UPDATE idsess.sessions s SET last_active = pg_catalog.now(), "
+	SET_ACTIVITY("pg_catalog.now()", "$2", "$3", "$4", "$5")
+	" WHERE s.key = $1 AND " IDSESS_LIVE,
+	.nargs = 5, .argtypes = {TEXTOID, INETOID, TEXTOID, TEXTOID, INTERVALOID}
+};
+
+/*
+ * With recording off (the default), or before 1.2, the touch of 1.0: the
+ * client arguments are checked and dropped.
+ */
+static Datum
+touch(FunctionCallInfo fcinfo, IdsessApi api)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	IdsessClient client = {0};
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	int			n;
+
+	if (api >= IDSESS_API_1_2)
+		idsess_client_args(fcinfo, 1, 2, 3, &client);
+	args[0] = PointerGetDatum(key);
+	idsess_spi_connect();
+	if (!client.recording)
+		n = idsess_spi_run(&q_touch, args, NULL, false, 1);
+	else
+	{
+		args[1] = client.ip;
+		args[2] = PointerGetDatum(client.agent);
+		args[3] = PointerGetDatum(client.device);
+		args[4] = PointerGetDatum(idsess_activity_granularity());
+		nulls[1] = client.ip ? ' ' : 'n';
+		nulls[2] = client.agent ? ' ' : 'n';
+		nulls[3] = client.device ? ' ' : 'n';
+		n = idsess_spi_run(&q_touch_activity, args, nulls, false, 1);
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(n > 0);
+}
+
 PG_FUNCTION_INFO_V1(idsess_touch);
 Datum
 idsess_touch(PG_FUNCTION_ARGS)
 {
-	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
-	Datum		arg = PointerGetDatum(key);
-	int			n;
+	return touch(fcinfo, idsess_unversioned_api(fcinfo, 1, 1));
+}
 
-	idsess_spi_connect();
-	n = idsess_spi_run(&q_touch, &arg, NULL, false, 1);
-	SPI_finish();
-	PG_RETURN_BOOL(n > 0);
+PG_FUNCTION_INFO_V1(idsess_touch_1_2);
+Datum
+idsess_touch_1_2(PG_FUNCTION_ARGS)
+{
+	return touch(fcinfo, IDSESS_API_1_2);
 }
 
 /*
