@@ -137,14 +137,49 @@ is($node->safe_psql('store', q{
 	'limit carol {client-u} {csid-u}', 'and queues its logout, with the clients and sids it had on 1.1');
 $node->safe_psql('store', q{
 	ALTER SYSTEM RESET idsess.max_sessions_per_subject; SELECT pg_reload_conf()});
-$node->safe_psql('store', q{UPDATE idsess.sessions SET expires = created, due = created WHERE key = 'k-1'});
+# Expired and claimed in one transaction, which the worker cannot see: it
+# would otherwise remove the session first (it serves this database).
 is($node->safe_psql('store', q{
-	SELECT string_agg(key || ' ' || ticket, ',') FROM idsess_take_expired(10, tickets => true, lease => '1 minute')}),
+	BEGIN;
+	UPDATE idsess.sessions SET expires = created, due = created WHERE key = 'k-1';
+	SELECT string_agg(key || ' ' || ticket, ',') FROM idsess_take_expired(10, tickets => true, lease => '1 minute');
+	COMMIT;}),
 	'k-1 ticket 1', 'a session of 1.1 is claimed with its ticket');
 is($node->safe_psql('store', q{SELECT count(*) FROM idsess_take_expired(0, done => ARRAY['k-1'])}),
 	'0', 'and acknowledged');
 is($node->safe_psql('store', q{SELECT count(*) FROM idsess.sessions WHERE key = 'k-1'}),
 	'0', 'which removes it');
+
+# Issue 38 on the rows of 1.1: they have no cap, strength or client data
+# (NULL), and take all three from their next save; the statistics of 1.1
+# hours count no absolute lifetimes.
+is($node->safe_psql('store', q{
+	SELECT count(*) FILTER (WHERE lifetime_end IS NULL AND acr IS NULL AND client_ip IS NULL
+	                        AND last_seen IS NULL) = count(*) FROM idsess.sessions}),
+	't', 'sessions of 1.1 have no absolute lifetime, strength or client data');
+$node->safe_psql('store', q{
+	ALTER SYSTEM SET idsess.record_client = 'ip'; SELECT pg_reload_conf()});
+$node->poll_query_until('store', q{SELECT current_setting('idsess.record_client') = 'ip'});
+is($node->safe_psql('store', q{
+	SELECT idsess_update('k-2', max_lifetime => '10 minutes', acr => 'urn:loa:2', amr => ARRAY['pwd', 'otp'],
+	                     client_ip => '192.0.2.77', device => 'laptop', expires => 'infinity')}),
+	't', 'a session of 1.1 is saved with the 1.2 arguments');
+is($node->safe_psql('store', q{
+	SELECT format('%s %s %s %s %s', expires = lifetime_end, acr, amr, client_ip, device)
+	FROM idsess.sessions WHERE key = 'k-2'}),
+	't urn:loa:2 {pwd,otp} 192.0.2.0/24 laptop',
+	'its strength and client are recorded, the IP cut to /24');
+is($node->safe_psql('store', q{
+	SELECT lifetime_end - created <= interval '10 minutes' AND expires <= lifetime_end
+	FROM idsess.sessions WHERE key = 'k-2'}),
+	't', 'and its expiry does not pass created + max_lifetime');
+is($node->safe_psql('store', q{
+	SELECT count(*) > 0 FROM idsess_my_sessions((SELECT subject_id FROM idsess.sessions WHERE key = 'k-2'))}),
+	't', 'the self-service list reads sessions of 1.1');
+is($node->safe_psql('store', q{SELECT sum(max_lifetime) FROM idsess.stats_hourly}),
+	'0', 'the hours of 1.1 count no absolute lifetimes');
+$node->safe_psql('store', q{
+	ALTER SYSTEM RESET idsess.record_client; SELECT pg_reload_conf()});
 
 # A dump of a 1.1 database restores into 1.2 with everything in it.
 my $old_sessions = $node->safe_psql('old', $sessions);
