@@ -110,9 +110,8 @@ truncated_ip(Datum ip)
 }
 
 /*
- * The client arguments at these positions (an argument < 0: the function
- * has none), checked whatever the setting, then kept as far as
- * idsess.record_client allows.
+ * The client arguments at these positions, checked whatever the setting,
+ * then kept as far as idsess.record_client allows.
  */
 void
 idsess_client_args(FunctionCallInfo fcinfo, int ip_arg, int agent_arg, int device_arg,
