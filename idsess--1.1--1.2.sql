@@ -320,7 +320,54 @@ ALTER TABLE idsess.sessions ADD COLUMN acr text, ADD COLUMN amr text[], ADD COLU
 COMMENT ON COLUMN idsess.sessions.acr IS 'The authentication context class reference of the sign-in (or of the last step-up); NULL: not given';
 COMMENT ON COLUMN idsess.sessions.amr IS 'The authentication methods of the sign-in (RFC 8176 names: pwd, otp, hwk ...); NULL: not given';
 COMMENT ON COLUMN idsess.sessions.auth_time IS 'When the user last authenticated; NULL: not given';
-ALTER TYPE idsess.query_row ADD ATTRIBUTE acr text, ADD ATTRIBUTE amr text[], ADD ATTRIBUTE auth_time timestamptz;
+-- The admin search shows them in a row type of its own: idsess_shard
+-- 1.1 (released) returns idsess.query_row from a query of its 20 columns,
+-- so that type keeps them.
+CREATE TYPE idsess.search_row AS (
+	key text,
+	scheme text,
+	subject_id text,
+	session_id text,
+	display_name text,
+	created timestamptz,
+	renewed timestamptz,
+	expires timestamptz,
+	last_active timestamptz,
+	clients text[],
+	results_token text,
+	has_prev boolean,
+	has_next boolean,
+	total_count bigint,
+	total_pages integer,
+	current_page integer,
+	issuer text,
+	client_sids text[],
+	ticket text,
+	ticket_bytes bytea,
+	acr text,
+	amr text[],
+	auth_time timestamptz
+);
+COMMENT ON TYPE idsess.search_row IS 'One row of an idsess_query() page from 1.2: the columns of idsess.query_row and the strength of the sign-in (acr, amr, auth_time)';
+DROP FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean);
+CREATE FUNCTION @extschema@.idsess_query(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	client_id text DEFAULT NULL,
+	count integer DEFAULT 25,
+	results_token text DEFAULT NULL,
+	prior boolean DEFAULT false,
+	tickets boolean DEFAULT false)
+RETURNS SETOF idsess.search_row
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_query_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean) IS
+'Admin search: case-insensitive substring filters on subject, sid and display name plus an exact client filter, paged by an opaque results token (prior: page backward); tickets: opened on each row, for roles of idsess_service only; rows show the strength of the sign-in';
+REVOKE ALL ON FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean)
+	TO idsess_service, idsess_admin;
 
 -- Where a session is used, as far as idsess.record_client allows: the
 -- client's IP address (cut to idsess.ip_prefix_v4 / _v6 bits), its user

@@ -519,7 +519,7 @@ search(FunctionCallInfo fcinfo, IdsessApi api)
 	/* A tuplestore that never spills opened tickets to a temporary file. */
 	(void) idsess_ticket_srf(fcinfo);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	idsess_check_natts(rsinfo->setDesc, natts, "idsess.query_row");
+	idsess_check_natts(rsinfo->setDesc, natts, api_1_2 ? "idsess.search_row" : "idsess.query_row");
 
 	/* Nothing comes before the first page: no rows, as Duende's stores answer. */
 	if (prior && tok.page <= 1)

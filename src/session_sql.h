@@ -102,7 +102,10 @@ typedef enum IdsessRevokedAttr
 	IDSESS_R_NATTS_1_1
 } IdsessRevokedAttr;
 
-/* Columns of idsess.query_row; 1.1 added four, 1.2 the strength of the sign-in. */
+/*
+ * Columns of idsess.query_row, 1.1 added four; 1.2's idsess_query returns
+ * idsess.search_row, the same and the strength of the sign-in.
+ */
 typedef enum IdsessQueryRowAttr
 {
 	IDSESS_Q_KEY, IDSESS_Q_SCHEME, IDSESS_Q_SUBJECT, IDSESS_Q_SID, IDSESS_Q_DISPLAY,
