@@ -12,6 +12,7 @@ OBJS = \
 	src/version.o \
 	src/logfilter.o \
 	src/failures.o \
+	src/activity.o \
 	src/envelope.o \
 	src/keyring.o \
 	src/ticket.o \
@@ -54,7 +55,7 @@ endif
 # run against a server that preloads idsess and has a master key: make
 # check starts one (below); make installcheck uses the server PGHOST and
 # PGPORT name, set up as scripts/dev test does.
-REGRESS = setup store seal inputs clients query revoke contract expire keys privileges worker reports fuzz memory
+REGRESS = setup store seal inputs clients query revoke contract expire keys privileges worker lifetime strength activity reports fuzz memory
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
 ISOLATION = add_client take_expired revoke_add_client \
 	keys_rotate_seal keys_rotate_open keys_rotate_reseal keys_retire_seal keys_destroy_opener \

@@ -375,3 +375,257 @@ BEGIN ATOMIC
 	           FROM idsess.sessions s WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout) GROUP BY 1) t ON t.bucket = b.bucket
 	ORDER BY b.bucket;
 END;
+
+-- Governance (issue 38, parts 2 to 4): an absolute lifetime, the strength
+-- of the sign-in, and where a session is used.
+--
+-- An absolute lifetime: lifetime_end is created + max_lifetime (the
+-- argument, else idsess.max_lifetime when the session was created).  No
+-- create, renewal or upsert sets an expiry past it, so the liveness rule is
+-- unchanged: the session expires there, and the expirer, seeing the expiry
+-- reach lifetime_end, records the end cause max_lifetime in the outbox, the
+-- statistics and the audit trail.
+ALTER TABLE idsess.sessions ADD COLUMN lifetime_end timestamptz;
+COMMENT ON COLUMN idsess.sessions.lifetime_end IS 'created + max_lifetime: the expiry never passes it; NULL: no absolute lifetime';
+ALTER TABLE idsess.logout_outbox
+	DROP CONSTRAINT logout_outbox_cause_check,
+	ADD CONSTRAINT logout_outbox_cause_check CHECK (cause IN ('expired', 'idle', 'limit', 'max_lifetime'));
+COMMENT ON TABLE idsess.logout_outbox IS 'Back-channel logouts owed for sessions that ended with no caller to notify (expired, idle, at their absolute lifetime, or ended by the session limit during an upsert), drained by idsess_take_logouts()';
+
+ALTER TABLE idsess.stats_hourly ADD COLUMN max_lifetime bigint NOT NULL DEFAULT 0;
+COMMENT ON TABLE idsess.stats_hourly IS 'Sessions created, expired, ended by inactivity, revoked, deleted, ended by the session limit and ended at their absolute lifetime, per hour; kept for idsess.stats_retention';
+ALTER TABLE idsess.stats_trimmed ADD COLUMN max_lifetime bigint NOT NULL DEFAULT 0;
+CREATE OR REPLACE FUNCTION idsess.stats_keep_trimmed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	INSERT INTO idsess.stats_trimmed AS t (one, created, expired, idle, revoked, deleted, limited, max_lifetime)
+	VALUES (true, OLD.created, OLD.expired, OLD.idle, OLD.revoked, OLD.deleted, OLD.limited, OLD.max_lifetime)
+	ON CONFLICT (one) DO UPDATE SET
+		created = t.created + EXCLUDED.created, expired = t.expired + EXCLUDED.expired,
+		idle = t.idle + EXCLUDED.idle, revoked = t.revoked + EXCLUDED.revoked,
+		deleted = t.deleted + EXCLUDED.deleted, limited = t.limited + EXCLUDED.limited,
+		max_lifetime = t.max_lifetime + EXCLUDED.max_lifetime;
+	RETURN NULL;
+END
+$fn$;
+
+DROP FUNCTION @extschema@.idsess_report_totals();
+CREATE FUNCTION @extschema@.idsess_report_totals(
+	OUT created bigint, OUT expired bigint, OUT idle bigint,
+	OUT revoked bigint, OUT deleted bigint, OUT limited bigint, OUT max_lifetime bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT (COALESCE(t.created, 0) + h.created)::bigint, (COALESCE(t.expired, 0) + h.expired)::bigint,
+	       (COALESCE(t.idle, 0) + h.idle)::bigint, (COALESCE(t.revoked, 0) + h.revoked)::bigint,
+	       (COALESCE(t.deleted, 0) + h.deleted)::bigint, (COALESCE(t.limited, 0) + h.limited)::bigint,
+	       (COALESCE(t.max_lifetime, 0) + h.max_lifetime)::bigint
+	FROM (SELECT COALESCE(pg_catalog.sum(s.created), 0) AS created, COALESCE(pg_catalog.sum(s.expired), 0) AS expired,
+	             COALESCE(pg_catalog.sum(s.idle), 0) AS idle, COALESCE(pg_catalog.sum(s.revoked), 0) AS revoked,
+	             COALESCE(pg_catalog.sum(s.deleted), 0) AS deleted, COALESCE(pg_catalog.sum(s.limited), 0) AS limited,
+	             COALESCE(pg_catalog.sum(s.max_lifetime), 0) AS max_lifetime
+	      FROM idsess.stats_hourly s) h
+	LEFT JOIN idsess.stats_trimmed t ON true;
+END;
+COMMENT ON FUNCTION @extschema@.idsess_report_totals() IS
+'Sessions created, expired, ended by inactivity, revoked, deleted, ended by the session limit and ended at their absolute lifetime since the extension was installed, as of the worker''s last flush (needs idsess preloaded): never decrease, for Prometheus counters';
+REVOKE ALL ON FUNCTION @extschema@.idsess_report_totals() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_report_totals() TO idsess_reporting, idsess_admin;
+
+-- The strength of the sign-in: what an identity server's step-up changes
+-- (an update), shown in the admin search.
+ALTER TABLE idsess.sessions ADD COLUMN acr text, ADD COLUMN amr text[], ADD COLUMN auth_time timestamptz;
+COMMENT ON COLUMN idsess.sessions.acr IS 'The authentication context class reference of the sign-in (or of the last step-up); NULL: not given';
+COMMENT ON COLUMN idsess.sessions.amr IS 'The authentication methods of the sign-in (RFC 8176 names: pwd, otp, hwk ...); NULL: not given';
+COMMENT ON COLUMN idsess.sessions.auth_time IS 'When the user last authenticated; NULL: not given';
+-- The admin search shows them in a row type of its own: idsess_shard
+-- 1.1 (released) returns idsess.query_row from a query of its 20 columns,
+-- so that type keeps them.
+CREATE TYPE idsess.search_row AS (
+	key text,
+	scheme text,
+	subject_id text,
+	session_id text,
+	display_name text,
+	created timestamptz,
+	renewed timestamptz,
+	expires timestamptz,
+	last_active timestamptz,
+	clients text[],
+	results_token text,
+	has_prev boolean,
+	has_next boolean,
+	total_count bigint,
+	total_pages integer,
+	current_page integer,
+	issuer text,
+	client_sids text[],
+	ticket text,
+	ticket_bytes bytea,
+	acr text,
+	amr text[],
+	auth_time timestamptz
+);
+COMMENT ON TYPE idsess.search_row IS 'One row of an idsess_query() page from 1.2: the columns of idsess.query_row and the strength of the sign-in (acr, amr, auth_time)';
+DROP FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean);
+CREATE FUNCTION @extschema@.idsess_query(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	client_id text DEFAULT NULL,
+	count integer DEFAULT 25,
+	results_token text DEFAULT NULL,
+	prior boolean DEFAULT false,
+	tickets boolean DEFAULT false)
+RETURNS SETOF idsess.search_row
+LANGUAGE C STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_query_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean) IS
+'Admin search: case-insensitive substring filters on subject, sid and display name plus an exact client filter, paged by an opaque results token (prior: page backward); tickets: opened on each row, for roles of idsess_service only; rows show the strength of the sign-in';
+REVOKE ALL ON FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean)
+	TO idsess_service, idsess_admin;
+
+-- Where a session is used, as far as idsess.record_client allows: the
+-- client's IP address (cut to idsess.ip_prefix_v4 / _v6 bits), its user
+-- agent, a device label the identity server chose, and when it was last
+-- seen (written only when it moved by idsess.activity_granularity or the
+-- address changed).  None is indexed, so a touch stays a HOT update.
+ALTER TABLE idsess.sessions ADD COLUMN client_ip inet, ADD COLUMN user_agent text,
+	ADD COLUMN device text, ADD COLUMN last_seen timestamptz;
+COMMENT ON COLUMN idsess.sessions.client_ip IS 'The client''s IP address, cut to idsess.ip_prefix_v4 / _v6 bits (idsess.record_client ip or ip_and_agent); NULL: not recorded';
+COMMENT ON COLUMN idsess.sessions.user_agent IS 'The client''s user agent, at most 512 characters (idsess.record_client ip_and_agent); NULL: not recorded';
+COMMENT ON COLUMN idsess.sessions.device IS 'A device label the identity server chose (idsess.record_client ip or ip_and_agent); NULL: not recorded';
+COMMENT ON COLUMN idsess.sessions.last_seen IS 'When the client was last seen, to idsess.activity_granularity (idsess.record_client ip or ip_and_agent); NULL: not recorded';
+
+DROP FUNCTION @extschema@.idsess_touch(text);
+CREATE FUNCTION @extschema@.idsess_touch(
+	key text,
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	device text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_touch_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_touch(text, inet, text, text) IS
+'Records activity on a live session (for the inactivity timeout) without renewing it; client_ip, user_agent, device: where it is used, as idsess.record_client allows; false when no such session';
+REVOKE ALL ON FUNCTION @extschema@.idsess_touch(text, inet, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_touch(text, inet, text, text) TO idsess_service;
+
+-- "Sign out everywhere else": the subject's sessions but the caller's own.
+DROP FUNCTION @extschema@.idsess_revoke(text, text, text[], text);
+CREATE FUNCTION @extschema@.idsess_revoke(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	client_ids text[] DEFAULT NULL,
+	reason text DEFAULT NULL,
+	except_key text DEFAULT NULL)
+RETURNS SETOF idsess.revoked
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_revoke_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text) IS
+'Ends the sessions of a subject and/or sid (except_key: all of the subject''s but that one) and returns the clients and SAML SPs to notify (only those in client_ids when given); records the revocation in idsess.audit and, when sessions ended, sends one NOTIFY idsess_revoked with {"audit_id": N} at commit';
+REVOKE ALL ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text) TO idsess_service, idsess_admin;
+
+-- A "your active sessions" page: a subject's live sessions, never their
+-- keys (a key is a credential; a session is signed out by its sid with
+-- idsess_revoke, or all but the current one with except_key).
+CREATE FUNCTION @extschema@.idsess_my_sessions(subject_id text, current_key text DEFAULT NULL)
+RETURNS TABLE (session_id text, current boolean, device text, client_ip inet, user_agent text,
+               created timestamptz, last_seen timestamptz, expires timestamptz, clients text[],
+               acr text, amr text[], auth_time timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT s.session_id, COALESCE(s.key = idsess_my_sessions.current_key, false), s.device, s.client_ip,
+	       s.user_agent, s.created, s.last_seen, s.expires,
+	       ARRAY(SELECT c.client_id FROM idsess.session_clients c WHERE c.session = s.id
+	             ORDER BY c.added, c.client_id),
+	       s.acr, s.amr, s.auth_time
+	FROM idsess.sessions s
+	WHERE s.subject_id = idsess_my_sessions.subject_id
+	  AND idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+	ORDER BY COALESCE(s.key = idsess_my_sessions.current_key, false) DESC,
+	         COALESCE(s.last_seen, s.created) DESC, s.id;
+END;
+COMMENT ON FUNCTION @extschema@.idsess_my_sessions(text, text) IS
+'A subject''s live sessions for a "your active sessions" page, without keys: sid, whether it is current_key''s, device, IP, user agent, created, last seen, expiry, clients and the strength of the sign-in; the current one first, then the most recently seen';
+REVOKE ALL ON FUNCTION @extschema@.idsess_my_sessions(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_my_sessions(text, text) TO idsess_service;
+
+-- idsess_create and idsess_update gain their 1.2 arguments at the end.
+DROP FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text);
+CREATE FUNCTION @extschema@.idsess_create(
+	subject_id text,
+	ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL,
+	key text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	scheme text DEFAULT 'idsrv',
+	display_name text DEFAULT NULL,
+	expires timestamptz DEFAULT NULL,
+	idle_timeout interval DEFAULT NULL,
+	created timestamptz DEFAULT NULL,
+	max_sessions integer DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	max_lifetime interval DEFAULT NULL,
+	acr text DEFAULT NULL,
+	amr text[] DEFAULT NULL,
+	auth_time timestamptz DEFAULT NULL,
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	device text DEFAULT NULL)
+RETURNS idsess.created
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_create_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text) IS
+'Creates a session and seals its ticket (give ticket or ticket_bytes); subject_id NULL: a session without a user; key and session_id are generated when NULL; expires NULL or infinity never expires; max_sessions overrides idsess.max_sessions_per_subject; max_lifetime (else idsess.max_lifetime; 0: none) caps its end at created + max_lifetime; acr, amr, auth_time: the strength of the sign-in; client_ip, user_agent, device: where it is used, as idsess.record_client allows';
+
+DROP FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]);
+CREATE FUNCTION @extschema@.idsess_update(
+	key text,
+	ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL,
+	expires timestamptz DEFAULT NULL,
+	renewed timestamptz DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	created timestamptz DEFAULT NULL,
+	scheme text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	new_key text DEFAULT NULL,
+	upsert boolean DEFAULT false,
+	idle_timeout interval DEFAULT NULL,
+	clients text[] DEFAULT NULL,
+	client_sids text[] DEFAULT NULL,
+	max_lifetime interval DEFAULT NULL,
+	acr text DEFAULT NULL,
+	amr text[] DEFAULT NULL,
+	auth_time timestamptz DEFAULT NULL,
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	device text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_update_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text) IS
+'Renews a session (renewed defaults to now) and replaces what is given: ticket, expires (infinity: never; never past the absolute lifetime), display name, subject and issuer ('''' clears them), sid, created, scheme, idle timeout, the client list (clients, client_sids); max_lifetime brings the absolute lifetime earlier, never later; acr ('''' clears it), amr and auth_time record a step-up; client_ip, user_agent, device: where it is used, as idsess.record_client allows; new_key rekeys it; upsert creates it when absent; false when no such session';
+
+REVOKE ALL ON FUNCTION
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text)
+TO idsess_service;

@@ -310,9 +310,38 @@ SELECT client_list FROM idsess.sessions WHERE key = 'ct-k-copy';
 SELECT count(*) AS with_clients FROM idsess.sessions WHERE cardinality(client_list) > 0;
 SELECT * FROM idsess_test.copies_out_of_step() AS out_of_step;
 
+-- 1.2 (issue 38): the governance arguments, by name and type as
+-- doc/reference.md states them, on every call that takes them.
+ALTER SYSTEM SET idsess.record_client = 'ip_and_agent';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+SELECT key, expires - created AS capped_at
+FROM idsess_create('ct-gov', 'ticket', key => 'ct-gov-1', session_id => 'ct-gov-sid-1',
+                   max_lifetime => interval '8 hours', acr => 'urn:ct:loa:1', amr => ARRAY['pwd'],
+                   auth_time => timestamptz '2030-01-01 00:00:00+00', client_ip => inet '192.0.2.1',
+                   user_agent => 'ct-agent', device => 'ct-device');
+SELECT idsess_update('ct-gov-1', max_lifetime => interval '4 hours', acr => 'urn:ct:loa:2',
+                     amr => ARRAY['pwd', 'otp'], auth_time => timestamptz '2030-01-01 00:05:00+00',
+                     client_ip => inet '192.0.2.2', user_agent => 'ct-agent-2', device => 'ct-device-2')
+       AS stepped_up;
+SELECT idsess_update('ct-gov-2', ticket => 'ticket', subject_id => 'ct-gov', session_id => 'ct-gov-sid-2',
+                     upsert => true, max_lifetime => interval '1 hour', acr => 'urn:ct:loa:1',
+                     amr => ARRAY['hwk'], auth_time => now(), client_ip => inet '2001:db8::1',
+                     user_agent => 'ct-agent', device => 'ct-device') AS upserted;
+SELECT idsess_touch('ct-gov-1', client_ip => inet '192.0.2.3', user_agent => 'ct-agent-3',
+                    device => 'ct-device-3') AS touched;
+SELECT session_id, current, device, client_ip, user_agent, expires - created AS capped_at, clients, acr, amr,
+       auth_time IS NOT NULL AS has_auth_time, last_seen IS NOT NULL AS seen
+FROM idsess_my_sessions(subject_id => 'ct-gov', current_key => 'ct-gov-1');
+SELECT session_id, acr, amr FROM idsess_query(subject_id => 'ct-gov') ORDER BY session_id;
+SELECT session_id FROM idsess_revoke(subject_id => 'ct-gov', except_key => 'ct-gov-1', reason => 'ct');
+SELECT max_lifetime >= 0 AS totals_count_max_lifetime FROM idsess_report_totals();
+ALTER SYSTEM RESET idsess.record_client;
+SELECT pg_reload_conf();
+
 -- Clean up.
 SELECT idsess_delete_sessions(subject_id => s)
-FROM unnest(ARRAY['ct-user-11', 'ct-q-user', 'ct-iss', 'ct-new-sub']) s;
+FROM unnest(ARRAY['ct-user-11', 'ct-q-user', 'ct-iss', 'ct-new-sub', 'ct-gov']) s;
 SELECT idsess_delete(k) FROM unnest(ARRAY['ct-anon', 'ct-anon-2', 'ct-k11-anon']) k;
 SELECT idsess_delete_sessions(subject_id => s)
 FROM unnest(ARRAY['ct-hot', 'ct-due', 'ct-dead', 'ct-bysid-a', 'ct-bysid-b']) s;

@@ -39,7 +39,8 @@ INSERT INTO fuzz_allowed VALUES
   -- 23505 duplicate key, 23514 expires before created, 53400 session limit,
   -- 55000 key ring state; 22008 a timestamp beyond PostgreSQL's range;
   -- ISRVK a revoked key
-  ('idsess_create',              '{23505,23514,53400,55000,22008,ISRVK}'),
+  -- 1.2: 2202E amr not a one-dimensional array
+  ('idsess_create',              '{23505,23514,53400,55000,22008,ISRVK,2202E}'),
   -- the ticket opening errors: XX001 altered, 42704 key not in the ring,
   -- 55000 key retired or destroyed
   ('idsess_get',                 '{XX001,42704,55000}'),
@@ -61,6 +62,7 @@ INSERT INTO fuzz_allowed VALUES
   ('idsess_remove_saml_session', '{P0002,55000}'),
   ('idsess_query',               '{XX001,42704,55000,42501}'),
   ('idsess_revoke',              '{}'),
+  ('idsess_my_sessions',         '{}'),
   ('idsess_take_logouts',        '{}'),
   ('idsess_worker_status',       '{}'),
   ('idsess_key_rotate',          '{}'),
@@ -166,6 +168,8 @@ BEGIN
 	WHEN 'text[]'::regtype THEN
 		RETURN ARRAY(SELECT pg_temp.pick(ARRAY['fz-client', 'fz-sp', 'other'])
 		             FROM generate_series(1, 1 + floor(random() * 3)::int))::text;
+	WHEN 'inet'::regtype THEN
+		RETURN pg_temp.pick(ARRAY['192.0.2.1', '198.51.100.0/24', '2001:db8::1']);
 	END CASE;
 	RAISE EXCEPTION 'fuzz: no generator for type %', t;
 END $$;
@@ -210,6 +214,10 @@ BEGIN
 			WHEN r < 0.30 THEN '{NULL}'::text[]
 			WHEN r < 0.35 THEN ARRAY(SELECT 'c' || i FROM generate_series(1, 1001) i)
 			ELSE ARRAY(SELECT pg_temp.rand_text() FROM generate_series(1, 1 + floor(random() * 4)::int)) END)::text;
+	WHEN 'inet'::regtype THEN
+		RETURN pg_temp.pick(ARRAY['0.0.0.0/0', '255.255.255.255', '10.0.0.0/8', '::', '::/0',
+		                          'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '::ffff:192.0.2.1',
+		                          '2001:db8:1:2:3:4:5:6/128']);
 	END CASE;
 	RAISE EXCEPTION 'fuzz: no generator for type %', t;
 END $$;

@@ -65,9 +65,20 @@ static IdsessQuery q_reschedule = {
  * key to idle_timeout, the sealed ticket and the issuer (NULL in a 1.0
  * schema).  R_*: their 1-based positions.
  */
-#define REMOVE(issuer) \
+#define CAUSE_11 "CASE WHEN x.expires <= pg_catalog.now() THEN 'expired' ELSE 'idle' END"
+
+/*
+ * 1.2: the deadline that came first ends the session (the inactivity
+ * deadline wins only when strictly earlier); an expiry that reached the
+ * absolute lifetime is the cause max_lifetime.
+ */
+#define CAUSE_12 "CASE WHEN x.idle_timeout IS NOT NULL " \
+	"AND x.last_active + x.idle_timeout <= pg_catalog.now() " \
+	"AND (x.expires IS NULL OR x.last_active + x.idle_timeout < x.expires) THEN 'idle' " \
+	"WHEN x.expires >= x.lifetime_end THEN 'max_lifetime' ELSE 'expired' END"
+#define REMOVE(cause, issuer) \
 	"DELETE FROM idsess.sessions x WHERE x.id = ANY ($1) " \
-	"RETURNING x.id, CASE WHEN x.expires <= pg_catalog.now() THEN 'expired' ELSE 'idle' END, " \
+	"RETURNING x.id, " cause ", " \
 	"x.key, x.scheme, x.subject_id, x.session_id, x.display_name, x.created, " \
 	"x.renewed, x.expires, x.last_active, x.idle_timeout, x.ticket, " issuer
 enum
@@ -75,10 +86,24 @@ enum
 	R_ID = 1, R_CAUSE, R_FIRST, R_TICKET = R_FIRST + IDSESS_S_IDLE + 1, R_ISSUER
 };
 static IdsessQuery q_remove_1_0 = {
-	.sql = REMOVE("NULL::pg_catalog.text"), .nargs = 1, .argtypes = {INT8ARRAYOID}
+	.sql = REMOVE(CAUSE_11, "NULL::pg_catalog.text"), .nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 static IdsessQuery q_remove = {
-	.sql = REMOVE("x.issuer"), .nargs = 1, .argtypes = {INT8ARRAYOID}
+	.sql = REMOVE(CAUSE_11, "x.issuer"), .nargs = 1, .argtypes = {INT8ARRAYOID}
+};
+static IdsessQuery q_remove_1_2 = {
+	.sql = REMOVE(CAUSE_12, "x.issuer"), .nargs = 1, .argtypes = {INT8ARRAYOID}
+};
+
+/*
+ * 1.2: sessions ended at their absolute lifetime are an event a security
+ * team asks about, so each batch that ends some says so in the audit trail
+ * (how many, with how many clients), as revocations do.
+ */
+static IdsessQuery q_audit_max_lifetime = {
+	.sql = "INSERT INTO idsess.audit (action, reason, sessions, clients) "
+	"VALUES ('max_lifetime', 'absolute lifetime reached', $1, $2)",
+	.nargs = 2, .argtypes = {INT4OID, INT4OID}
 };
 
 /*
@@ -96,7 +121,7 @@ static IdsessQuery q_claim = {
 static IdsessQuery q_remove_done = {
 	.sql = "DELETE FROM idsess.sessions x WHERE x.key = ANY ($1) AND "
 	"NOT idsess.session_is_live(x.expires, x.last_active, x.idle_timeout) "
-	"RETURNING x.id, CASE WHEN x.expires <= pg_catalog.now() THEN 'expired' ELSE 'idle' END",
+	"RETURNING x.id, " CAUSE_12,
 	.nargs = 1, .argtypes = {TEXTARRAYOID}
 };
 
@@ -157,6 +182,38 @@ idsess_end_claimed(IdsessApi schema, Datum keys)
 	idsess_end_sessions(&ending);
 	SPI_finish();
 	return n;
+}
+
+/*
+ * Records in the audit trail the sessions among n just ended (causes, and
+ * idsess_end_sessions' result, still the SPI result) that reached their
+ * absolute lifetime, if any.
+ */
+static void
+audit_max_lifetime(Datum *causes, int n)
+{
+	int			sessions = 0;
+	int			clients = 0;
+	Datum		args[2];
+
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		list;
+
+		if (strcmp(TextDatumGetCString(causes[i]), "max_lifetime") != 0)
+			continue;
+		sessions++;
+		list = idsess_spi_get(i, 1, &isnull);
+		if (!isnull)
+			clients += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(list)),
+									  ARR_DIMS(DatumGetArrayTypeP(list)));
+	}
+	if (sessions == 0)
+		return;
+	args[0] = Int32GetDatum(sessions);
+	args[1] = Int32GetDatum(clients);
+	idsess_spi_run(&q_audit_max_lifetime, args, NULL, false, 0);
 }
 
 /*
@@ -242,7 +299,8 @@ idsess_expire_batch(IdsessApi schema, int limit, bool to_outbox, Tuplestorestate
 		SPI_finish();
 		return result;
 	}
-	n = idsess_spi_run_arg(schema >= IDSESS_API_1_1 ? &q_remove : &q_remove_1_0,
+	n = idsess_spi_run_arg(schema >= IDSESS_API_1_2 ? &q_remove_1_2 :
+						   schema >= IDSESS_API_1_1 ? &q_remove : &q_remove_1_0,
 						   idsess_int8_array(dead, ndead));
 	result.removed = n;
 	removed = SPI_tuptable;
@@ -288,6 +346,8 @@ idsess_expire_batch(IdsessApi schema, int limit, bool to_outbox, Tuplestorestate
 			tuplestore_putvalues(out, outdesc, values, nulls);
 		}
 	}
+	if (schema >= IDSESS_API_1_2)
+		audit_max_lifetime(ending.causes, n);
 	SPI_finish();
 	return result;
 }

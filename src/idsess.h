@@ -9,7 +9,9 @@
  * before it (scripts/check-layers checks the built objects for circles):
  *
  *	 1. settings, crypto, spi, scan, validate, arrays, version, logfilter,
- *		failures (seal and open failures counted in shared memory)
+ *		failures (seal and open failures counted in shared memory),
+ *		activity (the strength of a sign-in, the client's IP, agent and
+ *		device as the privacy settings allow)
  *	 2. envelope: seals or opens bytes under a key it is given
  *	 3. keyring: the data keys, wrapped under the master key
  *	 4. ticket: sealing and opening tickets with the key ring, compression,

@@ -59,6 +59,9 @@
 	"ARRAY(SELECT c.client_sid FROM idsess.session_clients c WHERE c.session = s.id " \
 	"ORDER BY c.added, c.client_id), s.ticket"
 
+/* 1.2 rows also carry the strength of the sign-in. */
+#define PAGE_COLS_12 PAGE_COLS_11 ", s.acr, s.amr, s.auth_time"
+
 #define TEXT_FILTERS \
 	"($1::pg_catalog.text IS NULL OR pg_catalog.lower(s.subject_id) LIKE $1) AND " \
 	"($2::pg_catalog.text IS NULL OR pg_catalog.lower(s.session_id) LIKE $2) AND " \
@@ -71,7 +74,7 @@
 
 /*
  * $4: id bound (NULL on the first page), $5: rows wanted, $6: client id.
- * [0]: a 1.0 result type, [1]: 1.1's.
+ * [0]: a 1.0 result type, [1]: 1.1's, [2]: 1.2's.
  */
 #define FORWARD \
 	" FROM idsess.sessions s WHERE " TEXT_FILTERS \
@@ -90,21 +93,25 @@
 	" FROM idsess.session_clients k JOIN idsess.sessions s ON s.id = k.session" \
 	" WHERE k.client_id = $6 AND " TEXT_FILTERS " AND k.session < $4" \
 	" ORDER BY k.session DESC LIMIT $5"
-static IdsessQuery q_forward[2] = {
+static IdsessQuery q_forward[3] = {
 	{.sql = "SELECT " PAGE_COLS FORWARD, QUERY_ARGS},
-	{.sql = "SELECT " PAGE_COLS_11 FORWARD, QUERY_ARGS}
+	{.sql = "SELECT " PAGE_COLS_11 FORWARD, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_12 FORWARD, QUERY_ARGS}
 };
-static IdsessQuery q_backward[2] = {
+static IdsessQuery q_backward[3] = {
 	{.sql = "SELECT " PAGE_COLS BACKWARD, QUERY_ARGS},
-	{.sql = "SELECT " PAGE_COLS_11 BACKWARD, QUERY_ARGS}
+	{.sql = "SELECT " PAGE_COLS_11 BACKWARD, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_12 BACKWARD, QUERY_ARGS}
 };
-static IdsessQuery q_forward_client[2] = {
+static IdsessQuery q_forward_client[3] = {
 	{.sql = "SELECT " PAGE_COLS FORWARD_CLIENT, QUERY_ARGS},
-	{.sql = "SELECT " PAGE_COLS_11 FORWARD_CLIENT, QUERY_ARGS}
+	{.sql = "SELECT " PAGE_COLS_11 FORWARD_CLIENT, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_12 FORWARD_CLIENT, QUERY_ARGS}
 };
-static IdsessQuery q_backward_client[2] = {
+static IdsessQuery q_backward_client[3] = {
 	{.sql = "SELECT " PAGE_COLS BACKWARD_CLIENT, QUERY_ARGS},
-	{.sql = "SELECT " PAGE_COLS_11 BACKWARD_CLIENT, QUERY_ARGS}
+	{.sql = "SELECT " PAGE_COLS_11 BACKWARD_CLIENT, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_12 BACKWARD_CLIENT, QUERY_ARGS}
 };
 static IdsessQuery q_count = {
 	.sql = "SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE " TEXT_FILTERS
@@ -475,6 +482,9 @@ search(FunctionCallInfo fcinfo, IdsessApi api)
 	int64		pages;
 	int32		total_pages;
 	bool		api_1_1 = api >= IDSESS_API_1_1;
+	bool		api_1_2 = api >= IDSESS_API_1_2;
+	int			v = Min(api, IDSESS_API_1_2);
+	int			natts = api_1_2 ? IDSESS_Q_NATTS_1_2 : api_1_1 ? IDSESS_Q_NATTS_1_1 : IDSESS_Q_NATTS_1_0;
 	bool		tickets = api_1_1 && !PG_ARGISNULL(7) && PG_GETARG_BOOL(7);
 	bool		isnull;
 	Size		opened = 0;
@@ -509,8 +519,7 @@ search(FunctionCallInfo fcinfo, IdsessApi api)
 	/* A tuplestore that never spills opened tickets to a temporary file. */
 	(void) idsess_ticket_srf(fcinfo);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	idsess_check_natts(rsinfo->setDesc, api_1_1 ? IDSESS_Q_NATTS_1_1 : IDSESS_Q_NATTS_1_0,
-					   "idsess.query_row");
+	idsess_check_natts(rsinfo->setDesc, natts, api_1_2 ? "idsess.search_row" : "idsess.query_row");
 
 	/* Nothing comes before the first page: no rows, as Duende's stores answer. */
 	if (prior && tok.page <= 1)
@@ -531,7 +540,7 @@ search(FunctionCallInfo fcinfo, IdsessApi api)
 
 	if (prior)
 	{
-		n = run_query(filters[3] ? &q_backward_client[api_1_1] : &q_backward[api_1_1], patterns,
+		n = run_query(filters[3] ? &q_backward_client[v] : &q_backward[v], patterns,
 					  filters[3], true, tok.first_id, count + 1);
 
 		/*
@@ -543,12 +552,12 @@ search(FunctionCallInfo fcinfo, IdsessApi api)
 		{
 			prior = false;
 			has_token = false;
-			n = run_query(filters[3] ? &q_forward_client[api_1_1] : &q_forward[api_1_1], patterns,
+			n = run_query(filters[3] ? &q_forward_client[v] : &q_forward[v], patterns,
 						  filters[3], false, 0, count + 1);
 		}
 	}
 	else
-		n = run_query(filters[3] ? &q_forward_client[api_1_1] : &q_forward[api_1_1], patterns,
+		n = run_query(filters[3] ? &q_forward_client[v] : &q_forward[v], patterns,
 					  filters[3], has_token, tok.last_id, count + 1);
 	more = n > count;
 	rows = more ? count : n;
@@ -596,8 +605,8 @@ search(FunctionCallInfo fcinfo, IdsessApi api)
 	for (int k = 0; k < rows; k++)
 	{
 		int			i = prior ? rows - 1 - k : k;
-		Datum		values[IDSESS_Q_NATTS_1_1];
-		bool		nulls[IDSESS_Q_NATTS_1_1];
+		Datum		values[IDSESS_Q_NATTS_1_2];
+		bool		nulls[IDSESS_Q_NATTS_1_2];
 
 		CHECK_FOR_INTERRUPTS();
 		/* The page's columns: row id, then key .. clients, issuer, sids, ticket. */
@@ -619,6 +628,9 @@ search(FunctionCallInfo fcinfo, IdsessApi api)
 														  &nulls[IDSESS_Q_CLIENT_SIDS]);
 			nulls[IDSESS_Q_TICKET] = nulls[IDSESS_Q_TICKET_BYTES] = true;
 		}
+		if (api_1_2)
+			for (int c = IDSESS_Q_ACR; c <= IDSESS_Q_AUTH_TIME; c++)
+				values[c] = idsess_spi_get(i, IDSESS_Q_CLIENTS + 6 + (c - IDSESS_Q_ACR), &nulls[c]);
 		if (api_1_1 && tickets)
 			put_with_ticket(rsinfo, values, nulls, idsess_spi_get(i, IDSESS_Q_CLIENTS + 5, &isnull),
 							&opened);

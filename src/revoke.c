@@ -70,6 +70,16 @@ static IdsessQuery q_revoke_by_both[2] = {
 	REVOKED_COLS("issuer"), .nargs = 2, .argtypes = {TEXTOID, TEXTOID}}
 };
 
+/*
+ * 1.2: "sign out everywhere else": the subject's sessions (of one sid when
+ * given) but the one with key $3, the caller's current session.
+ */
+static IdsessQuery q_revoke_except = {
+	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 "
+	"AND ($2::pg_catalog.text IS NULL OR session_id = $2) AND key <> $3 " REVOKED_COLS("issuer"),
+	.nargs = 3, .argtypes = {TEXTOID, TEXTOID, TEXTOID}
+};
+
 /* Checks the client id filter: no NULL or empty element. */
 static Datum
 client_filter_arg(FunctionCallInfo fcinfo, int argno)
@@ -142,6 +152,8 @@ revoke_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 	text	   *sid = idsess_arg_id_opt(fcinfo, 1, "session_id", IDSESS_MAX_ID_CHARS);
 	Datum		filter = client_filter_arg(fcinfo, 2);
 	Datum		reason = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	text	   *except_key = api >= IDSESS_API_1_2 ?
+		idsess_arg_id_opt(fcinfo, 4, "except_key", IDSESS_MAX_ID_CHARS) : NULL;
 	ReturnSetInfo *rsinfo;
 	SPITupleTable *gone;
 	int			nclients = 0;
@@ -153,14 +165,32 @@ revoke_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 	if (reason)
 		idsess_check_id(DatumGetTextPP(reason), "reason", IDSESS_MAX_URI_CHARS);
 	idsess_require_filter(subject, sid);
+	if (except_key && subject == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("except_key needs subject_id"),
+				 errdetail("except_key keeps one session of a subject while the others are revoked."),
+				 errhint("Give the subject whose other sessions end.")));
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	idsess_check_natts(rsinfo->setDesc, api_1_1 ? IDSESS_R_NATTS_1_1 : IDSESS_R_NATTS_1_0,
 					   "idsess.revoked");
 
 	idsess_spi_connect();
-	n = idsess_run_exact(&q_revoke_by_subject[api_1_1], &q_revoke_by_sid[api_1_1],
-						 &q_revoke_by_both[api_1_1], subject, sid, false);
+	if (except_key)
+	{
+		Datum		args[3];
+		char		nulls[3] = {' ', ' ', ' '};
+
+		args[0] = PointerGetDatum(subject);
+		args[1] = PointerGetDatum(sid);
+		args[2] = PointerGetDatum(except_key);
+		nulls[1] = sid ? ' ' : 'n';
+		n = idsess_spi_run(&q_revoke_except, args, nulls, false, 0);
+	}
+	else
+		n = idsess_run_exact(&q_revoke_by_subject[api_1_1], &q_revoke_by_sid[api_1_1],
+							 &q_revoke_by_both[api_1_1], subject, sid, false);
 	if (n > 0)
 	{
 		IdsessEnding ending = {0};
@@ -199,6 +229,9 @@ revoke_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
+	/* The audit row says when the caller's own session was kept. */
+	if (except_key && reason == (Datum) 0)
+		reason = CStringGetTextDatum("all other sessions");
 	audit_id = audit_revoke(subject, sid, filter, reason, n, nclients);
 	if (n > 0)
 		notify_revoked(audit_id);

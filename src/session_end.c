@@ -122,6 +122,8 @@ cause_event(Datum cause)
 		return IDSESS_EV_IDLE;
 	if (strcmp(c, "limit") == 0)
 		return IDSESS_EV_LIMITED;
+	if (strcmp(c, "max_lifetime") == 0)
+		return IDSESS_EV_MAX_LIFETIME;
 	return IDSESS_EV_EXPIRED;
 }
 

@@ -107,7 +107,10 @@ typedef enum IdsessRevokedAttr
 	IDSESS_R_NATTS_1_1
 } IdsessRevokedAttr;
 
-/* Columns of idsess.query_row; 1.1 added the last four. */
+/*
+ * Columns of idsess.query_row, 1.1 added four; 1.2's idsess_query returns
+ * idsess.search_row, the same and the strength of the sign-in.
+ */
 typedef enum IdsessQueryRowAttr
 {
 	IDSESS_Q_KEY, IDSESS_Q_SCHEME, IDSESS_Q_SUBJECT, IDSESS_Q_SID, IDSESS_Q_DISPLAY,
@@ -117,7 +120,9 @@ typedef enum IdsessQueryRowAttr
 	IDSESS_Q_NATTS_1_0,
 	IDSESS_Q_ISSUER = IDSESS_Q_NATTS_1_0, IDSESS_Q_CLIENT_SIDS, IDSESS_Q_TICKET,
 	IDSESS_Q_TICKET_BYTES,
-	IDSESS_Q_NATTS_1_1
+	IDSESS_Q_NATTS_1_1,
+	IDSESS_Q_ACR = IDSESS_Q_NATTS_1_1, IDSESS_Q_AMR, IDSESS_Q_AUTH_TIME,
+	IDSESS_Q_NATTS_1_2
 } IdsessQueryRowAttr;
 
 /* Columns of idsess.logout; 1.1 added the last two. */

@@ -19,6 +19,7 @@ char	   *idsess_master_key_file = NULL;
 uint64		idsess_master_key_generation = 0;
 int			idsess_max_ticket_kb = 4096;
 int			idsess_idle_timeout_s = 0;
+int			idsess_max_lifetime_s = 0;
 char	   *idsess_databases = NULL;
 int			idsess_expire_batch_size = 1000;
 int			idsess_expire_batch_delay_ms = 0;
@@ -30,10 +31,21 @@ int			idsess_reseal_batch_size = 0;
 int			idsess_stats_retention_min = 30 * 24 * 60;
 int			idsess_max_sessions_per_subject = 0;
 int			idsess_session_limit_action = IDSESS_LIMIT_REFUSE;
+int			idsess_record_client = IDSESS_RECORD_OFF;
+int			idsess_activity_granularity_s = 60;
+int			idsess_ip_prefix_v4 = 24;
+int			idsess_ip_prefix_v6 = 48;
 
 static const struct config_enum_entry limit_actions[] = {
 	{"refuse", IDSESS_LIMIT_REFUSE, false},
 	{"end_oldest", IDSESS_LIMIT_END_OLDEST, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry record_levels[] = {
+	{"off", IDSESS_RECORD_OFF, false},
+	{"ip", IDSESS_RECORD_IP, false},
+	{"ip_and_agent", IDSESS_RECORD_IP_AND_AGENT, false},
 	{NULL, 0, false}
 };
 
@@ -75,6 +87,14 @@ idsess_define_settings(void)
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("idsess.max_lifetime",
+							"Absolute lifetime of new sessions, however often renewed or touched; 0 means none.",
+							"A session created while it is set ends at its creation plus this, unless idsess_create() or an upsert gives its own max_lifetime.",
+							&idsess_max_lifetime_s,
+							0, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 	DefineCustomStringVariable("idsess.databases",
 							   "Databases whose expired sessions the background workers remove, comma-separated.",
 							   "Needs idsess in shared_preload_libraries; the launcher follows changes on reload.",
@@ -174,6 +194,39 @@ idsess_define_settings(void)
 							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("idsess.record_client",
+							 "What sessions record of the client using them: off, ip (the IP address, truncated, the device label and when it was last seen), or ip_and_agent (also the user agent).",
+							 "Arguments the setting does not allow are ignored: nothing is stored.",
+							 &idsess_record_client,
+							 IDSESS_RECORD_OFF,
+							 record_levels,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("idsess.activity_granularity",
+							"How far a session's last_seen must move before a touch or renewal writes it; a new IP address is always written.",
+							NULL,
+							&idsess_activity_granularity_s,
+							60, 0, 86400,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("idsess.ip_prefix_v4",
+							"Bits of a client's IPv4 address that sessions record; the rest are zeroed.",
+							NULL,
+							&idsess_ip_prefix_v4,
+							24, 0, 32,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("idsess.ip_prefix_v6",
+							"Bits of a client's IPv6 address that sessions record; the rest are zeroed.",
+							NULL,
+							&idsess_ip_prefix_v6,
+							48, 0, 128,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("idsess");
 }

@@ -13,6 +13,7 @@
 extern char *idsess_master_key_file;
 extern int	idsess_max_ticket_kb;
 extern int	idsess_idle_timeout_s;
+extern int	idsess_max_lifetime_s;
 extern char *idsess_databases;
 extern int	idsess_expire_batch_size;
 extern int	idsess_expire_batch_delay_ms;
@@ -24,6 +25,15 @@ extern int	idsess_reseal_batch_size;
 extern int	idsess_stats_retention_min;
 extern int	idsess_max_sessions_per_subject;
 extern int	idsess_session_limit_action;
+
+extern int	idsess_record_client;
+extern int	idsess_activity_granularity_s;
+extern int	idsess_ip_prefix_v4;
+extern int	idsess_ip_prefix_v6;
+
+#define IDSESS_RECORD_OFF			0
+#define IDSESS_RECORD_IP			1
+#define IDSESS_RECORD_IP_AND_AGENT	2
 
 #define IDSESS_LIMIT_REFUSE			0
 #define IDSESS_LIMIT_END_OLDEST		1

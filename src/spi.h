@@ -15,7 +15,7 @@ typedef struct IdsessQuery
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[16];
+	Oid			argtypes[32];
 	int			cursor_options; /* e.g. CURSOR_OPT_CUSTOM_PLAN */
 	SPIPlanPtr	plan;
 } IdsessQuery;

@@ -27,6 +27,7 @@
 #include "settings.h"
 #include "shmem.h"
 #include "spi.h"
+#include "version.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -122,14 +123,19 @@ stats_at_xact_end(bool commit)
 	pending_top = 0;
 }
 
-static IdsessQuery q_flush = {
-	.sql = "INSERT INTO idsess.stats_hourly AS h (hour, created, expired, idle, revoked, deleted, limited) "
-	"VALUES (pg_catalog.date_trunc('hour', pg_catalog.now()), $1, $2, $3, $4, $5, $6) "
-	"ON CONFLICT (hour) DO UPDATE SET created = h.created + EXCLUDED.created, "
-	"expired = h.expired + EXCLUDED.expired, idle = h.idle + EXCLUDED.idle, "
-	"revoked = h.revoked + EXCLUDED.revoked, deleted = h.deleted + EXCLUDED.deleted, "
-	"limited = h.limited + EXCLUDED.limited",
-	.nargs = 6, .argtypes = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}
+/* [0]: a 1.0 or 1.1 schema, [1]: 1.2, which also counts ends at the absolute lifetime. */
+#define FLUSH(cols, vals, more) \
+	"INSERT INTO idsess.stats_hourly AS h (hour, created, expired, idle, revoked, deleted, limited" \
+	cols ") VALUES (pg_catalog.date_trunc('hour', pg_catalog.now()), $1, $2, $3, $4, $5, $6" vals ") " \
+	"ON CONFLICT (hour) DO UPDATE SET created = h.created + EXCLUDED.created, " \
+	"expired = h.expired + EXCLUDED.expired, idle = h.idle + EXCLUDED.idle, " \
+	"revoked = h.revoked + EXCLUDED.revoked, deleted = h.deleted + EXCLUDED.deleted, " \
+	"limited = h.limited + EXCLUDED.limited" more
+static IdsessQuery q_flush[2] = {
+	{.sql = FLUSH("", "", ""), .nargs = 6,
+	.argtypes = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}},
+	{.sql = FLUSH(", max_lifetime", ", $7", ", max_lifetime = h.max_lifetime + EXCLUDED.max_lifetime"),
+	.nargs = 7, .argtypes = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}}
 };
 static IdsessQuery q_trim = {
 	.sql = "DELETE FROM idsess.stats_hourly WHERE hour < pg_catalog.now() - $1",
@@ -149,17 +155,24 @@ idsess_stats_flush(int slot_index)
 	bool		any = false;
 	Interval   *retention;
 	Datum		arg;
+	bool		schema_1_2 = idsess_schema_version() >= IDSESS_API_1_2;
 
 	idsess_slot_read_counts(slot_index, flushed);
 	for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
 	{
+		/* Before 1.2 nothing ends at an absolute lifetime: nothing to lose. */
+		if (e == IDSESS_EV_MAX_LIFETIME && !schema_1_2)
+		{
+			flushed[e] = 0;
+			continue;
+		}
 		args[e] = Int64GetDatum(flushed[e]);
 		any |= flushed[e] != 0;
 	}
 	idsess_spi_connect();
 	if (any)
 	{
-		idsess_spi_run(&q_flush, args, NULL, false, 0);
+		idsess_spi_run(&q_flush[schema_1_2], args, NULL, false, 0);
 		flushed_slot = slot_index;
 	}
 	retention = palloc0(sizeof(Interval));

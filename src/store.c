@@ -16,6 +16,7 @@
  */
 #include "idsess.h"
 #include "version.h"
+#include "activity.h"
 #include "arrays.h"
 #include "crypto.h"
 #include "envelope.h"
@@ -48,6 +49,12 @@
 
 
 static void end_sessions_of_result(IdsessApi api, int n, IdsessEvent event);
+
+/* idsess_create's arguments from 1.2 on, by position (the earlier ones are 0 .. 11). */
+enum
+{
+	CR_MAX_LIFETIME = 12, CR_ACR, CR_AMR, CR_AUTH_TIME, CR_CLIENT_IP, CR_USER_AGENT, CR_DEVICE
+};
 
 /* idsess.created: the session, ended_sessions, then (1.1) the same two. */
 enum
@@ -138,6 +145,11 @@ typedef struct NewSession
 	bytea	   *ticket;
 	int			limit;			/* per-subject session limit; 0: none */
 	Datum		client_list;	/* 1.1: the row's copy of its clients; 0: none */
+	/* 1.2 */
+	bool		has_lifetime_end;
+	TimestampTz lifetime_end;	/* created + max_lifetime: expires never passes it */
+	IdsessStrength strength;
+	IdsessClient client;
 } NewSession;
 
 static void refuse_taken_key(bool rekey) pg_attribute_noreturn();
@@ -167,23 +179,38 @@ refuse_taken_key(bool rekey)
 	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
 	"client_list, saml_list) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, LEAST($7, $6 + $8), " \
 	"$9, $10, $11, COALESCE($12, '{}'), '[]')"
+/*
+ * 1.2: also the end of the session's lifetime, the strength of the sign-in
+ * and the client (last_seen: $20, the creation when recording, else NULL).
+ */
+#define INSERT_12 "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, " \
+	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
+	"client_list, saml_list, lifetime_end, acr, amr, auth_time, client_ip, user_agent, device, " \
+	"last_seen) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, " \
+	"LEAST($7, $6 + $8), $9, $10, $11, COALESCE($12, '{}'), '[]', $13, $14, $15, $16, " \
+	"$17, $18, $19, CASE WHEN $20 THEN $6 END)"
 #define INSERT_ARGTYPES {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, \
-	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID, TEXTARRAYOID}
+	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, \
+	TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, INETOID, TEXTOID, TEXTOID, BOOLOID}
+#define INSERT_NARGS_12	20
 
 /*
- * [0]: a 1.0 schema, [1]: 1.1 (with the issuer).  An upsert inserts with ON
+ * [0]: a 1.0 schema, [1]: 1.1 (with the issuer), [2]: 1.2.  An upsert inserts with ON
  * CONFLICT, to go on to a dead row with the key; a create inserts plainly,
  * and a taken key is the unique violation, which insert_session rewords
  * (the profile of a create put ON CONFLICT's extra probe of the key index,
  * and the speculative insertion's confirmation, at 8% of its time).
  */
-static IdsessQuery q_upsert_insert[2] = {
+static IdsessQuery q_upsert_insert[3] = {
 	{.sql = INSERT_10 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = 10, .argtypes = INSERT_ARGTYPES},
-	{.sql = INSERT_11 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES}
+	{.sql = INSERT_11 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES},
+	{.sql = INSERT_12 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = INSERT_NARGS_12,
+	.argtypes = INSERT_ARGTYPES}
 };
-static IdsessQuery q_insert[2] = {
+static IdsessQuery q_insert[3] = {
 	{.sql = INSERT_10 " RETURNING id", .nargs = 10, .argtypes = INSERT_ARGTYPES},
-	{.sql = INSERT_11 " RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES}
+	{.sql = INSERT_11 " RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES},
+	{.sql = INSERT_12 " RETURNING id", .nargs = INSERT_NARGS_12, .argtypes = INSERT_ARGTYPES}
 };
 
 /*
@@ -303,6 +330,54 @@ new_session_idle(FunctionCallInfo fcinfo, int argno)
 	return interval_is_zero(iv) ? NULL : iv;
 }
 
+/*
+ * The max_lifetime argument (1.2): positive; on create, 0 gives the session
+ * no cap whatever idsess.max_lifetime says.
+ */
+static Interval *
+max_lifetime_arg(FunctionCallInfo fcinfo, int argno, bool zero_allowed)
+{
+	Interval   *iv = PG_GETARG_INTERVAL_P(argno);
+
+	if (iv->time < 0 || iv->day < 0 || iv->month < 0 ||
+		(!zero_allowed && interval_is_zero(iv)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg(zero_allowed ? "max_lifetime must not be negative" :
+						"max_lifetime must be positive"),
+				 errhint(zero_allowed ? "Give 0 for a session without an absolute lifetime." :
+						 "A session's absolute lifetime can be shortened, not lengthened or removed."),
+				 errhidestmt(true)));
+	return iv;
+}
+
+/*
+ * Caps a new session's lifetime at created + max_lifetime (iv; NULL: the
+ * setting), moving an expiry past it, or none, back to it.
+ */
+static void
+cap_new_session(NewSession *ns, Interval *iv)
+{
+	Interval	setting = {0};
+
+	if (iv == NULL && idsess_max_lifetime_s > 0)
+	{
+		setting.time = (int64) idsess_max_lifetime_s * USECS_PER_SEC;
+		iv = &setting;
+	}
+	if (iv == NULL || interval_is_zero(iv))
+		return;
+	ns->lifetime_end = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+															   TimestampTzGetDatum(ns->created),
+															   PointerGetDatum(iv)));
+	ns->has_lifetime_end = true;
+	if (!ns->has_expires || ns->expires > ns->lifetime_end)
+	{
+		ns->expires = ns->lifetime_end;
+		ns->has_expires = true;
+	}
+}
+
 /* The time the worker must wake for a session: the earlier of its deadlines. */
 static void
 nudge_for(TimestampTz from, bool has_expires, TimestampTz expires, Interval *idle)
@@ -330,8 +405,8 @@ nudge_for(TimestampTz from, bool has_expires, TimestampTz expires, Interval *idl
 static int64
 insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as_update)
 {
-	Datum		args[12];
-	char		nulls[12];
+	Datum		args[INSERT_NARGS_12];
+	char		nulls[INSERT_NARGS_12];
 	int32		key_id;
 	bytea	   *sealed;
 	bool		isnull;
@@ -351,6 +426,14 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	args[9] = PointerGetDatum(sealed);
 	args[10] = PointerGetDatum(ns->issuer);
 	args[11] = ns->client_list;
+	args[12] = TimestampTzGetDatum(ns->lifetime_end);
+	args[13] = PointerGetDatum(ns->strength.acr);
+	args[14] = ns->strength.amr;
+	args[15] = TimestampTzGetDatum(ns->strength.auth_time);
+	args[16] = ns->client.ip;
+	args[17] = PointerGetDatum(ns->client.agent);
+	args[18] = PointerGetDatum(ns->client.device);
+	args[19] = BoolGetDatum(ns->client.recording);
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[2] = ns->subject ? ' ' : 'n';
 	nulls[4] = ns->display ? ' ' : 'n';
@@ -358,6 +441,13 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	nulls[7] = ns->idle ? ' ' : 'n';
 	nulls[10] = ns->issuer ? ' ' : 'n';
 	nulls[11] = ns->client_list ? ' ' : 'n';
+	nulls[12] = ns->has_lifetime_end ? ' ' : 'n';
+	nulls[13] = ns->strength.acr && !ns->strength.clear_acr ? ' ' : 'n';
+	nulls[14] = ns->strength.amr ? ' ' : 'n';
+	nulls[15] = ns->strength.has_auth_time ? ' ' : 'n';
+	nulls[16] = ns->client.ip ? ' ' : 'n';
+	nulls[17] = ns->client.agent ? ' ' : 'n';
+	nulls[18] = ns->client.device ? ' ' : 'n';
 
 	/*
 	 * Sessions without a user belong to no subject and count for none.  The
@@ -368,10 +458,10 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 		*ended = idsess_apply_session_limit(api, ns->subject, ns->limit,
 											upsert && api >= IDSESS_API_1_2);
 	if (!upsert)
-		n = write_key(&q_insert[api >= IDSESS_API_1_1], args, nulls, false);
+		n = write_key(&q_insert[Min(api, IDSESS_API_1_2)], args, nulls, false);
 	else
 	{
-		n = idsess_spi_run(&q_upsert_insert[api >= IDSESS_API_1_1], args, nulls, false, 1);
+		n = idsess_spi_run(&q_upsert_insert[Min(api, IDSESS_API_1_2)], args, nulls, false, 1);
 		if (n == 0)
 		{
 			Datum		key = PointerGetDatum(ns->key);
@@ -380,7 +470,7 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 			if (ndead > 0)
 			{
 				end_sessions_of_result(api, ndead, IDSESS_EV_EXPIRED);
-				n = idsess_spi_run(&q_upsert_insert[api >= IDSESS_API_1_1], args, nulls, false, 1);
+				n = idsess_spi_run(&q_upsert_insert[Min(api, IDSESS_API_1_2)], args, nulls, false, 1);
 			}
 		}
 	}
@@ -463,6 +553,13 @@ create_session(FunctionCallInfo fcinfo, IdsessApi api)
 					 errhidestmt(true)));
 	}
 	ns.idle = new_session_idle(fcinfo, 8);
+	if (api >= IDSESS_API_1_2)
+	{
+		cap_new_session(&ns, PG_ARGISNULL(CR_MAX_LIFETIME) ? NULL :
+						max_lifetime_arg(fcinfo, CR_MAX_LIFETIME, true));
+		idsess_strength_args(fcinfo, CR_ACR, CR_AMR, CR_AUTH_TIME, &ns.strength);
+		idsess_client_args(fcinfo, CR_CLIENT_IP, CR_USER_AGENT, CR_DEVICE, &ns.client);
+	}
 
 	if (ns.key == NULL)
 		ns.key = hex_id(32);
@@ -620,24 +717,64 @@ static IdsessQuery q_update_10 = {
  * were 63,000 of a renewal's 500,000 instructions (callgrind).
  */
 #define NEW_IDLE "CASE WHEN $14 IS NULL THEN idle_timeout ELSE NULLIF($14, '0'::pg_catalog.interval) END"
+#define NEW_EXPIRES "CASE WHEN $3 THEN $4 ELSE expires END"
 #define UPDATE_11(copies) "UPDATE idsess.sessions SET renewed = $2, last_active = $2, " \
-	"expires = CASE WHEN $3 THEN $4 ELSE expires END, " \
+	"expires = " NEW_EXPIRES ", " \
 	"idle_timeout = " NEW_IDLE ", " \
-	KEEP_EARLIER_DUE("LEAST(CASE WHEN $3 THEN $4 ELSE expires END, $2 + " NEW_IDLE ")") ", " \
-	"key_id = COALESCE($5, key_id), ticket = COALESCE($6, ticket), " \
+	KEEP_EARLIER_DUE("LEAST(" NEW_EXPIRES ", $2 + " NEW_IDLE ")") ", " \
+	UPDATE_11_FIELDS copies " WHERE id = $1 RETURNING due"
+#define UPDATE_11_FIELDS "key_id = COALESCE($5, key_id), ticket = COALESCE($6, ticket), " \
 	"display_name = CASE WHEN $7 IS NULL THEN display_name ELSE NULLIF($7, '') END, " \
 	"subject_id = CASE WHEN $8 IS NULL THEN subject_id ELSE NULLIF($8, '') END, " \
 	"session_id = COALESCE($9, session_id), created = COALESCE($10, created), " \
 	"scheme = COALESCE($11, scheme), " \
 	"issuer = CASE WHEN $12 IS NULL THEN issuer ELSE NULLIF($12, '') END, " \
-	"key = COALESCE($13, key)" copies " WHERE id = $1 RETURNING due"
+	"key = COALESCE($13, key)"
 #define UPDATE_11_ARGTYPES {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID, \
 	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID}
+#define REFRESH_COPIES ", client_list = " IDSESS_CLIENT_LIST_OF("$1") ", " \
+	"saml_list = " IDSESS_SAML_LIST_OF("$1")
 static IdsessQuery q_update_11[2] = {
 	{.sql = UPDATE_11(""), .nargs = 14, .argtypes = UPDATE_11_ARGTYPES},
-	{.sql = UPDATE_11(", client_list = " IDSESS_CLIENT_LIST_OF("$1") ", "
-					  "saml_list = " IDSESS_SAML_LIST_OF("$1")),
-	.nargs = 14, .argtypes = UPDATE_11_ARGTYPES}
+	{.sql = UPDATE_11(REFRESH_COPIES), .nargs = 14, .argtypes = UPDATE_11_ARGTYPES}
+};
+
+/*
+ * 1.2: the client's activity at `at`: with recording on (a granularity g,
+ * not NULL), last_seen moves when it is g old or the IP address changed;
+ * a new address, agent or device is written; the rest stays as it is (the
+ * columns are not indexed, so the update stays HOT).
+ */
+#define SET_ACTIVITY(at, ip, agent, device, g) \
+	"last_seen = CASE WHEN " g " IS NULL THEN last_seen " \
+	"WHEN last_seen IS NULL OR last_seen <= " at " - " g " OR (" ip " IS NOT NULL AND " \
+	"client_ip IS DISTINCT FROM " ip ") THEN " at " ELSE last_seen END, " \
+	"client_ip = COALESCE(" ip ", client_ip), user_agent = COALESCE(" agent ", user_agent), " \
+	"device = COALESCE(" device ", device)"
+
+/*
+ * 1.2: the absolute lifetime.  $15, a max_lifetime, can only bring the
+ * session's lifetime_end earlier (from created, the new one when given);
+ * the expiry never passes lifetime_end, whatever a renewal asks for
+ * (LEAST ignores NULLs: no expiry, or no cap).
+ */
+#define NEW_CAP "CASE WHEN $15 IS NULL THEN lifetime_end " \
+	"ELSE LEAST(lifetime_end, COALESCE($10, created) + $15) END"
+#define UPDATE_12(copies) "UPDATE idsess.sessions SET renewed = $2, last_active = $2, " \
+	"expires = LEAST(" NEW_EXPIRES ", " NEW_CAP "), lifetime_end = " NEW_CAP ", " \
+	"acr = CASE WHEN $16 IS NULL THEN acr ELSE NULLIF($16, '') END, " \
+	"amr = COALESCE($17, amr), auth_time = COALESCE($18, auth_time), " \
+	SET_ACTIVITY("$2", "$19", "$20", "$21", "$22") ", " \
+	"idle_timeout = " NEW_IDLE ", " \
+	KEEP_EARLIER_DUE("LEAST(" NEW_EXPIRES ", " NEW_CAP ", $2 + " NEW_IDLE ")") ", " \
+	UPDATE_11_FIELDS copies " WHERE id = $1 RETURNING due"
+#define UPDATE_NARGS_12	22
+#define UPDATE_12_ARGTYPES {INT8OID, TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, INT4OID, BYTEAOID, \
+	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, INTERVALOID, \
+	TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, INETOID, TEXTOID, TEXTOID, INTERVALOID}
+static IdsessQuery q_update_12[2] = {
+	{.sql = UPDATE_12(""), .nargs = UPDATE_NARGS_12, .argtypes = UPDATE_12_ARGTYPES},
+	{.sql = UPDATE_12(REFRESH_COPIES), .nargs = UPDATE_NARGS_12, .argtypes = UPDATE_12_ARGTYPES}
 };
 
 static void
@@ -915,7 +1052,9 @@ enum
 	U_KEY, U_TICKET, U_TICKET_BYTES, U_EXPIRES, U_RENEWED, U_DISPLAY,
 	/* 1.1 */
 	U_SUBJECT, U_SID, U_CREATED, U_SCHEME, U_ISSUER, U_NEW_KEY, U_UPSERT, U_IDLE,
-	U_CLIENTS, U_CLIENT_SIDS
+	U_CLIENTS, U_CLIENT_SIDS,
+	/* 1.2 */
+	U_MAX_LIFETIME, U_ACR, U_AMR, U_AUTH_TIME, U_CLIENT_IP, U_USER_AGENT, U_DEVICE
 };
 
 /* idsess_update's arguments, checked once; NULL or false: not given. */
@@ -945,6 +1084,9 @@ typedef struct UpdateArgs
 	Datum		clients;
 	Datum		client_sids;
 	int			nclients;
+	Interval   *max_lifetime;	/* 1.2 */
+	IdsessStrength strength;
+	IdsessClient client;
 } UpdateArgs;
 
 static void
@@ -990,6 +1132,14 @@ parse_update_args(FunctionCallInfo fcinfo, IdsessApi api, UpdateArgs *u)
 	}
 	else
 		u->display = idsess_arg_id_opt(fcinfo, U_DISPLAY, "display_name", IDSESS_MAX_ID_CHARS);
+	if (api >= IDSESS_API_1_2)
+	{
+		/* 0 is allowed for an upsert's new session only: checked there. */
+		if (!PG_ARGISNULL(U_MAX_LIFETIME))
+			u->max_lifetime = max_lifetime_arg(fcinfo, U_MAX_LIFETIME, true);
+		idsess_strength_args(fcinfo, U_ACR, U_AMR, U_AUTH_TIME, &u->strength);
+		idsess_client_args(fcinfo, U_CLIENT_IP, U_USER_AGENT, U_DEVICE, &u->client);
+	}
 
 	u->ticket = ticket_arg(fcinfo, U_TICKET, U_TICKET_BYTES, false, &u->format);
 	if (!PG_ARGISNULL(U_EXPIRES))
@@ -1049,6 +1199,10 @@ upsert_session(IdsessApi api, const UpdateArgs *u)
 	ns.limit = idsess_max_sessions_per_subject;
 	if (u->clients)
 		ns.client_list = new_client_list(u->clients, u->client_sids);
+	if (api >= IDSESS_API_1_2)
+		cap_new_session(&ns, u->max_lifetime);
+	ns.strength = u->strength;
+	ns.client = u->client;
 
 	return insert_session(&ns, api, &ended, true, u->new_key == NULL);
 }
@@ -1092,8 +1246,8 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	bytea	   *sealed = NULL;
 	int32		key_id = 0;
 	Datum		arg;
-	Datum		args[14];
-	char		nulls[14];
+	Datum		args[UPDATE_NARGS_12];
+	char		nulls[UPDATE_NARGS_12];
 	bool		rebuild_copies;
 	int64		id;
 	TimestampTz created;
@@ -1124,6 +1278,8 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 		SPI_finish();
 		PG_RETURN_BOOL(true);
 	}
+	if (u.max_lifetime && interval_is_zero(u.max_lifetime))
+		(void) max_lifetime_arg(fcinfo, U_MAX_LIFETIME, false);
 	id = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 	created = u.has_created ? u.created : DatumGetTimestampTz(idsess_spi_get(0, 2, &isnull));
 	rebuild_copies = api_1_1 && DatumGetBool(idsess_spi_get(0, 5, &isnull));
@@ -1184,6 +1340,14 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	args[11] = PointerGetDatum(u.issuer);
 	args[12] = PointerGetDatum(u.new_key);
 	args[13] = PointerGetDatum(u.idle);
+	args[14] = PointerGetDatum(u.max_lifetime);
+	args[15] = PointerGetDatum(u.strength.acr);
+	args[16] = u.strength.amr;
+	args[17] = TimestampTzGetDatum(u.strength.auth_time);
+	args[18] = u.client.ip;
+	args[19] = PointerGetDatum(u.client.agent);
+	args[20] = PointerGetDatum(u.client.device);
+	args[21] = u.client.recording ? PointerGetDatum(idsess_activity_granularity()) : (Datum) 0;
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[3] = (u.set_expires && !u.never) ? ' ' : 'n';
 	nulls[4] = sealed ? ' ' : 'n';
@@ -1196,8 +1360,17 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	nulls[11] = u.issuer ? ' ' : 'n';
 	nulls[12] = u.new_key ? ' ' : 'n';
 	nulls[13] = u.idle ? ' ' : 'n';
+	nulls[14] = u.max_lifetime ? ' ' : 'n';
+	nulls[15] = u.strength.acr ? ' ' : 'n';
+	nulls[16] = u.strength.amr ? ' ' : 'n';
+	nulls[17] = u.strength.has_auth_time ? ' ' : 'n';
+	nulls[18] = u.client.ip ? ' ' : 'n';
+	nulls[19] = u.client.agent ? ' ' : 'n';
+	nulls[20] = u.client.device ? ' ' : 'n';
+	nulls[21] = u.client.recording ? ' ' : 'n';
 	/* A session created with new_key since this statement's snapshot: refused here. */
-	write_key(api_1_1 ? &q_update_11[rebuild_copies] : &q_update_10, args, nulls, true);
+	write_key(api >= IDSESS_API_1_2 ? &q_update_12[rebuild_copies] :
+			  api_1_1 ? &q_update_11[rebuild_copies] : &q_update_10, args, nulls, true);
 	/* Counted whether or not it was a HOT update: at worst an early look. */
 	idsess_note_search_rows(1);
 	{
@@ -1216,18 +1389,60 @@ static IdsessQuery q_touch = {
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
+/* 1.2, recording the client: q_touch and the activity (SET_ACTIVITY). */
+static IdsessQuery q_touch_activity = {
+	.sql = "UPDATE idsess.sessions s SET last_active = pg_catalog.now(), "
+	SET_ACTIVITY("pg_catalog.now()", "$2", "$3", "$4", "$5")
+	" WHERE s.key = $1 AND " IDSESS_LIVE,
+	.nargs = 5, .argtypes = {TEXTOID, INETOID, TEXTOID, TEXTOID, INTERVALOID}
+};
+
+/*
+ * With recording off (the default), or before 1.2, the touch of 1.0: the
+ * client arguments are checked and dropped.
+ */
+static Datum
+touch(FunctionCallInfo fcinfo, IdsessApi api)
+{
+	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
+	IdsessClient client = {0};
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	int			n;
+
+	if (api >= IDSESS_API_1_2)
+		idsess_client_args(fcinfo, 1, 2, 3, &client);
+	args[0] = PointerGetDatum(key);
+	idsess_spi_connect();
+	if (!client.recording)
+		n = idsess_spi_run(&q_touch, args, NULL, false, 1);
+	else
+	{
+		args[1] = client.ip;
+		args[2] = PointerGetDatum(client.agent);
+		args[3] = PointerGetDatum(client.device);
+		args[4] = PointerGetDatum(idsess_activity_granularity());
+		nulls[1] = client.ip ? ' ' : 'n';
+		nulls[2] = client.agent ? ' ' : 'n';
+		nulls[3] = client.device ? ' ' : 'n';
+		n = idsess_spi_run(&q_touch_activity, args, nulls, false, 1);
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(n > 0);
+}
+
 PG_FUNCTION_INFO_V1(idsess_touch);
 Datum
 idsess_touch(PG_FUNCTION_ARGS)
 {
-	text	   *key = idsess_arg_id(fcinfo, 0, "key", IDSESS_MAX_ID_CHARS);
-	Datum		arg = PointerGetDatum(key);
-	int			n;
+	return touch(fcinfo, idsess_unversioned_api(fcinfo, 1, 1));
+}
 
-	idsess_spi_connect();
-	n = idsess_spi_run(&q_touch, &arg, NULL, false, 1);
-	SPI_finish();
-	PG_RETURN_BOOL(n > 0);
+PG_FUNCTION_INFO_V1(idsess_touch_1_2);
+Datum
+idsess_touch_1_2(PG_FUNCTION_ARGS)
+{
+	return touch(fcinfo, IDSESS_API_1_2);
 }
 
 /*

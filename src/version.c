@@ -29,7 +29,8 @@ typedef enum
 {
 	SCHEMA_UNKNOWN,
 	SCHEMA_1_0,
-	SCHEMA_1_1_ON
+	SCHEMA_1_1,
+	SCHEMA_1_2_ON
 } SchemaState;
 
 static SchemaState schema = SCHEMA_UNKNOWN;
@@ -49,6 +50,18 @@ forget_schema(Datum arg pg_attribute_unused(), int cacheid pg_attribute_unused()
 IdsessApi
 idsess_schema_api(void)
 {
+	return Min(idsess_schema_version(), IDSESS_API_1_1);
+}
+
+/*
+ * The version of this database's schema, 1.2 included, for the worker,
+ * which no script calls and which writes 1.2's columns (the end cause
+ * max_lifetime, its count) only where they exist.  idsess.stats_trimmed
+ * came with 1.2, in the same upgrade transaction as the rest of it.
+ */
+IdsessApi
+idsess_schema_version(void)
+{
 	if (!callback_registered)
 	{
 		CacheRegisterSyscacheCallback(RELNAMENSP, forget_schema, (Datum) 0);
@@ -58,10 +71,14 @@ idsess_schema_api(void)
 	{
 		Oid			nsp = get_namespace_oid("idsess", true);
 
-		schema = OidIsValid(nsp) && OidIsValid(get_relname_relid("revoked_keys", nsp)) ?
-			SCHEMA_1_1_ON : SCHEMA_1_0;
+		if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("revoked_keys", nsp)))
+			schema = SCHEMA_1_0;
+		else
+			schema = OidIsValid(get_relname_relid("stats_trimmed", nsp)) ?
+				SCHEMA_1_2_ON : SCHEMA_1_1;
 	}
-	return schema == SCHEMA_1_0 ? IDSESS_API_1_0 : IDSESS_API_1_1;
+	return schema == SCHEMA_1_0 ? IDSESS_API_1_0 :
+		schema == SCHEMA_1_1 ? IDSESS_API_1_1 : IDSESS_API_1_2;
 }
 
 /*

@@ -22,6 +22,7 @@ typedef enum IdsessApi
 } IdsessApi;
 
 extern IdsessApi idsess_schema_api(void);
+extern IdsessApi idsess_schema_version(void);
 extern IdsessApi idsess_unversioned_api(FunctionCallInfo fcinfo, int nargs_1_0, int nargs_1_1);
 extern void idsess_check_natts(TupleDesc desc, int natts, const char *type_name);
 

@@ -528,7 +528,7 @@ step_expire(void)
 		bool		busy_before = idsess_expire_batch_delay_ms == 0 && foreground_busy();
 
 		begin_step_xact();
-		r = idsess_expire_batch(idsess_schema_api(), idsess_expire_batch_size,
+		r = idsess_expire_batch(idsess_schema_version(), idsess_expire_batch_size,
 								idsess_expired_trigger_logout, NULL, NULL, &cursor, NULL);
 		end_step_xact();
 		/* Autovacuum learns of the dead rows only from reported stats. */

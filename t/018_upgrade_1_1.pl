@@ -113,7 +113,7 @@ is($node->safe_psql('store', $tables), $before_tables,
 	'the update keeps every key, session, client, SAML session, audit row, logout and tombstone');
 is($node->safe_psql('store', $sessions), $before_sessions,
 	'every ticket opens after the update, with the same clients, sids and SAML sessions');
-is($node->safe_psql('store', $versioned), '16', 'sixteen functions bind their 1.2 symbols');
+is($node->safe_psql('store', $versioned), '17', 'seventeen functions bind their 1.2 symbols');
 is($node->safe_psql('store', q{
 	SELECT count(*) FROM pg_proc p WHERE p.probin = '$libdir/idsess'
 	AND has_function_privilege('public', p.oid, 'EXECUTE')}),
@@ -146,6 +146,37 @@ is($node->safe_psql('store', q{SELECT count(*) FROM idsess_take_expired(0, done 
 	'0', 'and acknowledged');
 is($node->safe_psql('store', q{SELECT count(*) FROM idsess.sessions WHERE key = 'k-1'}),
 	'0', 'which removes it');
+
+# Issue 38 on the rows of 1.1: they have no cap, strength or client data
+# (NULL), and take all three from their next save; the statistics of 1.1
+# hours count no absolute lifetimes.
+is($node->safe_psql('store', q{
+	SELECT count(*) FILTER (WHERE lifetime_end IS NULL AND acr IS NULL AND client_ip IS NULL
+	                        AND last_seen IS NULL) = count(*) FROM idsess.sessions}),
+	't', 'sessions of 1.1 have no absolute lifetime, strength or client data');
+$node->safe_psql('store', q{
+	ALTER SYSTEM SET idsess.record_client = 'ip'; SELECT pg_reload_conf()});
+$node->poll_query_until('store', q{SELECT current_setting('idsess.record_client') = 'ip'});
+is($node->safe_psql('store', q{
+	SELECT idsess_update('k-2', max_lifetime => '10 minutes', acr => 'urn:loa:2', amr => ARRAY['pwd', 'otp'],
+	                     client_ip => '192.0.2.77', device => 'laptop', expires => 'infinity')}),
+	't', 'a session of 1.1 is saved with the 1.2 arguments');
+is($node->safe_psql('store', q{
+	SELECT format('%s %s %s %s %s', expires = lifetime_end, acr, amr, client_ip, device)
+	FROM idsess.sessions WHERE key = 'k-2'}),
+	't urn:loa:2 {pwd,otp} 192.0.2.0/24 laptop',
+	'its strength and client are recorded, the IP cut to /24');
+is($node->safe_psql('store', q{
+	SELECT lifetime_end - created <= interval '10 minutes' AND expires <= lifetime_end
+	FROM idsess.sessions WHERE key = 'k-2'}),
+	't', 'and its expiry does not pass created + max_lifetime');
+is($node->safe_psql('store', q{
+	SELECT count(*) > 0 FROM idsess_my_sessions((SELECT subject_id FROM idsess.sessions WHERE key = 'k-2'))}),
+	't', 'the self-service list reads sessions of 1.1');
+is($node->safe_psql('store', q{SELECT sum(max_lifetime) FROM idsess.stats_hourly}),
+	'0', 'the hours of 1.1 count no absolute lifetimes');
+$node->safe_psql('store', q{
+	ALTER SYSTEM RESET idsess.record_client; SELECT pg_reload_conf()});
 
 # A dump of a 1.1 database restores into 1.2 with everything in it.
 my $old_sessions = $node->safe_psql('old', $sessions);
