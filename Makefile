@@ -10,6 +10,7 @@ OBJS = \
 	src/validate.o \
 	src/arrays.o \
 	src/version.o \
+	src/tenant.o \
 	src/logfilter.o \
 	src/failures.o \
 	src/envelope.o \

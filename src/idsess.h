@@ -9,6 +9,7 @@
  * before it (scripts/check-layers checks the built objects for circles):
  *
  *	 1. settings, crypto, spi, scan, validate, arrays, version, logfilter,
+ *		tenant (which tenants the calling role administers),
  *		failures (seal and open failures counted in shared memory)
  *	 2. envelope: seals or opens bytes under a key it is given
  *	 3. keyring: the data keys, wrapped under the master key

@@ -30,6 +30,7 @@
 #include "shmem.h"
 #include "spi.h"
 #include "stats.h"
+#include "tenant.h"
 #include "ticket.h"
 #include "validate.h"
 
@@ -138,6 +139,7 @@ typedef struct NewSession
 	bytea	   *ticket;
 	int			limit;			/* per-subject session limit; 0: none */
 	Datum		client_list;	/* 1.1: the row's copy of its clients; 0: none */
+	text	   *tenant;			/* 1.2; NULL: the default tenant */
 } NewSession;
 
 static void refuse_taken_key(bool rekey) pg_attribute_noreturn();
@@ -167,23 +169,29 @@ refuse_taken_key(bool rekey)
 	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
 	"client_list, saml_list) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, LEAST($7, $6 + $8), " \
 	"$9, $10, $11, COALESCE($12, '{}'), '[]')"
+#define INSERT_12 "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, " \
+	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
+	"client_list, saml_list, tenant) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, LEAST($7, $6 + $8), " \
+	"$9, $10, $11, COALESCE($12, '{}'), '[]', $13)"
 #define INSERT_ARGTYPES {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, \
-	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID, TEXTARRAYOID}
+	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID, TEXTARRAYOID, TEXTOID}
 
 /*
- * [0]: a 1.0 schema, [1]: 1.1 (with the issuer).  An upsert inserts with ON
+ * [0]: a 1.0 schema, [1]: 1.1 (with the issuer), [2]: 1.2 (with the tenant).  An upsert inserts with ON
  * CONFLICT, to go on to a dead row with the key; a create inserts plainly,
  * and a taken key is the unique violation, which insert_session rewords
  * (the profile of a create put ON CONFLICT's extra probe of the key index,
  * and the speculative insertion's confirmation, at 8% of its time).
  */
-static IdsessQuery q_upsert_insert[2] = {
+static IdsessQuery q_upsert_insert[3] = {
 	{.sql = INSERT_10 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = 10, .argtypes = INSERT_ARGTYPES},
-	{.sql = INSERT_11 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES}
+	{.sql = INSERT_11 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES},
+	{.sql = INSERT_12 " ON CONFLICT (key) DO NOTHING RETURNING id", .nargs = 13, .argtypes = INSERT_ARGTYPES}
 };
-static IdsessQuery q_insert[2] = {
+static IdsessQuery q_insert[3] = {
 	{.sql = INSERT_10 " RETURNING id", .nargs = 10, .argtypes = INSERT_ARGTYPES},
-	{.sql = INSERT_11 " RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES}
+	{.sql = INSERT_11 " RETURNING id", .nargs = 12, .argtypes = INSERT_ARGTYPES},
+	{.sql = INSERT_12 " RETURNING id", .nargs = 13, .argtypes = INSERT_ARGTYPES}
 };
 
 /*
@@ -330,8 +338,8 @@ nudge_for(TimestampTz from, bool has_expires, TimestampTz expires, Interval *idl
 static int64
 insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as_update)
 {
-	Datum		args[12];
-	char		nulls[12];
+	Datum		args[13];
+	char		nulls[13];
 	int32		key_id;
 	bytea	   *sealed;
 	bool		isnull;
@@ -351,6 +359,7 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	args[9] = PointerGetDatum(sealed);
 	args[10] = PointerGetDatum(ns->issuer);
 	args[11] = ns->client_list;
+	args[12] = PointerGetDatum(ns->tenant);
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[2] = ns->subject ? ' ' : 'n';
 	nulls[4] = ns->display ? ' ' : 'n';
@@ -358,6 +367,7 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	nulls[7] = ns->idle ? ' ' : 'n';
 	nulls[10] = ns->issuer ? ' ' : 'n';
 	nulls[11] = ns->client_list ? ' ' : 'n';
+	nulls[12] = ns->tenant ? ' ' : 'n';
 
 	/*
 	 * Sessions without a user belong to no subject and count for none.  The
@@ -365,13 +375,13 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	 * none, so from 1.2 on their logouts go to the outbox.
 	 */
 	if (ns->limit > 0 && ns->subject)
-		*ended = idsess_apply_session_limit(api, ns->subject, ns->limit,
+		*ended = idsess_apply_session_limit(api, ns->subject, ns->tenant, ns->limit,
 											upsert && api >= IDSESS_API_1_2);
 	if (!upsert)
-		n = write_key(&q_insert[api >= IDSESS_API_1_1], args, nulls, false);
+		n = write_key(&q_insert[api], args, nulls, false);
 	else
 	{
-		n = idsess_spi_run(&q_upsert_insert[api >= IDSESS_API_1_1], args, nulls, false, 1);
+		n = idsess_spi_run(&q_upsert_insert[api], args, nulls, false, 1);
 		if (n == 0)
 		{
 			Datum		key = PointerGetDatum(ns->key);
@@ -380,7 +390,7 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 			if (ndead > 0)
 			{
 				end_sessions_of_result(api, ndead, IDSESS_EV_EXPIRED);
-				n = idsess_spi_run(&q_upsert_insert[api >= IDSESS_API_1_1], args, nulls, false, 1);
+				n = idsess_spi_run(&q_upsert_insert[api], args, nulls, false, 1);
 			}
 		}
 	}
@@ -424,6 +434,9 @@ create_session(FunctionCallInfo fcinfo, IdsessApi api)
 	ns.scheme = idsess_arg_id(fcinfo, 5, "scheme", IDSESS_MAX_ID_CHARS);
 	ns.display = idsess_arg_id_opt(fcinfo, 6, "display_name", IDSESS_MAX_ID_CHARS);
 	ns.issuer = api_1_1 ? idsess_arg_id_opt(fcinfo, 11, "issuer", IDSESS_MAX_URI_CHARS) : NULL;
+	ns.tenant = api >= IDSESS_API_1_2 ?
+		idsess_arg_id_opt(fcinfo, 12, "tenant", IDSESS_MAX_ID_CHARS) : NULL;
+	idsess_tenant_require_all("idsess_create");
 	ns.created = GetCurrentTransactionStartTimestamp();
 	ns.limit = idsess_max_sessions_per_subject;
 	ns.ticket = ticket_arg(fcinfo, 1, 2, true, &ns.format);
@@ -584,9 +597,12 @@ emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows, IdsessApi ap
 /* [1], 1.1's: also whether the row lacks a copy of its clients or SAML sessions. */
 #define LOCK_FOR_UPDATE(cols) "SELECT s.id, s.created, s.expires, s.ticket" cols \
 	" FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE " FOR NO KEY UPDATE"
-static IdsessQuery q_lock_for_update[2] = {
+static IdsessQuery q_lock_for_update[3] = {
 	{.sql = LOCK_FOR_UPDATE(""), .nargs = 1, .argtypes = {TEXTOID}},
 	{.sql = LOCK_FOR_UPDATE(", s.client_list IS NULL OR s.saml_list IS NULL"),
+	.nargs = 1, .argtypes = {TEXTOID}},
+	/* [2], 1.2's: also the tenant, column 6. */
+	{.sql = LOCK_FOR_UPDATE(", s.client_list IS NULL OR s.saml_list IS NULL, s.tenant"),
 	.nargs = 1, .argtypes = {TEXTOID}}
 };
 
@@ -915,7 +931,9 @@ enum
 	U_KEY, U_TICKET, U_TICKET_BYTES, U_EXPIRES, U_RENEWED, U_DISPLAY,
 	/* 1.1 */
 	U_SUBJECT, U_SID, U_CREATED, U_SCHEME, U_ISSUER, U_NEW_KEY, U_UPSERT, U_IDLE,
-	U_CLIENTS, U_CLIENT_SIDS
+	U_CLIENTS, U_CLIENT_SIDS,
+	/* 1.2 */
+	U_TENANT
 };
 
 /* idsess_update's arguments, checked once; NULL or false: not given. */
@@ -945,6 +963,8 @@ typedef struct UpdateArgs
 	Datum		clients;
 	Datum		client_sids;
 	int			nclients;
+	text	   *tenant;			/* NULL: the default tenant, or not given */
+	bool		tenant_given;
 } UpdateArgs;
 
 static void
@@ -983,6 +1003,11 @@ parse_update_args(FunctionCallInfo fcinfo, IdsessApi api, UpdateArgs *u)
 						 errmsg("created cannot be infinity"),
 						 errhidestmt(true)));
 			u->has_created = true;
+		}
+		if (api >= IDSESS_API_1_2)
+		{
+			u->tenant = idsess_arg_id_opt(fcinfo, U_TENANT, "tenant", IDSESS_MAX_ID_CHARS);
+			u->tenant_given = u->tenant != NULL;
 		}
 		/* Rekeying to the same key is no rekey. */
 		if (u->new_key && same_text(PointerGetDatum(u->key), PointerGetDatum(u->new_key)))
@@ -1049,6 +1074,7 @@ upsert_session(IdsessApi api, const UpdateArgs *u)
 	ns.limit = idsess_max_sessions_per_subject;
 	if (u->clients)
 		ns.client_list = new_client_list(u->clients, u->client_sids);
+	ns.tenant = u->tenant;
 
 	return insert_session(&ns, api, &ended, true, u->new_key == NULL);
 }
@@ -1101,9 +1127,10 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	bool		isnull;
 
 	parse_update_args(fcinfo, api, &u);
+	idsess_tenant_require_all("idsess_update");
 	idsess_spi_connect();
 	arg = PointerGetDatum(u.key);
-	if (idsess_spi_run(&q_lock_for_update[api_1_1], &arg, NULL, false, 1) == 0)
+	if (idsess_spi_run(&q_lock_for_update[api], &arg, NULL, false, 1) == 0)
 	{
 		/*
 		 * "Revoked" must not read as "gone": gone invites a create.  An
@@ -1125,6 +1152,19 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 		PG_RETURN_BOOL(true);
 	}
 	id = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
+	if (u.tenant_given)
+	{
+		Datum		stored_tenant = idsess_spi_get(0, 6, &isnull);
+
+		/* A session never moves between tenants: their admins see it apart. */
+		if (isnull || !same_text(stored_tenant, PointerGetDatum(u.tenant)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the session belongs to another tenant"),
+					 errdetail("A session's tenant is set when it is created and never changes."),
+					 errhint("Give the session's own tenant, or none."),
+					 errhidestmt(true)));
+	}
 	created = u.has_created ? u.created : DatumGetTimestampTz(idsess_spi_get(0, 2, &isnull));
 	rebuild_copies = api_1_1 && DatumGetBool(idsess_spi_get(0, 5, &isnull));
 	/* In SPI's memory until SPI_finish; later queries do not free it. */
@@ -1254,6 +1294,13 @@ static IdsessQuery q_delete = {
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
+/* Statements of the admin paths for a caller restricted to some tenants. */
+#define IN_TENANT " AND " IDSESS_TENANT_VISIBLE("tenant")
+static IdsessQuery q_delete_tenant = {
+	.sql = "DELETE FROM idsess.sessions WHERE key = $1" IN_TENANT " RETURNING id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
 static Datum
 delete(FunctionCallInfo fcinfo, IdsessApi api)
 {
@@ -1262,7 +1309,8 @@ delete(FunctionCallInfo fcinfo, IdsessApi api)
 	int			n;
 
 	idsess_spi_connect();
-	n = idsess_spi_run(&q_delete, &arg, NULL, false, 0);
+	n = idsess_spi_run(idsess_tenant_restricted() ? &q_delete_tenant : &q_delete, &arg, NULL,
+					   false, 0);
 	if (n > 0)
 		end_sessions_of_result(api, n, IDSESS_EV_DELETED);
 	SPI_finish();
@@ -1297,6 +1345,7 @@ get_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 	int			pin;
 
 	idsess_require_filter(subject, sid);
+	idsess_tenant_require_all("idsess_get_sessions");
 	tupstore = idsess_ticket_srf(fcinfo);
 	/* By sid alone: node-oidc-provider's findByUid, without the executor. */
 	if (subject == NULL)
@@ -1329,6 +1378,18 @@ static IdsessQuery q_delete_by_both = {
 	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2 RETURNING id",
 	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
+static IdsessQuery q_delete_by_subject_tenant = {
+	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1" IN_TENANT " RETURNING id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_delete_by_sid_tenant = {
+	.sql = "DELETE FROM idsess.sessions WHERE session_id = $1" IN_TENANT " RETURNING id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_delete_by_both_tenant = {
+	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2" IN_TENANT
+	" RETURNING id", .nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+};
 
 static Datum
 delete_sessions(FunctionCallInfo fcinfo, IdsessApi api)
@@ -1339,8 +1400,12 @@ delete_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 
 	idsess_require_filter(subject, sid);
 	idsess_spi_connect();
-	n = idsess_run_exact(&q_delete_by_subject, &q_delete_by_sid, &q_delete_by_both,
-						 subject, sid, false);
+	if (idsess_tenant_restricted())
+		n = idsess_run_exact(&q_delete_by_subject_tenant, &q_delete_by_sid_tenant,
+							 &q_delete_by_both_tenant, subject, sid, false);
+	else
+		n = idsess_run_exact(&q_delete_by_subject, &q_delete_by_sid, &q_delete_by_both,
+							 subject, sid, false);
 	if (n > 0)
 		end_sessions_of_result(api, n, IDSESS_EV_DELETED);
 	SPI_finish();
@@ -1392,6 +1457,7 @@ take_expired(FunctionCallInfo fcinfo, IdsessApi api)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Tuplestorestate *taken;
 
+	idsess_tenant_require_all("idsess_take_expired");
 	if (done && ARR_NDIM(DatumGetArrayTypeP(done)) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
