@@ -54,7 +54,7 @@ endif
 # The pg_regress suite (sql/, expected/) and the isolation specs (specs/)
 # run against a server that preloads idsess and has a master key: see
 # scripts/dev test, which sets that up.
-REGRESS = setup store seal inputs clients query revoke contract expire keys privileges worker reports fuzz memory
+REGRESS = setup store seal inputs clients query revoke contract expire keys privileges worker reports tenants fuzz memory
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
 ISOLATION = add_client take_expired revoke_add_client \
 	keys_rotate_seal keys_rotate_open keys_rotate_reseal keys_retire_seal keys_destroy_opener \

@@ -637,3 +637,41 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text),
 	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text)
 TO idsess_service;
+
+------------------------------------------------------------------------
+-- Incident revocation (issue 38 part 5): idsess_revoke selects sessions by
+-- any of subject, sid, tenant, a client that joined them, a window of
+-- sign-ins and the data key that sealed their ticket, AND-combined; a
+-- selection that matches every session needs confirm => 'revoke every
+-- session'; dry_run lists without ending; batch ends at most that many
+-- (the oldest first) and queues their logouts in the outbox with the
+-- cause 'revoked', each batch audited: a caller repeats the call, each in
+-- its own transaction, until a batch comes back short.
+ALTER TABLE idsess.logout_outbox
+	DROP CONSTRAINT logout_outbox_cause_check,
+	ADD CONSTRAINT logout_outbox_cause_check CHECK (cause IN ('expired', 'idle', 'limit', 'revoked'));
+COMMENT ON TABLE idsess.logout_outbox IS 'Back-channel logouts owed for sessions that ended with no caller to notify (expired, idle, ended by the session limit during an upsert, or revoked in batches), drained by idsess_take_logouts()';
+
+DROP FUNCTION @extschema@.idsess_revoke(text, text, text[], text);
+CREATE FUNCTION @extschema@.idsess_revoke(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	client_ids text[] DEFAULT NULL,
+	reason text DEFAULT NULL,
+	tenant text DEFAULT NULL,
+	client_id text DEFAULT NULL,
+	created_before timestamptz DEFAULT NULL,
+	created_after timestamptz DEFAULT NULL,
+	key_id integer DEFAULT NULL,
+	confirm text DEFAULT NULL,
+	dry_run boolean DEFAULT false,
+	batch integer DEFAULT NULL)
+RETURNS SETOF idsess.revoked
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_revoke_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer) IS
+'Ends the sessions the filters select (subject_id, session_id, tenant, client_id, created_before, created_after, key_id: AND-combined; matching every session needs confirm => ''revoke every session'') and returns the clients and SAML SPs to notify (only those in client_ids when given); dry_run: lists them and ends none; batch: ends at most that many, oldest first, their logouts also queued in the outbox (call again until fewer come back); records each call in idsess.audit and, when sessions ended, sends one NOTIFY idsess_revoked with {"audit_id": N} at commit';
+REVOKE ALL ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer)
+	TO idsess_service, idsess_admin, idsess_tenant_admin;

@@ -380,8 +380,9 @@ idsess_grant_tenant_admin(PG_FUNCTION_ARGS)
 	args[0] = ObjectIdGetDatum(role);
 	args[1] = PointerGetDatum(tenant);
 	n = idsess_spi_run(&q_grant_row, args, NULL, false, 0);
-	run_utility(psprintf("GRANT idsess_tenant_admin TO %s",
-						 quote_identifier(GetUserNameFromId(role, false))));
+	if (!is_member_of_role_nosuper(role, get_role_oid("idsess_tenant_admin", false)))
+		run_utility(psprintf("GRANT idsess_tenant_admin TO %s",
+							 quote_identifier(GetUserNameFromId(role, false))));
 	SPI_finish();
 	CacheInvalidateRelcacheByRelid(tenant_admins_relid());
 	forget_scope();
@@ -402,7 +403,7 @@ idsess_revoke_tenant_admin(PG_FUNCTION_ARGS)
 	args[0] = ObjectIdGetDatum(role);
 	args[1] = PointerGetDatum(tenant);
 	n = idsess_spi_run(&q_revoke_row, args, NULL, false, 0);
-	idsess_spi_run(&q_tenants_left, args, NULL, true, 1);
+	idsess_spi_run(&q_tenants_left, args, NULL, false, 1);
 	if (DatumGetInt64(idsess_spi_get(0, 1, &isnull)) == 0 &&
 		is_member_of_role_nosuper(role, get_role_oid("idsess_tenant_admin", false)))
 		run_utility(psprintf("REVOKE idsess_tenant_admin FROM %s",
