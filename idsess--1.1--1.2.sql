@@ -436,19 +436,29 @@ BEGIN ATOMIC
 END;
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_expiring(minutes integer DEFAULT 15)
 RETURNS TABLE (subject_id text, display_name text, sid text, clients text, expires_in interval)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+AS $fn$
+#variable_conflict use_column
+DECLARE
+	n integer := CASE WHEN minutes IS NULL OR minutes <= 0 THEN 15 ELSE minutes END;
+BEGIN
+	IF n > 10080 THEN
+		RAISE EXCEPTION 'minutes must be at most 10080 (7 days)'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN QUERY
 	SELECT s.subject_id, s.display_name, idsess.short_id(s.session_id),
 	       idsess.short_list(ARRAY(SELECT c.client_id FROM idsess.session_clients c
 	                               WHERE c.session = s.id ORDER BY c.added, c.client_id)),
 	       pg_catalog.date_trunc('second', s.due - pg_catalog.now())
 	FROM idsess.sessions s
-	WHERE s.due > pg_catalog.now() AND s.due <= pg_catalog.now() + minutes * interval '1 minute'
+	WHERE s.due > pg_catalog.now() AND s.due <= pg_catalog.now() + n * interval '1 minute'
 	  AND (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
 	  AND idsess.tenant_visible(s.tenant)
 	ORDER BY s.due;
-END;
+END
+$fn$;
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_age()
 RETURNS TABLE (age text, sessions bigint)
 LANGUAGE sql STABLE SECURITY DEFINER
@@ -480,9 +490,18 @@ BEGIN ATOMIC
 END;
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_top_subjects(top integer DEFAULT 10)
 RETURNS TABLE (subject_id text, display_name text, sessions bigint, clients text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+AS $fn$
+#variable_conflict use_column
+DECLARE
+	n integer := CASE WHEN top IS NULL OR top <= 0 THEN 10 ELSE top END;
+BEGIN
+	IF n > 1000 THEN
+		RAISE EXCEPTION 'top must be at most 1000'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN QUERY
 	SELECT t.subject_id,
 	       (SELECT pg_catalog.max(s.display_name) FROM idsess.sessions s
 	        WHERE s.subject_id = t.subject_id AND s.tenant IS NOT DISTINCT FROM t.tenant),
@@ -492,9 +511,10 @@ BEGIN ATOMIC
 	                               WHERE s.subject_id = t.subject_id AND s.tenant IS NOT DISTINCT FROM t.tenant ORDER BY 1))
 	FROM (SELECT s.tenant, s.subject_id, pg_catalog.count(*) AS sessions FROM idsess.sessions s
 	      WHERE s.subject_id IS NOT NULL AND idsess.tenant_visible(s.tenant)
-	      GROUP BY s.tenant, s.subject_id ORDER BY 3 DESC, 2 LIMIT top) t
+	      GROUP BY s.tenant, s.subject_id ORDER BY 3 DESC, 2 LIMIT n) t
 	ORDER BY t.sessions DESC, t.subject_id;
-END;
+END
+$fn$;
 
 -- Kept for all tenants together: refused to a role restricted to tenants.
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_history(
@@ -502,17 +522,49 @@ CREATE OR REPLACE FUNCTION @extschema@.idsess_report_history(
 	until timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (hour timestamptz, created bigint, expired bigint, idle bigint,
                revoked bigint, deleted bigint, limited bigint)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+AS $fn$
+#variable_conflict use_column
+DECLARE
+	-- Without idsess loaded in this backend the setting is not defined yet:
+	-- its default.
+	retention interval := COALESCE(
+		(SELECT s.setting::bigint * interval '1 minute' FROM pg_catalog.pg_settings s
+		 WHERE s.name = 'idsess.stats_retention' AND s.unit = 'min'),
+		interval '30 days');
+	oldest timestamptz := pg_catalog.now() - retention;
+	hi timestamptz;
+	lo timestamptz;
+BEGIN
+	PERFORM idsess.require_all_tenants('idsess_report_history');
+	-- Nothing before the retention window is kept, nothing after now has
+	-- happened; past this test every time below is far from the ends of
+	-- the timestamp range.
+	IF until < oldest OR since > pg_catalog.now() THEN
+		RETURN;
+	END IF;
+	hi := pg_catalog.date_trunc('hour', LEAST(COALESCE(until, 'infinity'), pg_catalog.now()));
+	IF since IS NULL OR since = '-infinity' THEN
+		lo := GREATEST(oldest, hi - interval '366 days');
+	ELSE
+		lo := GREATEST(since, oldest);
+	END IF;
+	lo := pg_catalog.date_trunc('hour', lo);
+	IF lo < hi - interval '366 days' THEN
+		RAISE EXCEPTION 'idsess_report_history spans more than 366 days'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'since and until, once clamped to the hours kept (idsess.stats_retention) and to now, are further apart.',
+			      HINT = 'Ask for at most 366 days at a time; since => NULL gives the latest 366 days.';
+	END IF;
+	RETURN QUERY
 	SELECT g.hour, COALESCE(h.created, 0), COALESCE(h.expired, 0), COALESCE(h.idle, 0),
 	       COALESCE(h.revoked, 0), COALESCE(h.deleted, 0), COALESCE(h.limited, 0)
-	FROM pg_catalog.generate_series(pg_catalog.date_trunc('hour', since),
-	                                pg_catalog.date_trunc('hour', until), interval '1 hour') AS g(hour)
+	FROM pg_catalog.generate_series(lo, hi, interval '1 hour') AS g(hour)
 	LEFT JOIN idsess.stats_hourly h ON h.hour = g.hour
-	WHERE idsess.require_all_tenants('idsess_report_history')
 	ORDER BY g.hour;
-END;
+END
+$fn$;
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_totals(
 	OUT created bigint, OUT expired bigint, OUT idle bigint,
 	OUT revoked bigint, OUT deleted bigint, OUT limited bigint)

@@ -84,7 +84,15 @@ INSERT INTO fuzz_allowed VALUES
   ('idsess_report_totals',       '{}'),
   ('idsess_report_logout_outbox', '{}'),
   ('idsess_report_revoked_keys', '{}'),
-  ('idsess_ticket_failures',     '{}');
+  ('idsess_ticket_failures',     '{}'),
+  -- 1.2 tenants: 42501 a tenant not the caller's or a report kept for all
+  -- tenants; 0LP01 a role that may not become a tenant admin
+  ('tenant_visible',             '{}'),
+  ('tenant_scope',               '{}'),
+  ('require_all_tenants',        '{42501}'),
+  ('idsess_grant_tenant_admin',  '{0LP01}'),
+  ('idsess_revoke_tenant_admin', '{}'),
+  ('idsess_report_tenants',      '{}');
 UPDATE fuzz_allowed SET codes = codes || '{22004,22023,22001,54000}';
 
 -- Every function of the extension has its list (trigger functions are not
@@ -163,6 +171,9 @@ BEGIN
 	WHEN 'text[]'::regtype THEN
 		RETURN ARRAY(SELECT pg_temp.pick(ARRAY['fz-client', 'fz-sp', 'other'])
 		             FROM generate_series(1, 1 + floor(random() * 3)::int))::text;
+	WHEN 'regrole'::regtype THEN
+		-- Roles that may not be tenant admins: the fuzz changes no grant.
+		RETURN pg_temp.pick(ARRAY['idsess_service', 'idsess_admin', 'idsess_reporting']);
 	END CASE;
 	RAISE EXCEPTION 'fuzz: no generator for type %', t;
 END $$;
@@ -207,6 +218,8 @@ BEGIN
 			WHEN r < 0.30 THEN '{NULL}'::text[]
 			WHEN r < 0.35 THEN ARRAY(SELECT 'c' || i FROM generate_series(1, 1001) i)
 			ELSE ARRAY(SELECT pg_temp.rand_text() FROM generate_series(1, 1 + floor(random() * 4)::int)) END)::text;
+	WHEN 'regrole'::regtype THEN
+		RETURN pg_temp.pick(ARRAY['idsess_service', 'idsess_admin', 'idsess_reporting']);
 	END CASE;
 	RAISE EXCEPTION 'fuzz: no generator for type %', t;
 END $$;
