@@ -52,14 +52,16 @@ PG_CFLAGS += -Werror
 endif
 
 # The pg_regress suite (sql/, expected/) and the isolation specs (specs/)
-# run against a server that preloads idsess and has a master key: see
-# scripts/dev test, which sets that up.
+# run against a server that preloads idsess and has a master key: make
+# check starts one (below); make installcheck uses the server PGHOST and
+# PGPORT name, set up as scripts/dev test does.
 REGRESS = setup store seal inputs clients query revoke contract expire keys privileges worker reports tenants fuzz memory
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
 ISOLATION = add_client take_expired revoke_add_client \
 	keys_rotate_seal keys_rotate_open keys_rotate_reseal keys_retire_seal keys_destroy_opener \
 	revoke_late_save limit_repeatable_read create_same_key
 TAP_TESTS = 1
+EXTRA_CLEAN = tmp_check_regress tmp_check_keys
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 # Without PGXS the first target below would become the default: a plain
@@ -67,7 +69,29 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 ifeq ($(PGXS),)
 $(error $(PG_CONFIG) gave no PGXS makefile: install postgresql-server-dev-15 or -17 (debian/pgversions) or set PG_CONFIG)
 endif
+# PGXS refuses make check (it has no temporary install of PostgreSQL to
+# test in).  Ours runs make installcheck with pg_regress --temp-instance:
+# the regression and isolation suites each start a throwaway server of the
+# installed PostgreSQL, which must hold this idsess (make install first),
+# preloading it with master keys made for the run; the TAP tests start
+# their own nodes.  As a user that may run a server, not root.
+ifeq ($(MAKECMDGOALS),check)
+CHECK_DIR = $(CURDIR)/tmp_check_keys
+.PHONY: check
+check:
+	rm -rf '$(CHECK_DIR)' && mkdir -m 700 '$(CHECK_DIR)'
+	for k in master other; do \
+		(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > '$(CHECK_DIR)'/$$k.key) || exit 1; \
+	done
+	printf '%s\n' "shared_preload_libraries = 'idsess'" \
+		"idsess.master_key_file = '$(CHECK_DIR)/master.key'" \
+		"idsess.databases = 'contrib_regression'" "idsess.max_nap = '500ms'" \
+		"logging_collector = on" > '$(CHECK_DIR)'/temp.conf
+	IDSESS_OTHER_KEY='$(CHECK_DIR)/other.key' $(MAKE) installcheck \
+		EXTRA_REGRESS_OPTS="--temp-instance=./tmp_check_regress --temp-config='$(CHECK_DIR)/temp.conf'"
+else
 include $(PGXS)
+endif
 
 # PGXS installs DOCS flat into the directory every extension shares
 # ($(docdir)/extension), where names like reference.md would collide: ours go

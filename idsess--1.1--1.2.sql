@@ -255,6 +255,29 @@ COMMENT ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text) IS
 'Ends the sessions of a subject and/or sid and returns the clients and SAML SPs to notify (only those in client_ids when given); records the revocation in idsess.audit and, when sessions ended, sends one NOTIFY idsess_revoked with {"audit_id": N} at commit';
 
 ------------------------------------------------------------------------
+-- One liveness rule (issue 37): a session is live until it expires or has
+-- been idle too long.  The views and reports ask this function; being a
+-- plain SQL expression it is inlined, so their plans and index use are
+-- what the written-out condition gave.  The library keeps two copies for
+-- itself: the hot path's C test (lookup.c) and the condition its queries
+-- use (IDSESS_LIVE in session_sql.h; they also serve 1.0 and 1.1 schemas,
+-- which lack this function).  sql/expire.sql checks all three agree at
+-- the boundaries.  The views and reports that use it are defined once,
+-- with the tenant filter, in the Tenants section below.
+
+CREATE FUNCTION idsess.session_is_live(expires timestamptz, last_active timestamptz,
+                                       idle_timeout interval)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (expires IS NULL OR expires > pg_catalog.now())
+   AND (idle_timeout IS NULL OR last_active + idle_timeout > pg_catalog.now());
+COMMENT ON FUNCTION idsess.session_is_live(timestamptz, timestamptz, interval) IS
+'Whether a session with this expiry, last activity and idle timeout is live now: the one definition the views and reports use';
+REVOKE ALL ON FUNCTION idsess.session_is_live(timestamptz, timestamptz, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION idsess.session_is_live(timestamptz, timestamptz, interval)
+	TO idsess_service, idsess_admin, idsess_reporting;
+
+------------------------------------------------------------------------
 -- Tenants (issue 38 part 1).  A session may carry a tenant; NULL is the
 -- default tenant, so callers that name none are unchanged.  Keys stay
 -- unique across tenants (the one unique constraint on key).  A role made
@@ -343,7 +366,8 @@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
 	idsess.tenant_visible(text), idsess.tenant_scope(), idsess.require_all_tenants(text)
 TO idsess_service, idsess_admin, idsess_reporting, idsess_tenant_admin;
-GRANT EXECUTE ON FUNCTION idsess.short_list(text[]), idsess.short_id(text) TO idsess_tenant_admin;
+GRANT EXECUTE ON FUNCTION idsess.short_list(text[]), idsess.short_id(text),
+	idsess.session_is_live(timestamptz, timestamptz, interval) TO idsess_tenant_admin;
 
 -- The views, filtered; security_barrier keeps a caller's own WHERE
 -- function from seeing rows of other tenants before the filter does.
@@ -356,7 +380,7 @@ SELECT s.subject_id, s.display_name,
        pg_catalog.date_trunc('second', s.expires - pg_catalog.now()) AS expires_in,
        s.tenant
 FROM idsess.sessions s
-WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
   AND idsess.tenant_visible(s.tenant);
 CREATE OR REPLACE VIEW idsess.client_sessions WITH (security_barrier) AS
 SELECT c.client_id, s.subject_id, s.display_name,
@@ -366,7 +390,7 @@ SELECT c.client_id, s.subject_id, s.display_name,
        s.tenant
 FROM idsess.session_clients c
 JOIN idsess.sessions s ON s.id = c.session
-WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
   AND idsess.tenant_visible(s.tenant);
 -- A subject of two tenants is two people: one row per tenant and subject.
 DROP VIEW idsess.subjects;
@@ -378,7 +402,7 @@ SELECT s.subject_id, pg_catalog.max(s.display_name) AS display_name,
        s.tenant
 FROM idsess.sessions s
 WHERE s.subject_id IS NOT NULL
-  AND (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+  AND idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
   AND idsess.tenant_visible(s.tenant)
 GROUP BY s.tenant, s.subject_id;
 COMMENT ON VIEW idsess.subjects IS 'One row per signed-in subject and tenant: display name, live sessions, time since last activity, time to the first expiry';
@@ -411,7 +435,7 @@ BEGIN ATOMIC
 	             pg_catalog.count(*) FILTER (WHERE s.expires IS NULL) AS never,
 	             pg_catalog.count(*) FILTER (WHERE s.expires <= pg_catalog.now() + interval '1 hour') AS soon
 	      FROM idsess.sessions s
-	      WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	      WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
 	        AND idsess.tenant_visible(s.tenant)) t;
 END;
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_clients()
@@ -430,7 +454,7 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT s.scheme, pg_catalog.count(*) FROM idsess.sessions s
-	WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
 	  AND idsess.tenant_visible(s.tenant)
 	GROUP BY s.scheme ORDER BY 2 DESC, 1;
 END;
@@ -454,7 +478,7 @@ BEGIN
 	       pg_catalog.date_trunc('second', s.due - pg_catalog.now())
 	FROM idsess.sessions s
 	WHERE s.due > pg_catalog.now() AND s.due <= pg_catalog.now() + n * interval '1 minute'
-	  AND (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	  AND idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
 	  AND idsess.tenant_visible(s.tenant)
 	ORDER BY s.due;
 END
@@ -473,7 +497,7 @@ BEGIN ATOMIC
 	                       WHEN pg_catalog.now() - s.created < interval '1 day' THEN 4
 	                       WHEN pg_catalog.now() - s.created < interval '7 days' THEN 5
 	                       ELSE 6 END AS bucket, pg_catalog.count(*) AS n
-	           FROM idsess.sessions s WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	           FROM idsess.sessions s WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
 	             AND idsess.tenant_visible(s.tenant) GROUP BY 1) t ON t.bucket = b.bucket
 	ORDER BY b.bucket;
 END;
@@ -607,7 +631,7 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT s.tenant, pg_catalog.count(*), pg_catalog.count(DISTINCT s.subject_id)
 	FROM idsess.sessions s
-	WHERE (s.expires IS NULL OR s.expires > pg_catalog.now()) AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())
+	WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
 	  AND idsess.tenant_visible(s.tenant)
 	GROUP BY s.tenant ORDER BY s.tenant NULLS FIRST;
 END;

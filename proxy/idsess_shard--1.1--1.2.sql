@@ -51,8 +51,7 @@ BEGIN
 	  AND (idsess_shard_page_by_hash.client_id IS NULL OR EXISTS (
 	       SELECT FROM idsess.session_clients c
 	       WHERE c.session = s.id AND c.client_id = idsess_shard_page_by_hash.client_id))
-	  AND (s.expires IS NULL OR s.expires > now())
-	  AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > now())
+	  AND idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
 	  AND (after_created IS NULL
 	       OR (NOT prior AND (s.created, k.h) > (after_created, after_hash))
 	       OR (prior AND (s.created, k.h) < (after_created, after_hash)))

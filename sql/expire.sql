@@ -86,3 +86,43 @@ SELECT key, due - created AS due_after FROM idsess.sessions WHERE subject_id = '
 ROLLBACK;
 ALTER SYSTEM RESET idsess.idle_timeout;
 SELECT pg_reload_conf();
+
+-- One liveness rule: idsess.session_is_live (the views and reports),
+-- the library's queries (idsess_get_sessions) and idsess_get's C test on
+-- the hot path agree, at the boundaries too: a deadline of exactly now()
+-- has passed.  The sessions are set by hand to reach the boundaries.
+BEGIN;
+SELECT count(*) FROM (SELECT idsess_create('lv-' || i, 'x', key => 'k-lv-' || i)
+                      FROM generate_series(1, 7) i) c;
+UPDATE idsess.sessions s SET created = now() - interval '1 day', expires = v.expires,
+       last_active = v.last_active, idle_timeout = v.idle_timeout
+FROM (VALUES ('k-lv-1', now() + interval '1 microsecond', now(), NULL::interval),
+             ('k-lv-2', now(), now(), NULL),
+             ('k-lv-3', now() - interval '1 second', now(), NULL),
+             ('k-lv-4', NULL, now() - interval '10 minutes', interval '10 minutes'),
+             ('k-lv-5', NULL, now() - interval '10 minutes' + interval '1 microsecond', interval '10 minutes'),
+             ('k-lv-6', NULL, now(), NULL),
+             ('k-lv-7', now() + interval '1 hour', now() - interval '1 hour', interval '1 hour'))
+     AS v(key, expires, last_active, idle_timeout)
+WHERE s.key = v.key;
+SELECT s.key,
+       idsess.session_is_live(s.expires, s.last_active, s.idle_timeout) AS rule,
+       EXISTS (SELECT FROM idsess.active_sessions a WHERE a.subject_id = s.subject_id) AS view,
+       EXISTS (SELECT FROM idsess_get_sessions(subject_id => s.subject_id)) AS library,
+       EXISTS (SELECT FROM idsess_get(s.key)) AS hot_path
+FROM idsess.sessions s WHERE s.subject_id LIKE 'lv-%' ORDER BY s.key;
+ROLLBACK;
+-- Inlined: the views' plans hold the condition itself, not a call.
+CREATE FUNCTION pg_temp.calls_in_plan(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+	n bigint := 0;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
+		n := n + (line LIKE '%session_is_live%')::int;
+	END LOOP;
+	RETURN n;
+END $$;
+SELECT pg_temp.calls_in_plan('SELECT * FROM idsess.active_sessions') AS active_sessions,
+       pg_temp.calls_in_plan('SELECT * FROM idsess.client_sessions') AS client_sessions,
+       pg_temp.calls_in_plan('SELECT * FROM idsess.subjects') AS subjects;

@@ -94,9 +94,8 @@ static IdsessQuery q_claim = {
 
 /* Claimed sessions whose caller is done with them, unless live again. */
 static IdsessQuery q_remove_done = {
-	.sql = "DELETE FROM idsess.sessions x WHERE x.key = ANY ($1) AND NOT ("
-	"(x.expires IS NULL OR x.expires > pg_catalog.now()) AND "
-	"(x.idle_timeout IS NULL OR x.last_active + x.idle_timeout > pg_catalog.now())) "
+	.sql = "DELETE FROM idsess.sessions x WHERE x.key = ANY ($1) AND "
+	"NOT idsess.session_is_live(x.expires, x.last_active, x.idle_timeout) "
 	"RETURNING x.id, CASE WHEN x.expires <= pg_catalog.now() THEN 'expired' ELSE 'idle' END",
 	.nargs = 1, .argtypes = {TEXTARRAYOID}
 };

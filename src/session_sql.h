@@ -80,7 +80,12 @@ enum
 	"ARRAY(SELECT c.client_sid FROM idsess.session_clients c WHERE c.session = s.id " \
 	"ORDER BY c.added, c.client_id)"
 
-/* A session is live until it expires or has been idle too long. */
+/*
+ * A session is live until it expires or has been idle too long.  The rule
+ * is idsess.session_is_live() (1.2); this is its text for the library's
+ * queries, which also run on 1.0 and 1.1 schemas.  lookup.c's is_live() is
+ * the hot path's copy.  sql/expire.sql checks the three agree.
+ */
 #define IDSESS_LIVE \
 	"(s.expires IS NULL OR s.expires > pg_catalog.now()) AND " \
 	"(s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())"

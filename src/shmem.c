@@ -27,7 +27,7 @@
 
 PG_FUNCTION_INFO_V1(idsess_worker_status);
 
-IdsessShared *idsess_shared = NULL;
+static IdsessShared *idsess_shared = NULL;
 
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -244,4 +244,328 @@ idsess_worker_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * The slot accessors.  Every read or write of a slot's plain fields goes
+ * through one of these, each holding the slot's mutex for a few copies and
+ * setting a latch, if any, only after releasing it.
+ */
+
+bool
+idsess_shmem_ready(void)
+{
+	return idsess_shared != NULL;
+}
+
+static void
+zero_counts(IdsessSlot *slot)
+{
+	for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
+		pg_atomic_write_u64(&slot->counts[e], 0);
+}
+
+/* The launcher: which database slot i serves, and whether a worker holds it. */
+void
+idsess_slot_assignment(int i, char *dbname, bool *held, TimestampTz *retry_at)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+
+	SpinLockAcquire(&slot->mutex);
+	strlcpy(dbname, slot->dbname, NAMEDATALEN);
+	*held = slot->pid != 0;
+	*retry_at = slot->retry_at;
+	SpinLockRelease(&slot->mutex);
+}
+
+/* The slot assigned to dbname, or -1. */
+int
+idsess_slot_find(const char *dbname, bool *held, TimestampTz *retry_at)
+{
+	char		name[NAMEDATALEN];
+
+	for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
+	{
+		idsess_slot_assignment(i, name, held, retry_at);
+		if (strcmp(name, dbname) == 0)
+			return i;
+	}
+	*held = false;
+	*retry_at = 0;
+	return -1;
+}
+
+/* Assigns a free slot (no database, no worker) to dbname; false if taken. */
+bool
+idsess_slot_assign(int i, const char *dbname)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+	bool		assigned = false;
+
+	SpinLockAcquire(&slot->mutex);
+	if (slot->dbname[0] == '\0' && slot->pid == 0)
+	{
+		strlcpy(slot->dbname, dbname, NAMEDATALEN);
+		assigned = true;
+	}
+	SpinLockRelease(&slot->mutex);
+	return assigned;
+}
+
+/* Frees a slot no worker holds, with its counters, for another database. */
+void
+idsess_slot_unassign(int i)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+
+	SpinLockAcquire(&slot->mutex);
+	if (slot->pid == 0)
+	{
+		slot->dbname[0] = '\0';
+		slot->dboid = InvalidOid;
+		slot->state = IDSESS_WORKER_STARTING;
+		slot->retry_at = 0;
+		slot->announced_missing = false;
+		zero_counts(slot);
+	}
+	SpinLockRelease(&slot->mutex);
+}
+
+/* Asks the worker holding slot i to exit. */
+void
+idsess_slot_ask_stop(int i)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+	Latch	   *latch;
+
+	SpinLockAcquire(&slot->mutex);
+	slot->stop = true;
+	latch = slot->latch;
+	SpinLockRelease(&slot->mutex);
+	if (latch)
+		SetLatch(latch);
+}
+
+/* The launcher publishes its latch (mine) or withdraws it when it exits. */
+void
+idsess_set_launcher_latch(bool mine)
+{
+	SpinLockAcquire(&idsess_shared->mutex);
+	if (mine)
+		idsess_shared->launcher_latch = MyLatch;
+	else if (idsess_shared->launcher_latch == MyLatch)
+		idsess_shared->launcher_latch = NULL;
+	SpinLockRelease(&idsess_shared->mutex);
+}
+
+/*
+ * A worker claims the slot the launcher assigned to its database, unless a
+ * worker already holds it or the launcher has since given it to another.
+ */
+bool
+idsess_slot_claim(int i, const char *dbname)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+	bool		claimed = false;
+
+	SpinLockAcquire(&slot->mutex);
+	if (slot->pid == 0 && strcmp(slot->dbname, dbname) == 0)
+	{
+		claimed = true;
+		slot->pid = MyProcPid;
+		/* A database dropped and created again under its name: new counts. */
+		if (slot->dboid != MyDatabaseId)
+			zero_counts(slot);
+		slot->dboid = MyDatabaseId;
+		slot->latch = MyLatch;
+		slot->stop = false;
+		slot->state = IDSESS_WORKER_STARTING;
+		slot->started = GetCurrentTimestamp();
+		slot->last_run = 0;
+		slot->last_removed = 0;
+		slot->total_removed = 0;
+		slot->paced_batches = 0;
+		slot->paced_ms = 0;
+		slot->next_due = 0;
+		slot->wake_at = 0;
+		slot->last_error_at = 0;
+		slot->last_error[0] = '\0';
+	}
+	SpinLockRelease(&slot->mutex);
+	return claimed;
+}
+
+/* The worker holding slot i exits; the assignment stays. */
+void
+idsess_slot_release(int i)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+
+	SpinLockAcquire(&slot->mutex);
+	if (slot->pid == MyProcPid)
+	{
+		slot->pid = 0;
+		slot->latch = NULL;
+		slot->stop = false;
+	}
+	SpinLockRelease(&slot->mutex);
+}
+
+bool
+idsess_slot_stop_asked(int i)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+	bool		stop;
+
+	SpinLockAcquire(&slot->mutex);
+	stop = slot->stop;
+	SpinLockRelease(&slot->mutex);
+	return stop;
+}
+
+/* A pause of ms between backlog batches. */
+void
+idsess_slot_note_pause(int i, long ms)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+
+	SpinLockAcquire(&slot->mutex);
+	slot->paced_batches++;
+	slot->paced_ms += ms;
+	SpinLockRelease(&slot->mutex);
+}
+
+/*
+ * The worker's database has no idsess: the launcher retries at retry_at.
+ * True the first time since the extension was last seen, to log it once.
+ */
+bool
+idsess_slot_await_extension(int i, TimestampTz retry_at)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+	bool		first;
+
+	SpinLockAcquire(&slot->mutex);
+	first = !slot->announced_missing;
+	slot->announced_missing = true;
+	slot->state = IDSESS_WORKER_NO_EXTENSION;
+	slot->retry_at = retry_at;
+	SpinLockRelease(&slot->mutex);
+	return first;
+}
+
+/* The last error of a round step, already cut to fit and scrubbed. */
+void
+idsess_slot_note_error(int i, const char *message)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+
+	SpinLockAcquire(&slot->mutex);
+	strlcpy(slot->last_error, message, sizeof(slot->last_error));
+	slot->last_error_at = GetCurrentTimestamp();
+	SpinLockRelease(&slot->mutex);
+}
+
+void
+idsess_slot_round_starts(int i)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+
+	SpinLockAcquire(&slot->mutex);
+	slot->announced_missing = false;
+	slot->state = IDSESS_WORKER_EXPIRING;
+	SpinLockRelease(&slot->mutex);
+}
+
+/* next_due: the earliest due session the round saw; 0 if none. */
+void
+idsess_slot_round_ends(int i, int64 removed, TimestampTz next_due)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+
+	SpinLockAcquire(&slot->mutex);
+	slot->state = IDSESS_WORKER_SLEEPING;
+	slot->last_run = GetCurrentTimestamp();
+	slot->last_removed = removed;
+	slot->total_removed += removed;
+	slot->next_due = next_due;
+	SpinLockRelease(&slot->mutex);
+}
+
+/*
+ * When the worker will look again; a commit whose session falls due
+ * earlier sets its latch (idsess_xact_callback).  PG_INT64_MAX while a
+ * round runs, so that no commit meanwhile goes unnoticed.
+ */
+void
+idsess_slot_set_wake(int i, TimestampTz wake_at)
+{
+	IdsessSlot *slot = &idsess_shared->slots[i];
+
+	SpinLockAcquire(&slot->mutex);
+	slot->wake_at = wake_at;
+	SpinLockRelease(&slot->mutex);
+}
+
+/* Session rows to be committed before the worker merges the search index. */
+void
+idsess_slot_set_search_countdown(int i, int32 countdown)
+{
+	pg_atomic_write_u32(&idsess_shared->slots[i].search_countdown, (uint32) countdown);
+}
+
+/*
+ * Adds a committed transaction's event counts to the slot serving this
+ * database (dbname), under its mutex so that the slot cannot change
+ * database meanwhile.  A slot the launcher has assigned to the name but
+ * whose worker has not yet connected is taken too (it records the
+ * database's OID), so that counts made meanwhile are not lost.  False when
+ * no slot serves the database.
+ */
+bool
+idsess_slot_add_counts(const char *dbname, const int64 *n)
+{
+	static int	hint = -1;
+
+	for (int k = -1; k < IDSESS_MAX_WORKERS; k++)
+	{
+		int			i = k < 0 ? hint : k;
+		IdsessSlot *slot;
+
+		if (i < 0)
+			continue;
+		slot = &idsess_shared->slots[i];
+		SpinLockAcquire(&slot->mutex);
+		if (k >= 0 && slot->dbname[0] != '\0' && !OidIsValid(slot->dboid) &&
+			strcmp(slot->dbname, dbname) == 0)
+			slot->dboid = MyDatabaseId;
+		if (slot->dboid == MyDatabaseId && slot->dbname[0] != '\0')
+		{
+			for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
+				if (n[e] != 0)
+					pg_atomic_fetch_add_u64(&slot->counts[e], n[e]);
+			SpinLockRelease(&slot->mutex);
+			hint = i;
+			return true;
+		}
+		SpinLockRelease(&slot->mutex);
+	}
+	return false;
+}
+
+/* The worker's flush reads its slot's counters (no lock: atomic). */
+void
+idsess_slot_read_counts(int i, int64 *n)
+{
+	for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
+		n[e] = (int64) pg_atomic_read_u64(&idsess_shared->slots[i].counts[e]);
+}
+
+/* ... and subtracts what it moved into the history once that commits. */
+void
+idsess_slot_sub_counts(int i, const int64 *n)
+{
+	for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
+		if (n[e] != 0)
+			pg_atomic_fetch_sub_u64(&idsess_shared->slots[i].counts[e], n[e]);
 }

@@ -48,9 +48,6 @@ static int	pending_top = 0;		/* levels 1 .. pending_top may be non-zero */
 static int64 flushed[IDSESS_NUM_EVENTS];
 static int	flushed_slot = -1;
 
-/* The slot last found serving this database: a hint, checked under its lock. */
-static int	my_slot_hint = -1;
-
 /* This database's name, looked up inside a transaction for use at commit. */
 static char my_dbname[NAMEDATALEN];
 
@@ -59,7 +56,7 @@ idsess_count(IdsessEvent ev, int64 n)
 {
 	int			level;
 
-	if (idsess_shared == NULL || n == 0)
+	if (!idsess_shmem_ready() || n == 0)
 		return;
 	if (my_dbname[0] == '\0')
 	{
@@ -105,42 +102,6 @@ stats_at_subxact_end(bool commit)
 }
 
 /*
- * The slot serving this database, with its mutex held; -1 (no lock held)
- * when no slot does.  A slot the launcher has assigned to this database's
- * name but whose worker has not yet connected is taken too (it records the
- * database's OID), so that counts made meanwhile are not lost.
- */
-static int
-lock_my_slot(void)
-{
-	if (my_slot_hint >= 0)
-	{
-		IdsessSlot *slot = &idsess_shared->slots[my_slot_hint];
-
-		SpinLockAcquire(&slot->mutex);
-		if (slot->dboid == MyDatabaseId && slot->dbname[0] != '\0')
-			return my_slot_hint;
-		SpinLockRelease(&slot->mutex);
-	}
-	for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
-	{
-		IdsessSlot *slot = &idsess_shared->slots[i];
-
-		SpinLockAcquire(&slot->mutex);
-		if (slot->dbname[0] != '\0' && !OidIsValid(slot->dboid) &&
-			strcmp(slot->dbname, my_dbname) == 0)
-			slot->dboid = MyDatabaseId;
-		if (slot->dboid == MyDatabaseId && slot->dbname[0] != '\0')
-		{
-			my_slot_hint = i;
-			return i;
-		}
-		SpinLockRelease(&slot->mutex);
-	}
-	return -1;
-}
-
-/*
  * The top transaction ends (commit, abort or prepare): a commit publishes
  * its counts and retires what its flush moved into the history; otherwise
  * both are dropped.
@@ -149,32 +110,14 @@ static void
 stats_at_xact_end(bool commit)
 {
 	if (commit && flushed_slot >= 0)
-	{
-		IdsessSlot *slot = &idsess_shared->slots[flushed_slot];
-
-		for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
-			if (flushed[e] != 0)
-				pg_atomic_fetch_sub_u64(&slot->counts[e], flushed[e]);
-	}
+		idsess_slot_sub_counts(flushed_slot, flushed);
 	flushed_slot = -1;
 	memset(flushed, 0, sizeof(flushed));
 
 	if (pending_top == 0)
 		return;
 	if (commit)
-	{
-		int			i = lock_my_slot();
-
-		if (i >= 0)
-		{
-			IdsessSlot *slot = &idsess_shared->slots[i];
-
-			for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
-				if (pending[0].n[e] != 0)
-					pg_atomic_fetch_add_u64(&slot->counts[e], pending[0].n[e]);
-			SpinLockRelease(&slot->mutex);
-		}
-	}
+		(void) idsess_slot_add_counts(my_dbname, pending[0].n);
 	memset(pending, 0, sizeof(PendingCounts) * pending_levels);
 	pending_top = 0;
 }
@@ -202,15 +145,14 @@ static IdsessQuery q_trim = {
 void
 idsess_stats_flush(int slot_index)
 {
-	IdsessSlot *slot = &idsess_shared->slots[slot_index];
 	Datum		args[IDSESS_NUM_EVENTS];
 	bool		any = false;
 	Interval   *retention;
 	Datum		arg;
 
+	idsess_slot_read_counts(slot_index, flushed);
 	for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
 	{
-		flushed[e] = (int64) pg_atomic_read_u64(&slot->counts[e]);
 		args[e] = Int64GetDatum(flushed[e]);
 		any |= flushed[e] != 0;
 	}
@@ -225,17 +167,6 @@ idsess_stats_flush(int slot_index)
 	arg = PointerGetDatum(retention);
 	idsess_spi_run(&q_trim, &arg, NULL, false, 0);
 	SPI_finish();
-}
-
-/*
- * Zeroes a slot's counters when it changes database; the caller holds the
- * slot's mutex, which committing backends take to add to them.
- */
-void
-idsess_zero_counts(IdsessSlot *slot)
-{
-	for (int e = 0; e < IDSESS_NUM_EVENTS; e++)
-		pg_atomic_write_u64(&slot->counts[e], 0);
 }
 
 static void

@@ -14,6 +14,5 @@
 extern void idsess_count(IdsessEvent ev, int64 n);
 extern void idsess_stats_init(void);
 extern void idsess_stats_flush(int slot_index);
-extern void idsess_zero_counts(IdsessSlot *slot);
 
 #endif							/* IDSESS_STATS_H */

@@ -155,23 +155,6 @@ forget_stopped(int i)
 	}
 }
 
-/* Frees a slot no worker holds, with its counters, for another database. */
-static void
-release_assignment(IdsessSlot *slot)
-{
-	SpinLockAcquire(&slot->mutex);
-	if (slot->pid == 0)
-	{
-		slot->dbname[0] = '\0';
-		slot->dboid = InvalidOid;
-		slot->state = IDSESS_WORKER_STARTING;
-		slot->retry_at = 0;
-		slot->announced_missing = false;
-		idsess_zero_counts(slot);
-	}
-	SpinLockRelease(&slot->mutex);
-}
-
 /*
  * One pass of the launcher: asks the workers of databases no longer named
  * to exit, frees their slots once they have, and starts a worker for each
@@ -186,16 +169,13 @@ launcher_pass(List *names, bool *warned_full)
 
 	for (int i = 0; i < IDSESS_MAX_WORKERS; i++)
 	{
-		IdsessSlot *slot = &idsess_shared->slots[i];
 		char		dbname[NAMEDATALEN];
 		bool		wanted = false;
 		bool		running;
+		TimestampTz retry_at;
 
 		forget_stopped(i);
-		SpinLockAcquire(&slot->mutex);
-		strlcpy(dbname, slot->dbname, NAMEDATALEN);
-		running = slot->pid != 0;
-		SpinLockRelease(&slot->mutex);
+		idsess_slot_assignment(i, dbname, &running, &retry_at);
 		if (dbname[0] == '\0')
 			continue;
 		foreach(lc, names)
@@ -204,42 +184,20 @@ launcher_pass(List *names, bool *warned_full)
 		if (wanted)
 			continue;
 		if (running)
-		{
-			Latch	   *latch;
-
-			SpinLockAcquire(&slot->mutex);
-			slot->stop = true;
-			latch = slot->latch;
-			SpinLockRelease(&slot->mutex);
-			if (latch)
-				SetLatch(latch);
-		}
+			idsess_slot_ask_stop(i);
 		else if (pending[i] != NULL)
 			TerminateBackgroundWorker(pending[i]);
 		else
-			release_assignment(slot);
+			idsess_slot_unassign(i);
 	}
 
 	foreach(lc, names)
 	{
 		const char *dbname = (const char *) lfirst(lc);
-		int			index = -1;
-		IdsessSlot *slot;
-		bool		running = false;
-		TimestampTz retry_at = 0;
+		bool		running;
+		TimestampTz retry_at;
+		int			index = idsess_slot_find(dbname, &running, &retry_at);
 
-		for (int i = 0; i < IDSESS_MAX_WORKERS && index < 0; i++)
-		{
-			slot = &idsess_shared->slots[i];
-			SpinLockAcquire(&slot->mutex);
-			if (strcmp(slot->dbname, dbname) == 0)
-			{
-				index = i;
-				running = slot->pid != 0;
-				retry_at = slot->retry_at;
-			}
-			SpinLockRelease(&slot->mutex);
-		}
 		if (index >= 0 && (running || pending[index] != NULL))
 			continue;
 		if (index >= 0 &&
@@ -250,23 +208,13 @@ launcher_pass(List *names, bool *warned_full)
 		if (!database_exists(dbname))
 		{
 			if (index >= 0)
-				release_assignment(&idsess_shared->slots[index]);
+				idsess_slot_unassign(index);
 			continue;
 		}
 
 		for (int i = 0; i < IDSESS_MAX_WORKERS && index < 0; i++)
-		{
-			slot = &idsess_shared->slots[i];
-			if (pending[i] != NULL)
-				continue;
-			SpinLockAcquire(&slot->mutex);
-			if (slot->dbname[0] == '\0' && slot->pid == 0)
-			{
-				strlcpy(slot->dbname, dbname, NAMEDATALEN);
+			if (pending[i] == NULL && idsess_slot_assign(i, dbname))
 				index = i;
-			}
-			SpinLockRelease(&slot->mutex);
-		}
 		if (index < 0)
 		{
 			if (!*warned_full)
@@ -286,10 +234,7 @@ launcher_pass(List *names, bool *warned_full)
 static void
 forget_launcher(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
-	SpinLockAcquire(&idsess_shared->mutex);
-	if (idsess_shared->launcher_latch == MyLatch)
-		idsess_shared->launcher_latch = NULL;
-	SpinLockRelease(&idsess_shared->mutex);
+	idsess_set_launcher_latch(false);
 }
 
 void
@@ -301,12 +246,10 @@ idsess_launcher_main(Datum main_arg pg_attribute_unused())
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
-	if (idsess_shared == NULL)
+	if (!idsess_shmem_ready())
 		proc_exit(0);
 	/* Set by a backend that commits a session in a database waiting for its worker. */
-	SpinLockAcquire(&idsess_shared->mutex);
-	idsess_shared->launcher_latch = MyLatch;
-	SpinLockRelease(&idsess_shared->mutex);
+	idsess_set_launcher_latch(true);
 	on_shmem_exit(forget_launcher, (Datum) 0);
 
 	for (;;)
@@ -338,22 +281,14 @@ idsess_launcher_main(Datum main_arg pg_attribute_unused())
 	}
 }
 
-static IdsessSlot *my_slot = NULL;
+/* The slot this worker holds; -1 until it has claimed one. */
 static int	my_index = -1;
 
 static void
 release_slot(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
-	if (my_slot == NULL)
-		return;
-	SpinLockAcquire(&my_slot->mutex);
-	if (my_slot->pid == MyProcPid)
-	{
-		my_slot->pid = 0;
-		my_slot->latch = NULL;
-		my_slot->stop = false;
-	}
-	SpinLockRelease(&my_slot->mutex);
+	if (my_index >= 0)
+		idsess_slot_release(my_index);
 }
 
 /*
@@ -364,36 +299,8 @@ release_slot(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 static bool
 claim_slot(int index, const char *dbname)
 {
-	IdsessSlot *slot = &idsess_shared->slots[index];
-	bool		claimed = false;
-
-	SpinLockAcquire(&slot->mutex);
-	if (slot->pid == 0 && strcmp(slot->dbname, dbname) == 0)
-	{
-		claimed = true;
-		slot->pid = MyProcPid;
-		/* A database dropped and created again under its name: new counts. */
-		if (slot->dboid != MyDatabaseId)
-			idsess_zero_counts(slot);
-		slot->dboid = MyDatabaseId;
-		slot->latch = MyLatch;
-		slot->stop = false;
-		slot->state = IDSESS_WORKER_STARTING;
-		slot->started = GetCurrentTimestamp();
-		slot->last_run = 0;
-		slot->last_removed = 0;
-		slot->total_removed = 0;
-		slot->paced_batches = 0;
-		slot->paced_ms = 0;
-		slot->next_due = 0;
-		slot->wake_at = 0;
-		slot->last_error_at = 0;
-		slot->last_error[0] = '\0';
-	}
-	SpinLockRelease(&slot->mutex);
-	if (!claimed)
+	if (!idsess_slot_claim(index, dbname))
 		return false;
-	my_slot = slot;
 	my_index = index;
 	on_shmem_exit(release_slot, (Datum) 0);
 	return true;
@@ -406,13 +313,8 @@ claim_slot(int index, const char *dbname)
 static void
 worker_interrupts(void)
 {
-	bool		stop;
-
 	CHECK_FOR_INTERRUPTS();
-	SpinLockAcquire(&my_slot->mutex);
-	stop = my_slot->stop;
-	SpinLockRelease(&my_slot->mutex);
-	if (stop)
+	if (idsess_slot_stop_asked(my_index))
 		proc_exit(0);
 	if (ConfigReloadPending)
 	{
@@ -454,10 +356,8 @@ pause_between_batches(long ms, bool fixed)
 						 left, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
-	SpinLockAcquire(&my_slot->mutex);
-	my_slot->paced_batches++;
-	my_slot->paced_ms += TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
-	SpinLockRelease(&my_slot->mutex);
+	idsess_slot_note_pause(my_index,
+						   TimestampDifferenceMilliseconds(start, GetCurrentTimestamp()));
 }
 
 /*
@@ -533,16 +433,10 @@ static long overdue_nap_ms = 0;
 static void
 wait_for_extension(void)
 {
-	bool		announce;
+	TimestampTz retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   Max(idsess_max_nap_ms, 1000));
 
-	SpinLockAcquire(&my_slot->mutex);
-	announce = !my_slot->announced_missing;
-	my_slot->announced_missing = true;
-	my_slot->state = IDSESS_WORKER_NO_EXTENSION;
-	my_slot->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													Max(idsess_max_nap_ms, 1000));
-	SpinLockRelease(&my_slot->mutex);
-	if (announce)
+	if (idsess_slot_await_extension(my_index, retry_at))
 		ereport(LOG,
 				(errmsg("idsess expiry worker is waiting for CREATE EXTENSION idsess in database \"%s\"",
 						MyBgworkerEntry->bgw_extra)));
@@ -687,7 +581,7 @@ step_tidy_search(void)
 	}
 	else if (t.threshold > 0)
 		tidy_nap_ms = TIDY_NAP_MS;
-	pg_atomic_write_u32(&my_slot->search_countdown, (uint32) countdown);
+	idsess_slot_set_search_countdown(my_index, countdown);
 }
 
 static bool
@@ -773,7 +667,7 @@ static RoundStep round_steps[] = {
 static void
 record_error(const char *message)
 {
-	char		buf[sizeof(my_slot->last_error)];
+	char		buf[IDSESS_LAST_ERROR_LEN];
 	int			len;
 
 	if (message == NULL)
@@ -784,10 +678,7 @@ record_error(const char *message)
 	len = pg_mbcliplen(message, strlen(message), sizeof(buf) - 1);
 	memcpy(buf, message, len);
 	buf[len] = '\0';
-	SpinLockAcquire(&my_slot->mutex);
-	strlcpy(my_slot->last_error, buf, sizeof(my_slot->last_error));
-	my_slot->last_error_at = GetCurrentTimestamp();
-	SpinLockRelease(&my_slot->mutex);
+	idsess_slot_note_error(my_index, buf);
 }
 
 /* Runs one step unless it is backing off; false when it failed. */
@@ -849,10 +740,7 @@ expire_round(MemoryContext round_cxt)
 		wait_for_extension();
 	}
 	end_step_xact();
-	SpinLockAcquire(&my_slot->mutex);
-	my_slot->announced_missing = false;
-	my_slot->state = IDSESS_WORKER_EXPIRING;
-	SpinLockRelease(&my_slot->mutex);
+	idsess_slot_round_starts(my_index);
 
 	round_removed = 0;
 	round_found = false;
@@ -885,13 +773,7 @@ expire_round(MemoryContext round_cxt)
 	else
 		overdue_nap_ms = 0;
 
-	SpinLockAcquire(&my_slot->mutex);
-	my_slot->state = IDSESS_WORKER_SLEEPING;
-	my_slot->last_run = GetCurrentTimestamp();
-	my_slot->last_removed = round_removed;
-	my_slot->total_removed += round_removed;
-	my_slot->next_due = round_found ? round_due : 0;
-	SpinLockRelease(&my_slot->mutex);
+	idsess_slot_round_ends(my_index, round_removed, round_found ? round_due : 0);
 	return nap;
 }
 
@@ -909,7 +791,7 @@ idsess_worker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
 	SetConfigOption("search_path", IDSESS_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 
-	if (index < 0 || index >= IDSESS_MAX_WORKERS || idsess_shared == NULL ||
+	if (index < 0 || index >= IDSESS_MAX_WORKERS || !idsess_shmem_ready() ||
 		!claim_slot(index, dbname))
 		proc_exit(0);
 
@@ -926,17 +808,13 @@ idsess_worker_main(Datum main_arg)
 		 * Until the round has looked for the next due time, any session
 		 * committed meanwhile must set the latch, so that it is not missed.
 		 */
-		SpinLockAcquire(&my_slot->mutex);
-		my_slot->wake_at = PG_INT64_MAX;
-		SpinLockRelease(&my_slot->mutex);
+		idsess_slot_set_wake(my_index, PG_INT64_MAX);
 
 		nap = expire_round(round_cxt);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(round_cxt);
 
-		SpinLockAcquire(&my_slot->mutex);
-		my_slot->wake_at = GetCurrentTimestamp() + (TimestampTz) nap * 1000;
-		SpinLockRelease(&my_slot->mutex);
+		idsess_slot_set_wake(my_index, GetCurrentTimestamp() + (TimestampTz) nap * 1000);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 nap, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

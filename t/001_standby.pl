@@ -19,10 +19,7 @@ use IdsessTest;
 my $keyfile = PostgreSQL::Test::Utils::tempdir() . '/idsess.key';
 write_master_key($keyfile);
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', idsess_conf($keyfile, 'postgres'));
-$primary->start;
+my $primary = idsess_node('primary', init => { allows_streaming => 1 }, keyfile => $keyfile);
 
 # The standby's postgresql.conf comes with the backup: same key, same
 # settings.

@@ -19,11 +19,9 @@ my $tempdir = PostgreSQL::Test::Utils::tempdir();
 my $keyfile = "$tempdir/idsess.key";
 my $master_hex = write_master_key($keyfile);
 
-my $node = PostgreSQL::Test::Cluster->new('dump');
-$node->init;
-$node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'src', "idsess.expired_sessions_trigger_logout = on\n"));
-$node->start;
+my $node = idsess_node('dump', databases => 'src',
+	conf => "idsess.expired_sessions_trigger_logout = on\n",
+	keyfile => $keyfile);
 
 $node->safe_psql('postgres', 'CREATE DATABASE src');
 $node->safe_psql('src', 'CREATE EXTENSION idsess CASCADE');

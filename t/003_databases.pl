@@ -12,12 +12,7 @@ use FindBin;
 use lib $FindBin::RealBin;
 use IdsessTest;
 
-my $node = PostgreSQL::Test::Cluster->new('databases');
-$node->init;
-my $keyfile = $node->basedir . '/idsess.key';
-write_master_key($keyfile);
-$node->append_conf('postgresql.conf', idsess_conf($keyfile, 'one, two, later, gone'));
-$node->start;
+my ($node, $keyfile) = idsess_node('databases', databases => 'one, two, later, gone');
 
 $node->safe_psql('postgres', 'CREATE DATABASE one');
 $node->safe_psql('postgres', 'CREATE DATABASE two');

@@ -27,11 +27,9 @@ write_master_key($keyfile);
 my $other_key = "$tempdir/other.key";
 write_master_key($other_key);
 
-my $node = PostgreSQL::Test::Cluster->new('upgrade');
-$node->init;
-$node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'store,old', "idsess.expired_sessions_trigger_logout = on\n"));
-$node->start;
+my $node = idsess_node('upgrade', databases => 'store,old',
+	conf => "idsess.expired_sessions_trigger_logout = on\n",
+	keyfile => $keyfile);
 
 # Two 1.0 stores filled alike: one is updated in place, one is dumped.
 for my $db (qw(store old))
@@ -193,11 +191,9 @@ for my $f ("$suite/sql/setup.sql", "$suite/expected/setup.out")
 # A node set up as scripts/dev test sets up the suite's server (the TAP
 # default log_statement = all would log the tickets the suite looks for).
 $node->stop;
-my $suite_node = PostgreSQL::Test::Cluster->new('suite');
-$suite_node->init;
-$suite_node->append_conf('postgresql.conf', idsess_conf($keyfile, 'contrib_regression',
-	"idsess.max_nap = '500ms'\nlogging_collector = on\nlog_statement = none\n"));
-$suite_node->start;
+my $suite_node = idsess_node('suite', databases => 'contrib_regression',
+	conf => "idsess.max_nap = '500ms'\nlogging_collector = on\nlog_statement = none\n",
+	keyfile => $keyfile);
 local $ENV{IDSESS_OTHER_KEY} = $other_key;
 my $regress_out = "$tempdir/regress";
 # From PostgreSQL 16 on, pg_regress reads the expected files from

@@ -11,12 +11,7 @@ use FindBin;
 use lib $FindBin::RealBin;
 use IdsessTest;
 
-my $node = PostgreSQL::Test::Cluster->new('schema_1_0');
-$node->init;
-my $keyfile = $node->basedir . '/idsess.key';
-write_master_key($keyfile);
-$node->append_conf('postgresql.conf', idsess_conf($keyfile, 'old'));
-$node->start;
+my ($node, $keyfile) = idsess_node('schema_1_0', databases => 'old');
 $node->safe_psql('postgres', 'CREATE DATABASE old');
 
 # One psql session, so one backend sees both schemas.

@@ -11,13 +11,7 @@ use FindBin;
 use lib $FindBin::RealBin;
 use IdsessTest;
 
-my $node = PostgreSQL::Test::Cluster->new('wake');
-$node->init;
-my $keyfile = $node->basedir . '/idsess.key';
-write_master_key($keyfile);
-$node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'wake', "idsess.max_nap = '1h'\n"));
-$node->start;
+my ($node, $keyfile) = idsess_node('wake', databases => 'wake', conf => "idsess.max_nap = '1h'\n");
 $node->safe_psql('postgres', 'CREATE DATABASE wake');
 $node->safe_psql('wake', 'CREATE EXTENSION idsess CASCADE');
 ok( $node->poll_query_until('wake',

@@ -11,14 +11,8 @@ use FindBin;
 use lib $FindBin::RealBin;
 use IdsessTest;
 
-my $node = PostgreSQL::Test::Cluster->new('key_file_log');
-$node->init;
-my $keyfile = $node->basedir . '/idsess.key';
-write_master_key($keyfile);
 # The test framework logs every statement; only errors may log one here.
-$node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'postgres', "log_statement = 'none'\n"));
-$node->start;
+my ($node, $keyfile) = idsess_node('key_file_log', conf => "log_statement = 'none'\n");
 $node->safe_psql('postgres', 'CREATE EXTENSION idsess CASCADE');
 $node->safe_psql('postgres', q{SELECT idsess_create('u', 't', key => 'k')});
 # New backends read the key file again: now it is gone.

@@ -29,13 +29,8 @@ my $queries = $ENV{IDSESS_EXPORTER_QUERIES}
 my $monitoring = $ENV{IDSESS_MONITORING_DIR} // "$FindBin::RealBin/../monitoring";
 ok(-r $queries, "the query file $queries is there");
 
-my $node = PostgreSQL::Test::Cluster->new('exporter');
-$node->init;
-my $keyfile = $node->basedir . '/idsess.key';
-write_master_key($keyfile);
-$node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'metrics', "idsess.expired_sessions_trigger_logout = on\n"));
-$node->start;
+my ($node, $keyfile) = idsess_node('exporter', databases => 'metrics',
+	conf => "idsess.expired_sessions_trigger_logout = on\n");
 $node->safe_psql('postgres', 'CREATE DATABASE metrics');
 $node->safe_psql('metrics', 'CREATE EXTENSION idsess CASCADE');
 $node->safe_psql('postgres', 'CREATE ROLE idsess_exporter LOGIN IN ROLE idsess_reporting');

@@ -25,11 +25,8 @@ my %parts = (a => [ 'idsess_p0', 'idsess_p1' ], b => [ 'idsess_p2', 'idsess_p3' 
 my %shard;
 for my $name (qw(a b))
 {
-	my $node = PostgreSQL::Test::Cluster->new("shard_$name");
-	$node->init;
-	$node->append_conf('postgresql.conf',
-		idsess_conf($keyfile, join(',', @{ $parts{$name} })));
-	$node->start;
+	my $node = idsess_node("shard_$name", keyfile => $keyfile,
+		databases => join(',', @{ $parts{$name} }));
 	for my $db (@{ $parts{$name} }, $name eq 'a' ? ('single') : ())
 	{
 		$node->safe_psql('postgres', "CREATE DATABASE $db");

@@ -11,14 +11,8 @@ use FindBin;
 use lib $FindBin::RealBin;
 use IdsessTest;
 
-my $node = PostgreSQL::Test::Cluster->new('launcher');
-$node->init;
-my $keyfile = $node->basedir . '/idsess.key';
-write_master_key($keyfile);
 # The postmaster logs each background worker it starts at DEBUG1.
-$node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'one, two', "log_min_messages = debug1\n"));
-$node->start;
+my $node = idsess_node('launcher', databases => 'one, two', conf => "log_min_messages = debug1\n");
 
 $node->safe_psql('postgres', 'CREATE DATABASE one');
 $node->safe_psql('postgres', 'CREATE DATABASE two');

@@ -12,13 +12,8 @@ use FindBin;
 use lib $FindBin::RealBin;
 use IdsessTest;
 
-my $node = PostgreSQL::Test::Cluster->new('stats');
-$node->init;
-my $keyfile = $node->basedir . '/idsess.key';
-write_master_key($keyfile);
-$node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'one, late', "max_prepared_transactions = 2\n"));
-$node->start;
+my ($node, $keyfile) = idsess_node('stats', databases => 'one, late',
+	conf => "max_prepared_transactions = 2\n");
 
 # Every database made from here on has the extension.
 $node->safe_psql('template1', 'CREATE EXTENSION idsess CASCADE');

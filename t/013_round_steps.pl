@@ -11,13 +11,8 @@ use FindBin;
 use lib $FindBin::RealBin;
 use IdsessTest;
 
-my $node = PostgreSQL::Test::Cluster->new('steps');
-$node->init;
-my $keyfile = $node->basedir . '/idsess.key';
-write_master_key($keyfile);
-$node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'one', "idsess.reseal_batch_size = 10\n"));
-$node->start;
+my ($node, $keyfile) = idsess_node('steps', databases => 'one',
+	conf => "idsess.reseal_batch_size = 10\n");
 $node->safe_psql('postgres', 'CREATE DATABASE one');
 $node->safe_psql('one', 'CREATE EXTENSION idsess CASCADE');
 ok($node->poll_query_until('one', q{SELECT state = 'sleeping' FROM idsess.workers}),

@@ -14,13 +14,8 @@ use FindBin;
 use lib $FindBin::RealBin;
 use IdsessTest;
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-my $keyfile = $node->basedir . '/idsess.key';
-write_master_key($keyfile);
-$node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'one', "restart_after_crash = on\nsynchronous_commit = on\n"));
-$node->start;
+my ($node, $keyfile) = idsess_node('crash', databases => 'one',
+	conf => "restart_after_crash = on\nsynchronous_commit = on\n");
 $node->safe_psql('postgres', 'CREATE DATABASE one');
 $node->safe_psql('one', 'CREATE EXTENSION idsess CASCADE');
 

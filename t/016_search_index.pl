@@ -12,12 +12,8 @@ use FindBin;
 use lib $FindBin::RealBin;
 use IdsessTest;
 
-my $node = PostgreSQL::Test::Cluster->new('search_index');
-$node->init;
-my $keyfile = $node->basedir . '/idsess.key';
-write_master_key($keyfile);
-$node->append_conf('postgresql.conf', idsess_conf($keyfile, 'one', "autovacuum = off\n"));
-$node->start;
+my ($node, $keyfile) = idsess_node('search_index', databases => 'one',
+	conf => "autovacuum = off\n");
 $node->safe_psql('postgres', 'CREATE DATABASE one');
 $node->safe_psql('one', 'CREATE EXTENSION idsess CASCADE');
 $node->safe_psql('one', 'CREATE EXTENSION pgstattuple');

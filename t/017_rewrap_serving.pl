@@ -13,14 +13,9 @@ use FindBin;
 use lib $FindBin::RealBin;
 use IdsessTest;
 
-my $node = PostgreSQL::Test::Cluster->new('rewrap');
-$node->init;
-my $keyfile = $node->basedir . '/idsess-1.key';
+my ($node, $keyfile) = idsess_node('rewrap');
 my $newkeyfile = $node->basedir . '/idsess-2.key';
-write_master_key($keyfile);
 write_master_key($newkeyfile);
-$node->append_conf('postgresql.conf', idsess_conf($keyfile, 'postgres'));
-$node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION idsess CASCADE');
 $node->safe_psql('postgres', q{SELECT idsess_create('u', 'ticket 1', key => 'k1')});
 # Two data keys: tickets under an older key and under the active one.

@@ -20,12 +20,9 @@ my $tempdir = PostgreSQL::Test::Utils::tempdir();
 my $keyfile = "$tempdir/idsess.key";
 write_master_key($keyfile);
 
-my $node = PostgreSQL::Test::Cluster->new('upgrade11');
-$node->init;
-$node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'store,old', "idsess.expired_sessions_trigger_logout = on\n"
-		. "idsess.session_limit_action = 'end_oldest'\n"));
-$node->start;
+my $node = idsess_node('upgrade11', keyfile => $keyfile, databases => 'store,old',
+	conf => "idsess.expired_sessions_trigger_logout = on\n"
+	  . "idsess.session_limit_action = 'end_oldest'\n");
 
 for my $db (qw(store old))
 {

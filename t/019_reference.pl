@@ -20,10 +20,7 @@ my $reference = $ENV{IDSESS_REFERENCE} // "$root/doc/reference.md";
 my $tempdir = PostgreSQL::Test::Utils::tempdir();
 my $keyfile = "$tempdir/idsess.key";
 write_master_key($keyfile);
-my $node = PostgreSQL::Test::Cluster->new('reference');
-$node->init;
-$node->append_conf('postgresql.conf', idsess_conf($keyfile, 'postgres'));
-$node->start;
+my $node = idsess_node('reference', keyfile => $keyfile);
 $node->safe_psql('postgres', 'CREATE EXTENSION idsess CASCADE');
 
 # Rows of a query, fields split on the unit separator.
