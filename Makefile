@@ -59,7 +59,7 @@ REGRESS = setup store seal inputs clients query revoke contract expire keys priv
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
 ISOLATION = add_client take_expired revoke_add_client \
 	keys_rotate_seal keys_rotate_open keys_rotate_reseal keys_retire_seal keys_destroy_opener \
-	revoke_late_save limit_repeatable_read create_same_key
+	revoke_late_save limit_repeatable_read create_same_key revoke_filter_batch
 TAP_TESTS = 1
 EXTRA_CLEAN = tmp_check_regress tmp_check_keys
 
