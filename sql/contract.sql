@@ -1,4 +1,4 @@
--- The 1.1 store contract (issue 11), from the API as doc/reference.md states it:
+-- The store contract (issue 11; 1.2: issue 38), from the API as doc/reference.md states it:
 -- what Duende's IServerSideSessionStore / IUserSession and
 -- node-oidc-provider's Session adapter need.  Each block names the item.
 \set SHOW_CONTEXT never
@@ -309,6 +309,31 @@ SELECT client_list FROM idsess.sessions WHERE key = 'ct-k-copy';
 -- row carries: every change above kept the copies equal to the tables.
 SELECT count(*) AS with_clients FROM idsess.sessions WHERE cardinality(client_list) > 0;
 SELECT * FROM idsess_test.copies_out_of_step() AS out_of_step;
+
+-- 12 (1.2). The tenant is kept from create and an upsert, and never changes.
+SELECT key FROM idsess_create('ct-t-user', 't1', key => 'ct-t-k1', tenant => 'ct-acme');
+SELECT idsess_update('ct-t-k2', 't2', subject_id => 'ct-t-user', upsert => true, tenant => 'ct-bolt');
+SELECT idsess_update('ct-t-k1', 't1b', tenant => 'ct-acme'), idsess_update('ct-t-k1', 't1c');
+SELECT idsess_update('ct-t-k1', tenant => 'ct-bolt');
+\echo :LAST_ERROR_SQLSTATE
+SELECT key, tenant FROM idsess.sessions WHERE subject_id = 'ct-t-user' ORDER BY key;
+-- 13 (1.2). Incident revocation: filters AND-combined, a dry run ends
+-- nothing, a batch ends at most that many and owes their logouts, and a
+-- selection of every session needs the confirmation.
+SELECT idsess_add_client(k, 'ct-t-app') FROM unnest('{ct-t-k1,ct-t-k2}'::text[]) k;
+SELECT key FROM idsess_revoke(client_id => 'ct-t-app', tenant => 'ct-acme', dry_run => true);
+SELECT count(*) AS both_left FROM idsess.sessions WHERE subject_id = 'ct-t-user';
+SELECT count(*) FROM idsess_revoke(client_id => 'ct-t-app', created_after => now() + interval '1 hour');
+SELECT count(*) FROM idsess_revoke(key_id => -1, confirm => 'revoke every session');
+SELECT count(*) FROM idsess_revoke();
+\echo :LAST_ERROR_SQLSTATE
+SELECT key FROM idsess_revoke(client_id => 'ct-t-app', batch => 1, reason => 'ct incident');
+SELECT key FROM idsess_revoke(client_id => 'ct-t-app', batch => 1, reason => 'ct incident');
+SELECT count(*) FROM idsess_revoke(client_id => 'ct-t-app', batch => 1, reason => 'ct incident');
+SELECT cause, subject_id, clients FROM idsess.logout_outbox WHERE subject_id = 'ct-t-user' ORDER BY id;
+DELETE FROM idsess.logout_outbox WHERE subject_id = 'ct-t-user';
+DELETE FROM idsess.revoked_keys
+WHERE key_hash IN (sha256(convert_to('ct-t-k1', 'UTF8')), sha256(convert_to('ct-t-k2', 'UTF8')));
 
 -- Clean up.
 SELECT idsess_delete_sessions(subject_id => s)
