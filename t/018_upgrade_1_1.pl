@@ -134,9 +134,13 @@ is($node->safe_psql('store', q{
 	'limit carol {client-u} {csid-u}', 'and queues its logout, with the clients and sids it had on 1.1');
 $node->safe_psql('store', q{
 	ALTER SYSTEM RESET idsess.max_sessions_per_subject; SELECT pg_reload_conf()});
-$node->safe_psql('store', q{UPDATE idsess.sessions SET expires = created, due = created WHERE key = 'k-1'});
+# Expired and claimed in one transaction: the worker, which serves this
+# database, must not remove the session in between.
 is($node->safe_psql('store', q{
-	SELECT string_agg(key || ' ' || ticket, ',') FROM idsess_take_expired(10, tickets => true, lease => '1 minute')}),
+	BEGIN;
+	UPDATE idsess.sessions SET expires = created, due = created WHERE key = 'k-1';
+	SELECT string_agg(key || ' ' || ticket, ',') FROM idsess_take_expired(10, tickets => true, lease => '1 minute');
+	COMMIT}),
 	'k-1 ticket 1', 'a session of 1.1 is claimed with its ticket');
 is($node->safe_psql('store', q{SELECT count(*) FROM idsess_take_expired(0, done => ARRAY['k-1'])}),
 	'0', 'and acknowledged');
