@@ -266,9 +266,16 @@ filter_sql(const RevokeFilter *f, bool negate)
 		appendStringInfoString(&w, " AND s.session_id = $2");
 	if (f->tenant)
 		appendStringInfoString(&w, " AND s.tenant = $3");
+	/*
+	 * The lower bound says what the IN implies, so that a batch's scan in id
+	 * order starts at the first session the client still has rather than at
+	 * the oldest session: otherwise each batch reads again every session the
+	 * batches before it passed over.
+	 */
 	if (f->client)
 		appendStringInfoString(&w, " AND s.id IN (SELECT c.session FROM idsess.session_clients c "
-							   "WHERE c.client_id = $4)");
+							   "WHERE c.client_id = $4) AND s.id >= (SELECT pg_catalog.min(c.session) "
+							   "FROM idsess.session_clients c WHERE c.client_id = $4)");
 	if (f->has_before)
 		appendStringInfoString(&w, " AND s.created < $5");
 	if (f->has_after)
