@@ -10,6 +10,7 @@ OBJS = \
 	src/validate.o \
 	src/arrays.o \
 	src/version.o \
+	src/tenant.o \
 	src/logfilter.o \
 	src/failures.o \
 	src/activity.o \
@@ -55,11 +56,11 @@ endif
 # run against a server that preloads idsess and has a master key: make
 # check starts one (below); make installcheck uses the server PGHOST and
 # PGPORT name, set up as scripts/dev test does.
-REGRESS = setup store seal inputs clients query revoke contract expire keys privileges worker lifetime strength activity reports fuzz memory
+REGRESS = setup store seal inputs clients query revoke contract expire keys privileges worker lifetime strength activity reports tenants fuzz memory
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm
 ISOLATION = add_client take_expired revoke_add_client \
 	keys_rotate_seal keys_rotate_open keys_rotate_reseal keys_retire_seal keys_destroy_opener \
-	revoke_late_save limit_repeatable_read create_same_key
+	revoke_late_save limit_repeatable_read create_same_key revoke_filter_batch
 TAP_TESTS = 1
 EXTRA_CLEAN = tmp_check_regress tmp_check_keys
 

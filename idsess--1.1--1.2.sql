@@ -262,7 +262,8 @@ COMMENT ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text) IS
 -- itself: the hot path's C test (lookup.c) and the condition its queries
 -- use (IDSESS_LIVE in session_sql.h; they also serve 1.0 and 1.1 schemas,
 -- which lack this function).  sql/expire.sql checks all three agree at
--- the boundaries.
+-- the boundaries.  The views and reports that use it are defined once,
+-- with the tenant filter, in the Tenants section below.
 
 CREATE FUNCTION idsess.session_is_live(expires timestamptz, last_active timestamptz,
                                        idle_timeout interval)
@@ -276,53 +277,177 @@ REVOKE ALL ON FUNCTION idsess.session_is_live(timestamptz, timestamptz, interval
 GRANT EXECUTE ON FUNCTION idsess.session_is_live(timestamptz, timestamptz, interval)
 	TO idsess_service, idsess_admin, idsess_reporting;
 
-CREATE OR REPLACE VIEW idsess.active_sessions AS
+------------------------------------------------------------------------
+-- Tenants (issue 38 part 1).  A session may carry a tenant; NULL is the
+-- default tenant, so callers that name none are unchanged.  Keys stay
+-- unique across tenants (the one unique constraint on key).  A role made
+-- admin of tenants with idsess_grant_tenant_admin sees and ends those
+-- tenants' sessions only, in every admin path: each one filters rows
+-- through idsess.tenant_visible(), which reads the caller's tenants from
+-- its session user and the role it SET ROLE to (never from current_user,
+-- a setting or an argument), so a SECURITY DEFINER function between the
+-- caller and idsess changes nothing (src/tenant.c, doc/security.md).
+ALTER TABLE idsess.sessions ADD COLUMN tenant text;
+-- A tenant admin's searches and a per-tenant revocation read this index;
+-- default-tenant rows stay out of it (no cost to a store without tenants).
+CREATE INDEX sessions_tenant_idx ON idsess.sessions (tenant, id) WHERE tenant IS NOT NULL;
+
+CREATE TABLE idsess.tenant_admins (
+	role regrole NOT NULL,
+	tenant text NOT NULL CHECK (pg_catalog.length(tenant) BETWEEN 1 AND 200),
+	granted timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	granted_by name NOT NULL DEFAULT SESSION_USER,
+	PRIMARY KEY (role, tenant)
+);
+COMMENT ON TABLE idsess.tenant_admins IS
+'Roles that administer some tenants only, and which (idsess_grant_tenant_admin); a role in here, or any role it is a member of, is restricted to its tenants in every admin path';
+SELECT pg_catalog.pg_extension_config_dump('idsess.tenant_admins', '');
+REVOKE ALL ON idsess.tenant_admins FROM PUBLIC;
+
+-- Revocations by a tenant admin, or of one tenant, name their tenants, so
+-- that a tenant admin can read its own history (idsess.tenant_audit).
+ALTER TABLE idsess.audit ADD COLUMN tenants text[], ADD COLUMN filter jsonb;
+COMMENT ON COLUMN idsess.audit.tenants IS 'The tenants a revocation was confined to (NULL: all tenants)';
+COMMENT ON COLUMN idsess.audit.filter IS 'The selection filters of a revocation beyond subject and sid (idsess_revoke''s 1.2 arguments), and whether it was a dry run';
+
+DO $role$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'idsess_tenant_admin') THEN
+		CREATE ROLE idsess_tenant_admin NOLOGIN;
+	END IF;
+END
+$role$;
+COMMENT ON ROLE idsess_tenant_admin IS 'idsess: search, revoke and report on the sessions of the tenants idsess.tenant_admins gives each member; granted by idsess_grant_tenant_admin()';
+GRANT USAGE ON SCHEMA idsess TO idsess_tenant_admin;
+
+CREATE FUNCTION idsess.tenant_visible(tenant text)
+RETURNS boolean
+LANGUAGE C STABLE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'idsess_tenant_visible';
+COMMENT ON FUNCTION idsess.tenant_visible(text) IS
+'Whether the calling role (its session user and the role it SET ROLE to, never current_user) may see a session of this tenant: every tenant unless idsess.tenant_admins restricts it';
+
+CREATE FUNCTION idsess.tenant_scope()
+RETURNS text[]
+LANGUAGE C STABLE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'idsess_tenant_scope';
+COMMENT ON FUNCTION idsess.tenant_scope() IS
+'The tenants the calling role administers, sorted; NULL: all tenants (not restricted)';
+
+CREATE FUNCTION idsess.require_all_tenants(what text)
+RETURNS boolean
+LANGUAGE C STABLE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'idsess_require_all_tenants';
+COMMENT ON FUNCTION idsess.require_all_tenants(text) IS
+'true, or an error (42501) when the calling role is restricted to some tenants: guards what idsess keeps for all tenants together (the hourly history, key and outbox counts)';
+
+CREATE FUNCTION @extschema@.idsess_grant_tenant_admin(role regrole, tenant text)
+RETURNS boolean
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_grant_tenant_admin';
+COMMENT ON FUNCTION @extschema@.idsess_grant_tenant_admin(regrole, text) IS
+'Makes role an admin of tenant (grants it idsess_tenant_admin): it then sees, counts, reports on, revokes and deletes that tenant''s sessions only (with its other tenants''); refuses a role with idsess_service, idsess_admin or idsess_reporting; false when it already was';
+
+CREATE FUNCTION @extschema@.idsess_revoke_tenant_admin(role regrole, tenant text)
+RETURNS boolean
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_revoke_tenant_admin';
+COMMENT ON FUNCTION @extschema@.idsess_revoke_tenant_admin(regrole, text) IS
+'Takes tenant from role''s tenants; with its last tenant the role also loses idsess_tenant_admin (it would otherwise see all tenants); false when it was not admin of tenant';
+
+REVOKE ALL ON FUNCTION
+	idsess.tenant_visible(text), idsess.tenant_scope(), idsess.require_all_tenants(text),
+	@extschema@.idsess_grant_tenant_admin(regrole, text),
+	@extschema@.idsess_revoke_tenant_admin(regrole, text)
+FROM PUBLIC;
+-- Views and SQL reports call these with the caller's privileges.
+GRANT EXECUTE ON FUNCTION
+	idsess.tenant_visible(text), idsess.tenant_scope(), idsess.require_all_tenants(text)
+TO idsess_service, idsess_admin, idsess_reporting, idsess_tenant_admin;
+GRANT EXECUTE ON FUNCTION idsess.short_list(text[]), idsess.short_id(text),
+	idsess.session_is_live(timestamptz, timestamptz, interval) TO idsess_tenant_admin;
+
+-- The views, filtered; security_barrier keeps a caller's own WHERE
+-- function from seeing rows of other tenants before the filter does.
+CREATE OR REPLACE VIEW idsess.active_sessions WITH (security_barrier) AS
 SELECT s.subject_id, s.display_name,
        idsess.short_id(s.session_id) AS sid,
        idsess.short_list(ARRAY(SELECT c.client_id FROM idsess.session_clients c
                                WHERE c.session = s.id ORDER BY c.added, c.client_id)) AS clients,
        pg_catalog.date_trunc('second', pg_catalog.now() - s.last_active) AS idle,
-       pg_catalog.date_trunc('second', s.expires - pg_catalog.now()) AS expires_in
+       pg_catalog.date_trunc('second', s.expires - pg_catalog.now()) AS expires_in,
+       s.tenant
 FROM idsess.sessions s
-WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout);
-
-CREATE OR REPLACE VIEW idsess.client_sessions AS
+WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+  AND idsess.tenant_visible(s.tenant);
+CREATE OR REPLACE VIEW idsess.client_sessions WITH (security_barrier) AS
 SELECT c.client_id, s.subject_id, s.display_name,
        idsess.short_id(s.session_id) AS sid,
        pg_catalog.date_trunc('second', pg_catalog.now() - s.last_active) AS idle,
-       pg_catalog.date_trunc('second', s.expires - pg_catalog.now()) AS expires_in
+       pg_catalog.date_trunc('second', s.expires - pg_catalog.now()) AS expires_in,
+       s.tenant
 FROM idsess.session_clients c
 JOIN idsess.sessions s ON s.id = c.session
-WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout);
-
-CREATE OR REPLACE VIEW idsess.subjects AS
+WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+  AND idsess.tenant_visible(s.tenant);
+-- A subject of two tenants is two people: one row per tenant and subject.
+DROP VIEW idsess.subjects;
+CREATE VIEW idsess.subjects WITH (security_barrier) AS
 SELECT s.subject_id, pg_catalog.max(s.display_name) AS display_name,
        pg_catalog.count(*) AS sessions,
        pg_catalog.date_trunc('second', pg_catalog.now() - pg_catalog.max(s.last_active)) AS idle,
-       pg_catalog.date_trunc('second', pg_catalog.min(s.expires) - pg_catalog.now()) AS next_expiry_in
+       pg_catalog.date_trunc('second', pg_catalog.min(s.expires) - pg_catalog.now()) AS next_expiry_in,
+       s.tenant
 FROM idsess.sessions s
-WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
-  AND s.subject_id IS NOT NULL
-GROUP BY s.subject_id;
+WHERE s.subject_id IS NOT NULL
+  AND idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+  AND idsess.tenant_visible(s.tenant)
+GROUP BY s.tenant, s.subject_id;
+COMMENT ON VIEW idsess.subjects IS 'One row per signed-in subject and tenant: display name, live sessions, time since last activity, time to the first expiry';
+GRANT SELECT ON idsess.active_sessions, idsess.client_sessions, idsess.subjects
+	TO idsess_admin, idsess_tenant_admin;
 
+CREATE VIEW idsess.tenant_audit WITH (security_barrier) AS
+SELECT a.id, a.at, a.actor, a.action, a.subject_id, a.session_id, a.client_ids, a.reason,
+       a.sessions, a.clients, a.tenants, a.filter
+FROM idsess.audit a
+WHERE a.action = 'revoke' AND a.tenants IS NOT NULL AND a.tenants <> '{}'
+  AND (idsess.tenant_scope() IS NULL OR a.tenants <@ idsess.tenant_scope());
+COMMENT ON VIEW idsess.tenant_audit IS
+'The revocations confined to tenants the caller administers (all of them for a role not restricted to tenants): a tenant admin''s history';
+GRANT SELECT ON idsess.tenant_audit TO idsess_admin, idsess_tenant_admin;
+
+-- Reports over live sessions: the caller's tenants only.
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_active(
 	OUT active_sessions bigint, OUT subjects bigint, OUT with_idle_timeout bigint,
 	OUT never_expire bigint, OUT expiring_within_1h bigint)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	-- Subjects come from the subject index alone (an index-only scan, no
-	-- grouping of every session by subject).
-	SELECT COALESCE(t.n, 0), (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT d.subject_id FROM idsess.sessions d) u),
+	SELECT COALESCE(t.n, 0),
+	       (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT d.tenant, d.subject_id FROM idsess.sessions d
+	                                         WHERE d.subject_id IS NOT NULL AND idsess.tenant_visible(d.tenant)) u),
 	       COALESCE(t.idle, 0), COALESCE(t.never, 0), COALESCE(t.soon, 0)
 	FROM (SELECT pg_catalog.count(*) AS n,
 	             pg_catalog.count(*) FILTER (WHERE s.idle_timeout IS NOT NULL) AS idle,
 	             pg_catalog.count(*) FILTER (WHERE s.expires IS NULL) AS never,
 	             pg_catalog.count(*) FILTER (WHERE s.expires <= pg_catalog.now() + interval '1 hour') AS soon
 	      FROM idsess.sessions s
-	      WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)) t;
+	      WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+	        AND idsess.tenant_visible(s.tenant)) t;
 END;
-
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_clients()
+RETURNS TABLE (client_id text, sessions bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT c.client_id, pg_catalog.count(*) FROM idsess.session_clients c
+	WHERE idsess.tenant_scope() IS NULL
+	   OR EXISTS (SELECT FROM idsess.sessions s WHERE s.id = c.session AND idsess.tenant_visible(s.tenant))
+	GROUP BY c.client_id ORDER BY 2 DESC, 1;
+END;
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_schemes()
 RETURNS TABLE (scheme text, sessions bigint)
 LANGUAGE sql STABLE SECURITY DEFINER
@@ -330,9 +455,9 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT s.scheme, pg_catalog.count(*) FROM idsess.sessions s
 	WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+	  AND idsess.tenant_visible(s.tenant)
 	GROUP BY s.scheme ORDER BY 2 DESC, 1;
 END;
-
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_expiring(minutes integer DEFAULT 15)
 RETURNS TABLE (subject_id text, display_name text, sid text, clients text, expires_in interval)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -354,10 +479,10 @@ BEGIN
 	FROM idsess.sessions s
 	WHERE s.due > pg_catalog.now() AND s.due <= pg_catalog.now() + n * interval '1 minute'
 	  AND idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+	  AND idsess.tenant_visible(s.tenant)
 	ORDER BY s.due;
 END
 $fn$;
-
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_age()
 RETURNS TABLE (age text, sessions bigint)
 LANGUAGE sql STABLE SECURITY DEFINER
@@ -372,10 +497,209 @@ BEGIN ATOMIC
 	                       WHEN pg_catalog.now() - s.created < interval '1 day' THEN 4
 	                       WHEN pg_catalog.now() - s.created < interval '7 days' THEN 5
 	                       ELSE 6 END AS bucket, pg_catalog.count(*) AS n
-	           FROM idsess.sessions s WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout) GROUP BY 1) t ON t.bucket = b.bucket
+	           FROM idsess.sessions s WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+	             AND idsess.tenant_visible(s.tenant) GROUP BY 1) t ON t.bucket = b.bucket
 	ORDER BY b.bucket;
 END;
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_concurrency()
+RETURNS TABLE (sessions_per_subject text, subjects bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT CASE WHEN n >= 10 THEN '10 or more' ELSE n::text END, pg_catalog.count(*)
+	FROM (SELECT pg_catalog.count(*) AS n FROM idsess.sessions s
+	      WHERE s.subject_id IS NOT NULL AND idsess.tenant_visible(s.tenant)
+	      GROUP BY s.tenant, s.subject_id) per_subject
+	GROUP BY 1 ORDER BY pg_catalog.min(n);
+END;
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_top_subjects(top integer DEFAULT 10)
+RETURNS TABLE (subject_id text, display_name text, sessions bigint, clients text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+	n integer := CASE WHEN top IS NULL OR top <= 0 THEN 10 ELSE top END;
+BEGIN
+	IF n > 1000 THEN
+		RAISE EXCEPTION 'top must be at most 1000'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN QUERY
+	SELECT t.subject_id,
+	       (SELECT pg_catalog.max(s.display_name) FROM idsess.sessions s
+	        WHERE s.subject_id = t.subject_id AND s.tenant IS NOT DISTINCT FROM t.tenant),
+	       t.sessions,
+	       idsess.short_list(ARRAY(SELECT DISTINCT c.client_id FROM idsess.session_clients c
+	                               JOIN idsess.sessions s ON s.id = c.session
+	                               WHERE s.subject_id = t.subject_id AND s.tenant IS NOT DISTINCT FROM t.tenant ORDER BY 1))
+	FROM (SELECT s.tenant, s.subject_id, pg_catalog.count(*) AS sessions FROM idsess.sessions s
+	      WHERE s.subject_id IS NOT NULL AND idsess.tenant_visible(s.tenant)
+	      GROUP BY s.tenant, s.subject_id ORDER BY 3 DESC, 2 LIMIT n) t
+	ORDER BY t.sessions DESC, t.subject_id;
+END
+$fn$;
 
+-- Kept for all tenants together: refused to a role restricted to tenants.
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_history(
+	since timestamptz DEFAULT pg_catalog.now() - interval '1 day',
+	until timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (hour timestamptz, created bigint, expired bigint, idle bigint,
+               revoked bigint, deleted bigint, limited bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+	-- Without idsess loaded in this backend the setting is not defined yet:
+	-- its default.
+	retention interval := COALESCE(
+		(SELECT s.setting::bigint * interval '1 minute' FROM pg_catalog.pg_settings s
+		 WHERE s.name = 'idsess.stats_retention' AND s.unit = 'min'),
+		interval '30 days');
+	oldest timestamptz := pg_catalog.now() - retention;
+	hi timestamptz;
+	lo timestamptz;
+BEGIN
+	PERFORM idsess.require_all_tenants('idsess_report_history');
+	-- Nothing before the retention window is kept, nothing after now has
+	-- happened; past this test every time below is far from the ends of
+	-- the timestamp range.
+	IF until < oldest OR since > pg_catalog.now() THEN
+		RETURN;
+	END IF;
+	hi := pg_catalog.date_trunc('hour', LEAST(COALESCE(until, 'infinity'), pg_catalog.now()));
+	IF since IS NULL OR since = '-infinity' THEN
+		lo := GREATEST(oldest, hi - interval '366 days');
+	ELSE
+		lo := GREATEST(since, oldest);
+	END IF;
+	lo := pg_catalog.date_trunc('hour', lo);
+	IF lo < hi - interval '366 days' THEN
+		RAISE EXCEPTION 'idsess_report_history spans more than 366 days'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'since and until, once clamped to the hours kept (idsess.stats_retention) and to now, are further apart.',
+			      HINT = 'Ask for at most 366 days at a time; since => NULL gives the latest 366 days.';
+	END IF;
+	RETURN QUERY
+	SELECT g.hour, COALESCE(h.created, 0), COALESCE(h.expired, 0), COALESCE(h.idle, 0),
+	       COALESCE(h.revoked, 0), COALESCE(h.deleted, 0), COALESCE(h.limited, 0)
+	FROM pg_catalog.generate_series(lo, hi, interval '1 hour') AS g(hour)
+	LEFT JOIN idsess.stats_hourly h ON h.hour = g.hour
+	ORDER BY g.hour;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_totals(
+	OUT created bigint, OUT expired bigint, OUT idle bigint,
+	OUT revoked bigint, OUT deleted bigint, OUT limited bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT (COALESCE(t.created, 0) + h.created)::bigint, (COALESCE(t.expired, 0) + h.expired)::bigint,
+	       (COALESCE(t.idle, 0) + h.idle)::bigint, (COALESCE(t.revoked, 0) + h.revoked)::bigint,
+	       (COALESCE(t.deleted, 0) + h.deleted)::bigint, (COALESCE(t.limited, 0) + h.limited)::bigint
+	FROM (SELECT COALESCE(pg_catalog.sum(s.created), 0) AS created, COALESCE(pg_catalog.sum(s.expired), 0) AS expired,
+	             COALESCE(pg_catalog.sum(s.idle), 0) AS idle, COALESCE(pg_catalog.sum(s.revoked), 0) AS revoked,
+	             COALESCE(pg_catalog.sum(s.deleted), 0) AS deleted, COALESCE(pg_catalog.sum(s.limited), 0) AS limited
+	      FROM idsess.stats_hourly s) h
+	LEFT JOIN idsess.stats_trimmed t ON true
+	WHERE idsess.require_all_tenants('idsess_report_totals');
+END;
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_logout_outbox(OUT owed bigint, OUT oldest timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT (SELECT pg_catalog.count(*) FROM idsess.logout_outbox),
+	       (SELECT o.queued FROM idsess.logout_outbox o ORDER BY o.id LIMIT 1)
+	WHERE idsess.require_all_tenants('idsess_report_logout_outbox');
+END;
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_revoked_keys(
+	OUT tombstones bigint, OUT for_good bigint, OUT past_until bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE r.until IS NULL),
+	       pg_catalog.count(*) FILTER (WHERE r.until <= pg_catalog.now())
+	FROM idsess.revoked_keys r
+	WHERE idsess.require_all_tenants('idsess_report_revoked_keys');
+END;
+-- Sessions per tenant, for the metrics: live sessions and subjects.
+CREATE FUNCTION @extschema@.idsess_report_tenants()
+RETURNS TABLE (tenant text, sessions bigint, subjects bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT s.tenant, pg_catalog.count(*), pg_catalog.count(DISTINCT s.subject_id)
+	FROM idsess.sessions s
+	WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+	  AND idsess.tenant_visible(s.tenant)
+	GROUP BY s.tenant ORDER BY s.tenant NULLS FIRST;
+END;
+COMMENT ON FUNCTION @extschema@.idsess_report_tenants() IS
+'Live sessions and distinct subjects per tenant (NULL: the default tenant), of the tenants the caller administers';
+REVOKE ALL ON FUNCTION @extschema@.idsess_report_tenants() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_report_tenants()
+	TO idsess_reporting, idsess_admin, idsess_tenant_admin;
+
+GRANT EXECUTE ON FUNCTION
+	@extschema@.idsess_report_active(),
+	@extschema@.idsess_report_clients(),
+	@extschema@.idsess_report_schemes(),
+	@extschema@.idsess_report_expiring(integer),
+	@extschema@.idsess_report_age(),
+	@extschema@.idsess_report_concurrency(),
+	@extschema@.idsess_report_top_subjects(integer),
+	@extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean),
+	@extschema@.idsess_delete(text),
+	@extschema@.idsess_delete_sessions(text, text),
+	@extschema@.idsess_clients(text, boolean),
+	@extschema@.idsess_saml_sessions(text)
+TO idsess_tenant_admin;
+
+
+------------------------------------------------------------------------
+-- Incident revocation (issue 38 part 5): idsess_revoke selects sessions by
+-- any of subject, sid, tenant, a client that joined them, a window of
+-- sign-ins and the data key that sealed their ticket, AND-combined; a
+-- selection that matches every session needs confirm => 'revoke every
+-- session'; dry_run lists without ending; batch ends at most that many
+-- (the oldest first) and queues their logouts in the outbox with the
+-- cause 'revoked', each batch audited: a caller repeats the call, each in
+-- its own transaction, until a batch comes back short.
+ALTER TABLE idsess.logout_outbox
+	DROP CONSTRAINT logout_outbox_cause_check,
+	ADD CONSTRAINT logout_outbox_cause_check CHECK (cause IN ('expired', 'idle', 'limit', 'revoked'));
+COMMENT ON TABLE idsess.logout_outbox IS 'Back-channel logouts owed for sessions that ended with no caller to notify (expired, idle, ended by the session limit during an upsert, or revoked in batches), drained by idsess_take_logouts()';
+
+DROP FUNCTION @extschema@.idsess_revoke(text, text, text[], text);
+CREATE FUNCTION @extschema@.idsess_revoke(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	client_ids text[] DEFAULT NULL,
+	reason text DEFAULT NULL,
+	except_key text DEFAULT NULL,
+	tenant text DEFAULT NULL,
+	client_id text DEFAULT NULL,
+	created_before timestamptz DEFAULT NULL,
+	created_after timestamptz DEFAULT NULL,
+	key_id integer DEFAULT NULL,
+	confirm text DEFAULT NULL,
+	dry_run boolean DEFAULT false,
+	batch integer DEFAULT NULL,
+	client_ip inet DEFAULT NULL,
+	acr_not_in text[] DEFAULT NULL,
+	amr_lacks text DEFAULT NULL)
+RETURNS SETOF idsess.revoked
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'idsess_revoke_1_2';
+COMMENT ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text) IS
+'Ends the sessions the filters select (subject_id, session_id, tenant, client_id, created_before, created_after, key_id, client_ip (within the range), acr_not_in, amr_lacks: AND-combined; except_key: all of the subject''s sessions but that one; matching every session needs confirm => ''revoke every session'') and returns the clients and SAML SPs to notify (only those in client_ids when given); dry_run: lists them and ends none; batch: ends at most that many, oldest first, their logouts also queued in the outbox (call again until fewer come back); records each call in idsess.audit and, when sessions ended, sends one NOTIFY idsess_revoked with {"audit_id": N} at commit';
+REVOKE ALL ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text)
+	TO idsess_service, idsess_admin, idsess_tenant_admin;
+
+------------------------------------------------------------------------
 -- Governance (issue 38, parts 2 to 4): an absolute lifetime, the strength
 -- of the sign-in, and where a session is used.
 --
@@ -389,7 +713,7 @@ ALTER TABLE idsess.sessions ADD COLUMN lifetime_end timestamptz;
 COMMENT ON COLUMN idsess.sessions.lifetime_end IS 'created + max_lifetime: the expiry never passes it; NULL: no absolute lifetime';
 ALTER TABLE idsess.logout_outbox
 	DROP CONSTRAINT logout_outbox_cause_check,
-	ADD CONSTRAINT logout_outbox_cause_check CHECK (cause IN ('expired', 'idle', 'limit', 'max_lifetime'));
+	ADD CONSTRAINT logout_outbox_cause_check CHECK (cause IN ('expired', 'idle', 'limit', 'revoked', 'max_lifetime'));
 COMMENT ON TABLE idsess.logout_outbox IS 'Back-channel logouts owed for sessions that ended with no caller to notify (expired, idle, at their absolute lifetime, or ended by the session limit during an upsert), drained by idsess_take_logouts()';
 
 ALTER TABLE idsess.stats_hourly ADD COLUMN max_lifetime bigint NOT NULL DEFAULT 0;
@@ -428,7 +752,8 @@ BEGIN ATOMIC
 	             COALESCE(pg_catalog.sum(s.deleted), 0) AS deleted, COALESCE(pg_catalog.sum(s.limited), 0) AS limited,
 	             COALESCE(pg_catalog.sum(s.max_lifetime), 0) AS max_lifetime
 	      FROM idsess.stats_hourly s) h
-	LEFT JOIN idsess.stats_trimmed t ON true;
+	LEFT JOIN idsess.stats_trimmed t ON true
+	WHERE idsess.require_all_tenants('idsess_report_totals');
 END;
 COMMENT ON FUNCTION @extschema@.idsess_report_totals() IS
 'Sessions created, expired, ended by inactivity, revoked, deleted, ended by the session limit and ended at their absolute lifetime since the extension was installed, as of the worker''s last flush (needs idsess preloaded): never decrease, for Prometheus counters';
@@ -488,7 +813,7 @@ COMMENT ON FUNCTION @extschema@.idsess_query(text, text, text, text, integer, te
 'Admin search: case-insensitive substring filters on subject, sid and display name plus an exact client filter, paged by an opaque results token (prior: page backward); tickets: opened on each row, for roles of idsess_service only; rows show the strength of the sign-in';
 REVOKE ALL ON FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.idsess_query(text, text, text, text, integer, text, boolean, boolean)
-	TO idsess_service, idsess_admin;
+	TO idsess_service, idsess_admin, idsess_tenant_admin;
 
 -- Where a session is used, as far as idsess.record_client allows: the
 -- client's IP address (cut to idsess.ip_prefix_v4 / _v6 bits), its user
@@ -517,22 +842,6 @@ COMMENT ON FUNCTION @extschema@.idsess_touch(text, inet, text, text) IS
 REVOKE ALL ON FUNCTION @extschema@.idsess_touch(text, inet, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.idsess_touch(text, inet, text, text) TO idsess_service;
 
--- "Sign out everywhere else": the subject's sessions but the caller's own.
-DROP FUNCTION @extschema@.idsess_revoke(text, text, text[], text);
-CREATE FUNCTION @extschema@.idsess_revoke(
-	subject_id text DEFAULT NULL,
-	session_id text DEFAULT NULL,
-	client_ids text[] DEFAULT NULL,
-	reason text DEFAULT NULL,
-	except_key text DEFAULT NULL)
-RETURNS SETOF idsess.revoked
-LANGUAGE C VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'idsess_revoke_1_2';
-COMMENT ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text) IS
-'Ends the sessions of a subject and/or sid (except_key: all of the subject''s but that one) and returns the clients and SAML SPs to notify (only those in client_ids when given); records the revocation in idsess.audit and, when sessions ended, sends one NOTIFY idsess_revoked with {"audit_id": N} at commit';
-REVOKE ALL ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.idsess_revoke(text, text, text[], text, text) TO idsess_service, idsess_admin;
 
 -- A "your active sessions" page: a subject's live sessions, never their
 -- keys (a key is a credential; a session is signed out by its sid with
@@ -560,7 +869,8 @@ COMMENT ON FUNCTION @extschema@.idsess_my_sessions(text, text) IS
 REVOKE ALL ON FUNCTION @extschema@.idsess_my_sessions(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.idsess_my_sessions(text, text) TO idsess_service;
 
--- idsess_create and idsess_update gain their 1.2 arguments at the end.
+-- idsess_create and idsess_update gain their 1.2 arguments at the end:
+-- the governance ones, then the tenant (a session's tenant never changes).
 DROP FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text);
 CREATE FUNCTION @extschema@.idsess_create(
 	subject_id text,
@@ -581,13 +891,14 @@ CREATE FUNCTION @extschema@.idsess_create(
 	auth_time timestamptz DEFAULT NULL,
 	client_ip inet DEFAULT NULL,
 	user_agent text DEFAULT NULL,
-	device text DEFAULT NULL)
+	device text DEFAULT NULL,
+	tenant text DEFAULT NULL)
 RETURNS idsess.created
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'idsess_create_1_2';
-COMMENT ON FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text) IS
-'Creates a session and seals its ticket (give ticket or ticket_bytes); subject_id NULL: a session without a user; key and session_id are generated when NULL; expires NULL or infinity never expires; max_sessions overrides idsess.max_sessions_per_subject; max_lifetime (else idsess.max_lifetime; 0: none) caps its end at created + max_lifetime; acr, amr, auth_time: the strength of the sign-in; client_ip, user_agent, device: where it is used, as idsess.record_client allows';
+COMMENT ON FUNCTION @extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text, text) IS
+'Creates a session and seals its ticket (give ticket or ticket_bytes); subject_id NULL: a session without a user; key and session_id are generated when NULL; expires NULL or infinity never expires; max_sessions overrides idsess.max_sessions_per_subject; max_lifetime (else idsess.max_lifetime; 0: none) caps its end at created + max_lifetime; acr, amr, auth_time: the strength of the sign-in; client_ip, user_agent, device: where it is used, as idsess.record_client allows; tenant NULL: the default tenant (max_sessions counts within the tenant)';
 
 DROP FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]);
 CREATE FUNCTION @extschema@.idsess_update(
@@ -613,19 +924,20 @@ CREATE FUNCTION @extschema@.idsess_update(
 	auth_time timestamptz DEFAULT NULL,
 	client_ip inet DEFAULT NULL,
 	user_agent text DEFAULT NULL,
-	device text DEFAULT NULL)
+	device text DEFAULT NULL,
+	tenant text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'idsess_update_1_2';
-COMMENT ON FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text) IS
-'Renews a session (renewed defaults to now) and replaces what is given: ticket, expires (infinity: never; never past the absolute lifetime), display name, subject and issuer ('''' clears them), sid, created, scheme, idle timeout, the client list (clients, client_sids); max_lifetime brings the absolute lifetime earlier, never later; acr ('''' clears it), amr and auth_time record a step-up; client_ip, user_agent, device: where it is used, as idsess.record_client allows; new_key rekeys it; upsert creates it when absent; false when no such session';
+COMMENT ON FUNCTION @extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text, text) IS
+'Renews a session (renewed defaults to now) and replaces what is given: ticket, expires (infinity: never; never past the absolute lifetime), display name, subject and issuer ('''' clears them), sid, created, scheme, idle timeout, the client list (clients, client_sids); max_lifetime brings the absolute lifetime earlier, never later; acr ('''' clears it), amr and auth_time record a step-up; client_ip, user_agent, device: where it is used, as idsess.record_client allows; new_key rekeys it; upsert creates it when absent, in tenant; a tenant other than the session''s is refused; false when no such session';
 
 REVOKE ALL ON FUNCTION
-	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text),
-	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text)
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text, text),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text, text)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
-	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text),
-	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text)
+	@extschema@.idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text, text),
+	@extschema@.idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text, text)
 TO idsess_service;

@@ -546,3 +546,178 @@ GRANT EXECUTE ON FUNCTION
 	idsess.proxy_claim_expired(integer, integer, boolean, interval, text[]),
 	idsess_take_expired(integer, boolean)
 TO idsess_service;
+
+------------------------------------------------------------------------
+-- Tenants and incident revocation (issue 38): the shards' idsess 1.2
+-- arguments, routed.  create and update keep going to the key's partition,
+-- with the tenant; a revocation goes to every partition with every filter.
+-- Each partition judges the confirmation, the dry run and the batch on its
+-- own sessions: a filter that matches all of one partition's sessions needs
+-- confirm there (stricter than one store, never laxer), and batch bounds
+-- each partition's share of a call.
+DROP FUNCTION idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text);
+DROP FUNCTION idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text);
+CREATE FUNCTION idsess.proxy_create(
+	subject_id text, ticket text, ticket_bytes bytea, key text, session_id text,
+	scheme text, display_name text, expires timestamptz, idle_timeout interval,
+	created timestamptz, max_sessions integer, issuer text, tenant text)
+RETURNS idsess.created
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON idsess.proxy_key_hash(key);
+	TARGET idsess_create;
+$$;
+COMMENT ON FUNCTION idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text) IS
+'idsess_create on the partition of the (given) key';
+
+CREATE FUNCTION idsess_create(
+	subject_id text,
+	ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL,
+	key text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	scheme text DEFAULT 'idsrv',
+	display_name text DEFAULT NULL,
+	expires timestamptz DEFAULT NULL,
+	idle_timeout interval DEFAULT NULL,
+	created timestamptz DEFAULT NULL,
+	max_sessions integer DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	tenant text DEFAULT NULL)
+RETURNS idsess.created
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	RETURN idsess.proxy_create(subject_id, ticket, ticket_bytes,
+		COALESCE(key, pg_catalog.replace(pg_catalog.gen_random_uuid()::text
+		                                 || pg_catalog.gen_random_uuid()::text, '-', '')),
+		session_id, scheme, display_name, expires, idle_timeout, created, max_sessions, issuer,
+		tenant);
+END
+$fn$;
+COMMENT ON FUNCTION idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text) IS
+'idsess_create on the partition of the key (made here when NULL), in tenant; the session limit counts the subject''s sessions of the tenant in that partition only';
+
+DROP FUNCTION idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]);
+DROP FUNCTION idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]);
+CREATE FUNCTION idsess.proxy_update(
+	key text, ticket text, ticket_bytes bytea, expires timestamptz, renewed timestamptz,
+	display_name text, subject_id text, session_id text, created timestamptz, scheme text,
+	issuer text, new_key text, upsert boolean, idle_timeout interval, clients text[],
+	client_sids text[], tenant text)
+RETURNS boolean
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON idsess.proxy_key_hash(key);
+	TARGET idsess_update;
+$$;
+COMMENT ON FUNCTION idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text) IS
+'idsess_update on the partition of the key';
+
+CREATE FUNCTION idsess_update(
+	key text,
+	ticket text DEFAULT NULL,
+	ticket_bytes bytea DEFAULT NULL,
+	expires timestamptz DEFAULT NULL,
+	renewed timestamptz DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	created timestamptz DEFAULT NULL,
+	scheme text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	new_key text DEFAULT NULL,
+	upsert boolean DEFAULT false,
+	idle_timeout interval DEFAULT NULL,
+	clients text[] DEFAULT NULL,
+	client_sids text[] DEFAULT NULL,
+	tenant text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	mask integer := idsess.proxy_partitions() - 1;
+BEGIN
+	IF new_key IS NOT NULL AND key IS NOT NULL
+	   AND (idsess.proxy_key_hash(new_key) & mask) <> (idsess.proxy_key_hash(key) & mask) THEN
+		RAISE EXCEPTION 'new_key belongs to another partition than key'
+			USING ERRCODE = 'feature_not_supported',
+			DETAIL = pg_catalog.format('The session is in partition %s, the new key routes to partition %s; moving a session between partitions would need a transaction over two shards.',
+			                           idsess.proxy_key_hash(key) & mask, idsess.proxy_key_hash(new_key) & mask),
+			HINT = 'Create the session under the new key with idsess_create, then idsess_delete the old key; or choose a new key in the same partition.';
+	END IF;
+	RETURN idsess.proxy_update(key, ticket, ticket_bytes, expires, renewed, display_name,
+		subject_id, session_id, created, scheme, issuer, new_key, upsert, idle_timeout,
+		clients, client_sids, tenant);
+END
+$fn$;
+COMMENT ON FUNCTION idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text) IS
+'idsess_update on the partition of the key (an upsert creates in tenant); a new_key routing to another partition is refused (0A000)';
+
+DROP FUNCTION idsess_revoke(text, text, text[], text);
+DROP FUNCTION idsess.proxy_revoke(text, text, text[], text);
+CREATE FUNCTION idsess.proxy_revoke(
+	subject_id text, session_id text, client_ids text[], reason text, tenant text,
+	client_id text, created_before timestamptz, created_after timestamptz, key_id integer,
+	confirm text, dry_run boolean, batch integer)
+RETURNS SETOF idsess.revoked
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON ALL;
+	TARGET idsess_revoke;
+$$;
+COMMENT ON FUNCTION idsess.proxy_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer) IS
+'idsess_revoke on every partition';
+
+CREATE FUNCTION idsess_revoke(
+	subject_id text DEFAULT NULL,
+	session_id text DEFAULT NULL,
+	client_ids text[] DEFAULT NULL,
+	reason text DEFAULT NULL,
+	tenant text DEFAULT NULL,
+	client_id text DEFAULT NULL,
+	created_before timestamptz DEFAULT NULL,
+	created_after timestamptz DEFAULT NULL,
+	key_id integer DEFAULT NULL,
+	confirm text DEFAULT NULL,
+	dry_run boolean DEFAULT false,
+	batch integer DEFAULT NULL)
+RETURNS SETOF idsess.revoked
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	PERFORM idsess.proxy_ping();
+	RETURN QUERY SELECT * FROM idsess.proxy_revoke(idsess_revoke.subject_id,
+		idsess_revoke.session_id, idsess_revoke.client_ids, idsess_revoke.reason,
+		idsess_revoke.tenant, idsess_revoke.client_id, idsess_revoke.created_before,
+		idsess_revoke.created_after, idsess_revoke.key_id, idsess_revoke.confirm,
+		idsess_revoke.dry_run, idsess_revoke.batch);
+END
+$fn$;
+COMMENT ON FUNCTION idsess_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer) IS
+'idsess_revoke on every partition (all reachable first) with every filter; each partition judges the confirmation and takes at most batch sessions, and audits and notifies its part';
+
+REVOKE ALL ON FUNCTION
+	idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text),
+	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text),
+	idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text),
+	idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text),
+	idsess.proxy_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer),
+	idsess_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text),
+	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text),
+	idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text),
+	idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text)
+TO idsess_service;
+GRANT EXECUTE ON FUNCTION
+	idsess.proxy_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer),
+	idsess_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer)
+TO idsess_service, idsess_admin;

@@ -1,4 +1,4 @@
--- The 1.1 store contract (issue 11), from the API as doc/reference.md states it:
+-- The store contract (issue 11; 1.2: issue 38), from the API as doc/reference.md states it:
 -- what Duende's IServerSideSessionStore / IUserSession and
 -- node-oidc-provider's Session adapter need.  Each block names the item.
 \set SHOW_CONTEXT never
@@ -336,8 +336,40 @@ FROM idsess_my_sessions(subject_id => 'ct-gov', current_key => 'ct-gov-1');
 SELECT session_id, acr, amr FROM idsess_query(subject_id => 'ct-gov') ORDER BY session_id;
 SELECT session_id FROM idsess_revoke(subject_id => 'ct-gov', except_key => 'ct-gov-1', reason => 'ct');
 SELECT max_lifetime >= 0 AS totals_count_max_lifetime FROM idsess_report_totals();
+-- Incident filters on what was recorded (dry runs): an IP range, an acr
+-- below a level, an amr without a method.
+SELECT (SELECT count(*) FROM idsess_revoke(subject_id => 'ct-gov', client_ip => '192.0.2.0/24', dry_run => true)) AS in_range,
+       (SELECT count(*) FROM idsess_revoke(subject_id => 'ct-gov', client_ip => '198.51.100.0/24', dry_run => true)) AS out_of_range,
+       (SELECT count(*) FROM idsess_revoke(subject_id => 'ct-gov', acr_not_in => '{urn:ct:loa:2}', dry_run => true)) AS acr_met,
+       (SELECT count(*) FROM idsess_revoke(subject_id => 'ct-gov', acr_not_in => '{urn:ct:loa:3}', dry_run => true)) AS acr_below,
+       (SELECT count(*) FROM idsess_revoke(subject_id => 'ct-gov', amr_lacks => 'otp', dry_run => true)) AS has_otp,
+       (SELECT count(*) FROM idsess_revoke(subject_id => 'ct-gov', amr_lacks => 'hwk', dry_run => true)) AS lacks_hwk;
 ALTER SYSTEM RESET idsess.record_client;
 SELECT pg_reload_conf();
+-- 12 (1.2). The tenant is kept from create and an upsert, and never changes.
+SELECT key FROM idsess_create('ct-t-user', 't1', key => 'ct-t-k1', tenant => 'ct-acme');
+SELECT idsess_update('ct-t-k2', 't2', subject_id => 'ct-t-user', upsert => true, tenant => 'ct-bolt');
+SELECT idsess_update('ct-t-k1', 't1b', tenant => 'ct-acme'), idsess_update('ct-t-k1', 't1c');
+SELECT idsess_update('ct-t-k1', tenant => 'ct-bolt');
+\echo :LAST_ERROR_SQLSTATE
+SELECT key, tenant FROM idsess.sessions WHERE subject_id = 'ct-t-user' ORDER BY key;
+-- 13 (1.2). Incident revocation: filters AND-combined, a dry run ends
+-- nothing, a batch ends at most that many and owes their logouts, and a
+-- selection of every session needs the confirmation.
+SELECT idsess_add_client(k, 'ct-t-app') FROM unnest('{ct-t-k1,ct-t-k2}'::text[]) k;
+SELECT key FROM idsess_revoke(client_id => 'ct-t-app', tenant => 'ct-acme', dry_run => true);
+SELECT count(*) AS both_left FROM idsess.sessions WHERE subject_id = 'ct-t-user';
+SELECT count(*) FROM idsess_revoke(client_id => 'ct-t-app', created_after => now() + interval '1 hour');
+SELECT count(*) FROM idsess_revoke(key_id => -1, confirm => 'revoke every session');
+SELECT count(*) FROM idsess_revoke();
+\echo :LAST_ERROR_SQLSTATE
+SELECT key FROM idsess_revoke(client_id => 'ct-t-app', batch => 1, reason => 'ct incident');
+SELECT key FROM idsess_revoke(client_id => 'ct-t-app', batch => 1, reason => 'ct incident');
+SELECT count(*) FROM idsess_revoke(client_id => 'ct-t-app', batch => 1, reason => 'ct incident');
+SELECT cause, subject_id, clients FROM idsess.logout_outbox WHERE subject_id = 'ct-t-user' ORDER BY id;
+DELETE FROM idsess.logout_outbox WHERE subject_id = 'ct-t-user';
+DELETE FROM idsess.revoked_keys
+WHERE key_hash IN (sha256(convert_to('ct-t-k1', 'UTF8')), sha256(convert_to('ct-t-k2', 'UTF8')));
 
 -- Clean up.
 SELECT idsess_delete_sessions(subject_id => s)

@@ -89,7 +89,15 @@ INSERT INTO fuzz_allowed VALUES
   ('idsess_report_totals',       '{}'),
   ('idsess_report_logout_outbox', '{}'),
   ('idsess_report_revoked_keys', '{}'),
-  ('idsess_ticket_failures',     '{}');
+  ('idsess_ticket_failures',     '{}'),
+  -- 1.2 tenants: 42501 a tenant not the caller's or a report kept for all
+  -- tenants; 0LP01 a role that may not become a tenant admin
+  ('tenant_visible',             '{}'),
+  ('tenant_scope',               '{}'),
+  ('require_all_tenants',        '{42501}'),
+  ('idsess_grant_tenant_admin',  '{0LP01}'),
+  ('idsess_revoke_tenant_admin', '{}'),
+  ('idsess_report_tenants',      '{}');
 UPDATE fuzz_allowed SET codes = codes || '{22004,22023,22001,54000}';
 
 -- Every function of the extension has its list (trigger functions are not
@@ -170,6 +178,9 @@ BEGIN
 		             FROM generate_series(1, 1 + floor(random() * 3)::int))::text;
 	WHEN 'inet'::regtype THEN
 		RETURN pg_temp.pick(ARRAY['192.0.2.1', '198.51.100.0/24', '2001:db8::1']);
+	WHEN 'regrole'::regtype THEN
+		-- Roles that may not be tenant admins: the fuzz changes no grant.
+		RETURN pg_temp.pick(ARRAY['idsess_service', 'idsess_admin', 'idsess_reporting']);
 	END CASE;
 	RAISE EXCEPTION 'fuzz: no generator for type %', t;
 END $$;
@@ -218,6 +229,8 @@ BEGIN
 		RETURN pg_temp.pick(ARRAY['0.0.0.0/0', '255.255.255.255', '10.0.0.0/8', '::', '::/0',
 		                          'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '::ffff:192.0.2.1',
 		                          '2001:db8:1:2:3:4:5:6/128']);
+	WHEN 'regrole'::regtype THEN
+		RETURN pg_temp.pick(ARRAY['idsess_service', 'idsess_admin', 'idsess_reporting']);
 	END CASE;
 	RAISE EXCEPTION 'fuzz: no generator for type %', t;
 END $$;

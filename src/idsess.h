@@ -9,6 +9,7 @@
  * before it (scripts/check-layers checks the built objects for circles):
  *
  *	 1. settings, crypto, spi, scan, validate, arrays, version, logfilter,
+ *		tenant (which tenants the calling role administers),
  *		failures (seal and open failures counted in shared memory),
  *		activity (the strength of a sign-in, the client's IP, agent and
  *		device as the privacy settings allow)

@@ -48,6 +48,19 @@ static IdsessQuery q_count_live_of_subject = {
 	.sql = "SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE s.subject_id = $1 AND " IDSESS_LIVE,
 	.nargs = 1, .argtypes = {TEXTOID}
 };
+
+/* 1.2: a subject of two tenants is two people, each with its own limit. */
+#define OF_TENANT " AND s.tenant IS NOT DISTINCT FROM $2"
+static IdsessQuery q_live_of_subject_12 = {
+	.sql = "SELECT s.id FROM idsess.sessions s WHERE s.subject_id = $1" OF_TENANT " AND " IDSESS_LIVE
+	" ORDER BY s.created, s.id",
+	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+};
+static IdsessQuery q_count_live_of_subject_12 = {
+	.sql = "SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE s.subject_id = $1" OF_TENANT
+	" AND " IDSESS_LIVE,
+	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+};
 /*
  * The ended sessions, oldest first as $1 lists them; with their issuer (1.1
  * and later) for the outbox.
@@ -89,9 +102,12 @@ append_text_array_json(StringInfo buf, Datum arr)
  * everything read from the SPI results here dies with SPI's memory.
  */
 Datum
-idsess_apply_session_limit(IdsessApi schema, text *subject, int limit, bool to_outbox)
+idsess_apply_session_limit(IdsessApi schema, text *subject, text *tenant, int limit,
+						   bool to_outbox)
 {
-	Datum		args[2];
+	Datum		args[3];
+	char		nulls[2] = {' ', tenant ? ' ' : 'n'};
+	bool		tenants = schema >= IDSESS_API_1_2;
 	int			live;
 	int			excess;
 	int64	   *ids;
@@ -105,7 +121,9 @@ idsess_apply_session_limit(IdsessApi schema, text *subject, int limit, bool to_o
 	args[0] = Int32GetDatum(IDSESS_ADVISORY_CLASS);
 	args[1] = PointerGetDatum(subject);
 	idsess_spi_run(&q_lock_subject, args, NULL, false, 0);
-	live = idsess_spi_run(&q_live_of_subject, &args[1], NULL, false, 0);
+	args[2] = PointerGetDatum(tenant);
+	live = tenants ? idsess_spi_run(&q_live_of_subject_12, &args[1], nulls, false, 0) :
+		idsess_spi_run(&q_live_of_subject, &args[1], NULL, false, 0);
 	live_rows = SPI_tuptable;
 
 	/*
@@ -120,7 +138,10 @@ idsess_apply_session_limit(IdsessApi schema, text *subject, int limit, bool to_o
 	{
 		int64		latest;
 
-		idsess_spi_run_latest(&q_count_live_of_subject, &args[1], NULL, true, 1);
+		if (tenants)
+			idsess_spi_run_latest(&q_count_live_of_subject_12, &args[1], nulls, true, 1);
+		else
+			idsess_spi_run_latest(&q_count_live_of_subject, &args[1], NULL, true, 1);
 		latest = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 		if (latest != live)
 			ereport(ERROR,

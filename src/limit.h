@@ -11,7 +11,7 @@
 #include "idsess.h"
 #include "version.h"
 
-extern Datum idsess_apply_session_limit(IdsessApi schema, text *subject, int limit,
+extern Datum idsess_apply_session_limit(IdsessApi schema, text *subject, text *tenant, int limit,
 										 bool to_outbox);
 
 #endif							/* IDSESS_LIMIT_H */

@@ -17,6 +17,7 @@
  */
 #include "idsess.h"
 #include "lookup.h"
+#include "tenant.h"
 #include "arrays.h"
 #include "envelope.h"
 #include "scan.h"
@@ -366,6 +367,8 @@ get(FunctionCallInfo fcinfo, IdsessApi api)
 	Oid			nsp;
 	SessionRow	row;
 
+	/* The identity server's role sees every tenant; a tenant admin none this way. */
+	idsess_tenant_require_all("idsess_get");
 	/* A tuplestore that never spills the opened ticket to a temporary file. */
 	(void) idsess_ticket_srf(fcinfo);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;

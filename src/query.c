@@ -31,6 +31,7 @@
 #include "session_sql.h"
 #include "settings.h"
 #include "spi.h"
+#include "tenant.h"
 #include "ticket.h"
 #include "validate.h"
 
@@ -76,54 +77,67 @@
  * $4: id bound (NULL on the first page), $5: rows wanted, $6: client id.
  * [0]: a 1.0 result type, [1]: 1.1's, [2]: 1.2's.
  */
-#define FORWARD \
-	" FROM idsess.sessions s WHERE " TEXT_FILTERS \
+#define FORWARD FORWARD_F(TEXT_FILTERS)
+#define BACKWARD BACKWARD_F(TEXT_FILTERS)
+#define FORWARD_CLIENT FORWARD_CLIENT_F(TEXT_FILTERS)
+#define BACKWARD_CLIENT BACKWARD_CLIENT_F(TEXT_FILTERS)
+#define FORWARD_F(filters) \
+	" FROM idsess.sessions s WHERE " filters \
 	" AND ($4::pg_catalog.int8 IS NULL OR s.id > $4) AND $6::pg_catalog.text IS NULL" \
 	" ORDER BY s.id LIMIT $5"
-#define BACKWARD \
-	" FROM idsess.sessions s WHERE " TEXT_FILTERS \
+#define BACKWARD_F(filters) \
+	" FROM idsess.sessions s WHERE " filters \
 	" AND s.id < $4 AND $6::pg_catalog.text IS NULL" \
 	" ORDER BY s.id DESC LIMIT $5"
-#define FORWARD_CLIENT \
+#define FORWARD_CLIENT_F(filters) \
 	" FROM idsess.session_clients k JOIN idsess.sessions s ON s.id = k.session" \
-	" WHERE k.client_id = $6 AND " TEXT_FILTERS \
+	" WHERE k.client_id = $6 AND " filters \
 	" AND ($4::pg_catalog.int8 IS NULL OR k.session > $4)" \
 	" ORDER BY k.session LIMIT $5"
-#define BACKWARD_CLIENT \
+#define BACKWARD_CLIENT_F(filters) \
 	" FROM idsess.session_clients k JOIN idsess.sessions s ON s.id = k.session" \
-	" WHERE k.client_id = $6 AND " TEXT_FILTERS " AND k.session < $4" \
+	" WHERE k.client_id = $6 AND " filters " AND k.session < $4" \
 	" ORDER BY k.session DESC LIMIT $5"
-static IdsessQuery q_forward[3] = {
+/*
+ * [3]: 1.2's for a caller restricted to some tenants (tenant.c), which
+ * sees, pages through and counts its tenants' sessions only.
+ */
+#define TENANT_FILTERS TEXT_FILTERS " AND " IDSESS_TENANT_VISIBLE("s.tenant")
+static IdsessQuery q_forward[4] = {
 	{.sql = "SELECT " PAGE_COLS FORWARD, QUERY_ARGS},
 	{.sql = "SELECT " PAGE_COLS_11 FORWARD, QUERY_ARGS},
-	{.sql = "SELECT " PAGE_COLS_12 FORWARD, QUERY_ARGS}
+	{.sql = "SELECT " PAGE_COLS_12 FORWARD, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_12 FORWARD_F(TENANT_FILTERS), QUERY_ARGS}
 };
-static IdsessQuery q_backward[3] = {
+static IdsessQuery q_backward[4] = {
 	{.sql = "SELECT " PAGE_COLS BACKWARD, QUERY_ARGS},
 	{.sql = "SELECT " PAGE_COLS_11 BACKWARD, QUERY_ARGS},
-	{.sql = "SELECT " PAGE_COLS_12 BACKWARD, QUERY_ARGS}
+	{.sql = "SELECT " PAGE_COLS_12 BACKWARD, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_12 BACKWARD_F(TENANT_FILTERS), QUERY_ARGS}
 };
-static IdsessQuery q_forward_client[3] = {
+static IdsessQuery q_forward_client[4] = {
 	{.sql = "SELECT " PAGE_COLS FORWARD_CLIENT, QUERY_ARGS},
 	{.sql = "SELECT " PAGE_COLS_11 FORWARD_CLIENT, QUERY_ARGS},
-	{.sql = "SELECT " PAGE_COLS_12 FORWARD_CLIENT, QUERY_ARGS}
+	{.sql = "SELECT " PAGE_COLS_12 FORWARD_CLIENT, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_12 FORWARD_CLIENT_F(TENANT_FILTERS), QUERY_ARGS}
 };
-static IdsessQuery q_backward_client[3] = {
+static IdsessQuery q_backward_client[4] = {
 	{.sql = "SELECT " PAGE_COLS BACKWARD_CLIENT, QUERY_ARGS},
 	{.sql = "SELECT " PAGE_COLS_11 BACKWARD_CLIENT, QUERY_ARGS},
-	{.sql = "SELECT " PAGE_COLS_12 BACKWARD_CLIENT, QUERY_ARGS}
+	{.sql = "SELECT " PAGE_COLS_12 BACKWARD_CLIENT, QUERY_ARGS},
+	{.sql = "SELECT " PAGE_COLS_12 BACKWARD_CLIENT_F(TENANT_FILTERS), QUERY_ARGS}
 };
-static IdsessQuery q_count = {
-	.sql = "SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE " TEXT_FILTERS
-	" AND $4::pg_catalog.int8 IS NULL AND $5::pg_catalog.int4 IS NULL AND $6::pg_catalog.text IS NULL",
-	QUERY_ARGS
-};
-static IdsessQuery q_count_client = {
-	.sql = "SELECT pg_catalog.count(*) FROM idsess.session_clients k JOIN idsess.sessions s ON s.id = k.session"
-	" WHERE k.client_id = $6 AND " TEXT_FILTERS
-	" AND $4::pg_catalog.int8 IS NULL AND $5::pg_catalog.int4 IS NULL",
-	QUERY_ARGS
-};
+#define COUNT(filters) \
+	"SELECT pg_catalog.count(*) FROM idsess.sessions s WHERE " filters \
+	" AND $4::pg_catalog.int8 IS NULL AND $5::pg_catalog.int4 IS NULL AND $6::pg_catalog.text IS NULL"
+#define COUNT_CLIENT(filters) \
+	"SELECT pg_catalog.count(*) FROM idsess.session_clients k JOIN idsess.sessions s ON s.id = k.session" \
+	" WHERE k.client_id = $6 AND " filters \
+	" AND $4::pg_catalog.int8 IS NULL AND $5::pg_catalog.int4 IS NULL"
+static IdsessQuery q_count = {.sql = COUNT(TEXT_FILTERS), QUERY_ARGS};
+static IdsessQuery q_count_client = {.sql = COUNT_CLIENT(TEXT_FILTERS), QUERY_ARGS};
+static IdsessQuery q_count_tenant = {.sql = COUNT(TENANT_FILTERS), QUERY_ARGS};
+static IdsessQuery q_count_client_tenant = {.sql = COUNT_CLIENT(TENANT_FILTERS), QUERY_ARGS};
 
 /* With only a client filter, the client index alone gives the count. */
 static IdsessQuery q_count_client_only = {
@@ -486,6 +500,8 @@ search(FunctionCallInfo fcinfo, IdsessApi api)
 	int			v = Min(api, IDSESS_API_1_2);
 	int			natts = api_1_2 ? IDSESS_Q_NATTS_1_2 : api_1_1 ? IDSESS_Q_NATTS_1_1 : IDSESS_Q_NATTS_1_0;
 	bool		tickets = api_1_1 && !PG_ARGISNULL(7) && PG_GETARG_BOOL(7);
+	bool		restricted = idsess_tenant_restricted();
+	int			shape = restricted ? 3 : v;
 	bool		isnull;
 	Size		opened = 0;
 
@@ -530,17 +546,18 @@ search(FunctionCallInfo fcinfo, IdsessApi api)
 		out.total = tok.total;
 	else
 	{
-		IdsessQuery *q = &q_count;
+		IdsessQuery *q = restricted ? &q_count_tenant : &q_count;
 
 		if (filters[3])
-			q = (filters[0] || filters[1] || filters[2]) ? &q_count_client : &q_count_client_only;
+			q = restricted ? &q_count_client_tenant :
+				(filters[0] || filters[1] || filters[2]) ? &q_count_client : &q_count_client_only;
 		run_query(q, patterns, filters[3], false, 0, 0);
 		out.total = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 	}
 
 	if (prior)
 	{
-		n = run_query(filters[3] ? &q_backward_client[v] : &q_backward[v], patterns,
+		n = run_query(filters[3] ? &q_backward_client[shape] : &q_backward[shape], patterns,
 					  filters[3], true, tok.first_id, count + 1);
 
 		/*
@@ -552,12 +569,12 @@ search(FunctionCallInfo fcinfo, IdsessApi api)
 		{
 			prior = false;
 			has_token = false;
-			n = run_query(filters[3] ? &q_forward_client[v] : &q_forward[v], patterns,
+			n = run_query(filters[3] ? &q_forward_client[shape] : &q_forward[shape], patterns,
 						  filters[3], false, 0, count + 1);
 		}
 	}
 	else
-		n = run_query(filters[3] ? &q_forward_client[v] : &q_forward[v], patterns,
+		n = run_query(filters[3] ? &q_forward_client[shape] : &q_forward[shape], patterns,
 					  filters[3], has_token, tok.last_id, count + 1);
 	more = n > count;
 	rows = more ? count : n;

@@ -11,6 +11,7 @@
 #include "idsess.h"
 #include "session_rows.h"
 #include "session_sql.h"
+#include "tenant.h"
 #include "ticket.h"
 
 #include "funcapi.h"
@@ -133,6 +134,22 @@ static IdsessQuery q_find_any = {
 };
 
 /*
+ * The same for a caller restricted to some tenants (tenant.c): another
+ * tenant's session is "not found", as a key that names none.
+ */
+#define IN_TENANT " AND " IDSESS_TENANT_VISIBLE("s.tenant")
+static IdsessQuery q_lock_live_tenant[2] = {
+	{.sql = "SELECT s.id FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE IN_TENANT
+	" FOR KEY SHARE", .nargs = 1, .argtypes = {TEXTOID}},
+	{.sql = "SELECT s.id FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE IN_TENANT
+	" FOR NO KEY UPDATE", .nargs = 1, .argtypes = {TEXTOID}}
+};
+static IdsessQuery q_find_any_tenant = {
+	.sql = "SELECT s.expires FROM idsess.sessions s WHERE s.key = $1" IN_TENANT,
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
+/*
  * Locks a live session and returns its id; an unknown or expired session is
  * an error.  To read its children, FOR KEY SHARE: readers share it while a
  * delete or revoke waits for them.  With for_write, to change them, FOR NO
@@ -146,11 +163,14 @@ idsess_lock_live_session(text *key, bool for_write)
 	Datum		arg = PointerGetDatum(key);
 	bool		isnull;
 
-	if (idsess_spi_run(&q_lock_live[for_write], &arg, NULL, false, 1) > 0)
+	bool		restricted = idsess_tenant_restricted();
+
+	if (idsess_spi_run(restricted ? &q_lock_live_tenant[for_write] : &q_lock_live[for_write],
+					   &arg, NULL, false, 1) > 0)
 		return DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 
 	/* A fresh snapshot: a revoke we waited for must not look like expiry. */
-	if (idsess_spi_run(&q_find_any, &arg, NULL, false, 1) > 0)
+	if (idsess_spi_run(restricted ? &q_find_any_tenant : &q_find_any, &arg, NULL, false, 1) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("session has expired"),

@@ -31,6 +31,7 @@
 #include "shmem.h"
 #include "spi.h"
 #include "stats.h"
+#include "tenant.h"
 #include "ticket.h"
 #include "validate.h"
 
@@ -53,7 +54,8 @@ static void end_sessions_of_result(IdsessApi api, int n, IdsessEvent event);
 /* idsess_create's arguments from 1.2 on, by position (the earlier ones are 0 .. 11). */
 enum
 {
-	CR_MAX_LIFETIME = 12, CR_ACR, CR_AMR, CR_AUTH_TIME, CR_CLIENT_IP, CR_USER_AGENT, CR_DEVICE
+	CR_MAX_LIFETIME = 12, CR_ACR, CR_AMR, CR_AUTH_TIME, CR_CLIENT_IP, CR_USER_AGENT, CR_DEVICE,
+	CR_TENANT
 };
 
 /* idsess.created: the session, ended_sessions, then (1.1) the same two. */
@@ -150,6 +152,7 @@ typedef struct NewSession
 	TimestampTz lifetime_end;	/* created + max_lifetime: expires never passes it */
 	IdsessStrength strength;
 	IdsessClient client;
+	text	   *tenant;			/* NULL: the default tenant */
 } NewSession;
 
 static void refuse_taken_key(bool rekey) pg_attribute_noreturn();
@@ -180,19 +183,20 @@ refuse_taken_key(bool rekey)
 	"client_list, saml_list) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, LEAST($7, $6 + $8), " \
 	"$9, $10, $11, COALESCE($12, '{}'), '[]')"
 /*
- * 1.2: also the end of the session's lifetime, the strength of the sign-in
- * and the client (last_seen: $20, the creation when recording, else NULL).
+ * 1.2: also the end of the session's lifetime, the strength of the sign-in,
+ * the client (last_seen: $20, the creation when recording, else NULL) and
+ * the tenant.
  */
 #define INSERT_12 "INSERT INTO idsess.sessions (key, scheme, subject_id, session_id, display_name, " \
 	"created, renewed, expires, idle_timeout, last_active, due, key_id, ticket, issuer, " \
 	"client_list, saml_list, lifetime_end, acr, amr, auth_time, client_ip, user_agent, device, " \
-	"last_seen) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, " \
+	"last_seen, tenant) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6, " \
 	"LEAST($7, $6 + $8), $9, $10, $11, COALESCE($12, '{}'), '[]', $13, $14, $15, $16, " \
-	"$17, $18, $19, CASE WHEN $20 THEN $6 END)"
+	"$17, $18, $19, CASE WHEN $20 THEN $6 END, $21)"
 #define INSERT_ARGTYPES {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, \
 	TIMESTAMPTZOID, INTERVALOID, INT4OID, BYTEAOID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, \
-	TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, INETOID, TEXTOID, TEXTOID, BOOLOID}
-#define INSERT_NARGS_12	20
+	TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, INETOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID}
+#define INSERT_NARGS_12	21
 
 /*
  * [0]: a 1.0 schema, [1]: 1.1 (with the issuer), [2]: 1.2.  An upsert inserts with ON
@@ -434,6 +438,7 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	args[17] = PointerGetDatum(ns->client.agent);
 	args[18] = PointerGetDatum(ns->client.device);
 	args[19] = BoolGetDatum(ns->client.recording);
+	args[20] = PointerGetDatum(ns->tenant);
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[2] = ns->subject ? ' ' : 'n';
 	nulls[4] = ns->display ? ' ' : 'n';
@@ -448,6 +453,7 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	nulls[16] = ns->client.ip ? ' ' : 'n';
 	nulls[17] = ns->client.agent ? ' ' : 'n';
 	nulls[18] = ns->client.device ? ' ' : 'n';
+	nulls[20] = ns->tenant ? ' ' : 'n';
 
 	/*
 	 * Sessions without a user belong to no subject and count for none.  The
@@ -455,7 +461,7 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 	 * none, so from 1.2 on their logouts go to the outbox.
 	 */
 	if (ns->limit > 0 && ns->subject)
-		*ended = idsess_apply_session_limit(api, ns->subject, ns->limit,
+		*ended = idsess_apply_session_limit(api, ns->subject, ns->tenant, ns->limit,
 											upsert && api >= IDSESS_API_1_2);
 	if (!upsert)
 		n = write_key(&q_insert[Min(api, IDSESS_API_1_2)], args, nulls, false);
@@ -514,6 +520,9 @@ create_session(FunctionCallInfo fcinfo, IdsessApi api)
 	ns.scheme = idsess_arg_id(fcinfo, 5, "scheme", IDSESS_MAX_ID_CHARS);
 	ns.display = idsess_arg_id_opt(fcinfo, 6, "display_name", IDSESS_MAX_ID_CHARS);
 	ns.issuer = api_1_1 ? idsess_arg_id_opt(fcinfo, 11, "issuer", IDSESS_MAX_URI_CHARS) : NULL;
+	ns.tenant = api >= IDSESS_API_1_2 ?
+		idsess_arg_id_opt(fcinfo, CR_TENANT, "tenant", IDSESS_MAX_ID_CHARS) : NULL;
+	idsess_tenant_require_all("idsess_create");
 	ns.created = GetCurrentTransactionStartTimestamp();
 	ns.limit = idsess_max_sessions_per_subject;
 	ns.ticket = ticket_arg(fcinfo, 1, 2, true, &ns.format);
@@ -681,9 +690,12 @@ emit_sessions(Tuplestorestate *tupstore, TupleDesc desc, int nrows, IdsessApi ap
 /* [1], 1.1's: also whether the row lacks a copy of its clients or SAML sessions. */
 #define LOCK_FOR_UPDATE(cols) "SELECT s.id, s.created, s.expires, s.ticket" cols \
 	" FROM idsess.sessions s WHERE s.key = $1 AND " IDSESS_LIVE " FOR NO KEY UPDATE"
-static IdsessQuery q_lock_for_update[2] = {
+static IdsessQuery q_lock_for_update[3] = {
 	{.sql = LOCK_FOR_UPDATE(""), .nargs = 1, .argtypes = {TEXTOID}},
 	{.sql = LOCK_FOR_UPDATE(", s.client_list IS NULL OR s.saml_list IS NULL"),
+	.nargs = 1, .argtypes = {TEXTOID}},
+	/* [2], 1.2's: also the tenant, column 6. */
+	{.sql = LOCK_FOR_UPDATE(", s.client_list IS NULL OR s.saml_list IS NULL, s.tenant"),
 	.nargs = 1, .argtypes = {TEXTOID}}
 };
 
@@ -1054,7 +1066,8 @@ enum
 	U_SUBJECT, U_SID, U_CREATED, U_SCHEME, U_ISSUER, U_NEW_KEY, U_UPSERT, U_IDLE,
 	U_CLIENTS, U_CLIENT_SIDS,
 	/* 1.2 */
-	U_MAX_LIFETIME, U_ACR, U_AMR, U_AUTH_TIME, U_CLIENT_IP, U_USER_AGENT, U_DEVICE
+	U_MAX_LIFETIME, U_ACR, U_AMR, U_AUTH_TIME, U_CLIENT_IP, U_USER_AGENT, U_DEVICE,
+	U_TENANT
 };
 
 /* idsess_update's arguments, checked once; NULL or false: not given. */
@@ -1087,6 +1100,8 @@ typedef struct UpdateArgs
 	Interval   *max_lifetime;	/* 1.2 */
 	IdsessStrength strength;
 	IdsessClient client;
+	text	   *tenant;			/* NULL: the default tenant, or not given */
+	bool		tenant_given;
 } UpdateArgs;
 
 static void
@@ -1125,6 +1140,11 @@ parse_update_args(FunctionCallInfo fcinfo, IdsessApi api, UpdateArgs *u)
 						 errmsg("created cannot be infinity"),
 						 errhidestmt(true)));
 			u->has_created = true;
+		}
+		if (api >= IDSESS_API_1_2)
+		{
+			u->tenant = idsess_arg_id_opt(fcinfo, U_TENANT, "tenant", IDSESS_MAX_ID_CHARS);
+			u->tenant_given = u->tenant != NULL;
 		}
 		/* Rekeying to the same key is no rekey. */
 		if (u->new_key && same_text(PointerGetDatum(u->key), PointerGetDatum(u->new_key)))
@@ -1203,6 +1223,7 @@ upsert_session(IdsessApi api, const UpdateArgs *u)
 		cap_new_session(&ns, u->max_lifetime);
 	ns.strength = u->strength;
 	ns.client = u->client;
+	ns.tenant = u->tenant;
 
 	return insert_session(&ns, api, &ended, true, u->new_key == NULL);
 }
@@ -1255,9 +1276,10 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	bool		isnull;
 
 	parse_update_args(fcinfo, api, &u);
+	idsess_tenant_require_all("idsess_update");
 	idsess_spi_connect();
 	arg = PointerGetDatum(u.key);
-	if (idsess_spi_run(&q_lock_for_update[api_1_1], &arg, NULL, false, 1) == 0)
+	if (idsess_spi_run(&q_lock_for_update[api], &arg, NULL, false, 1) == 0)
 	{
 		/*
 		 * "Revoked" must not read as "gone": gone invites a create.  An
@@ -1281,6 +1303,19 @@ update_session(FunctionCallInfo fcinfo, IdsessApi api)
 	if (u.max_lifetime && interval_is_zero(u.max_lifetime))
 		(void) max_lifetime_arg(fcinfo, U_MAX_LIFETIME, false);
 	id = DatumGetInt64(idsess_spi_get(0, 1, &isnull));
+	if (u.tenant_given)
+	{
+		Datum		stored_tenant = idsess_spi_get(0, 6, &isnull);
+
+		/* A session never moves between tenants: their admins see it apart. */
+		if (isnull || !same_text(stored_tenant, PointerGetDatum(u.tenant)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the session belongs to another tenant"),
+					 errdetail("A session's tenant is set when it is created and never changes."),
+					 errhint("Give the session's own tenant, or none."),
+					 errhidestmt(true)));
+	}
 	created = u.has_created ? u.created : DatumGetTimestampTz(idsess_spi_get(0, 2, &isnull));
 	rebuild_copies = api_1_1 && DatumGetBool(idsess_spi_get(0, 5, &isnull));
 	/* In SPI's memory until SPI_finish; later queries do not free it. */
@@ -1469,6 +1504,13 @@ static IdsessQuery q_delete = {
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
+/* Statements of the admin paths for a caller restricted to some tenants. */
+#define IN_TENANT " AND " IDSESS_TENANT_VISIBLE("tenant")
+static IdsessQuery q_delete_tenant = {
+	.sql = "DELETE FROM idsess.sessions WHERE key = $1" IN_TENANT " RETURNING id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
 static Datum
 delete(FunctionCallInfo fcinfo, IdsessApi api)
 {
@@ -1477,7 +1519,8 @@ delete(FunctionCallInfo fcinfo, IdsessApi api)
 	int			n;
 
 	idsess_spi_connect();
-	n = idsess_spi_run(&q_delete, &arg, NULL, false, 0);
+	n = idsess_spi_run(idsess_tenant_restricted() ? &q_delete_tenant : &q_delete, &arg, NULL,
+					   false, 0);
 	if (n > 0)
 		end_sessions_of_result(api, n, IDSESS_EV_DELETED);
 	SPI_finish();
@@ -1512,6 +1555,7 @@ get_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 	int			pin;
 
 	idsess_require_filter(subject, sid);
+	idsess_tenant_require_all("idsess_get_sessions");
 	tupstore = idsess_ticket_srf(fcinfo);
 	/* By sid alone: node-oidc-provider's findByUid, without the executor. */
 	if (subject == NULL)
@@ -1544,6 +1588,18 @@ static IdsessQuery q_delete_by_both = {
 	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2 RETURNING id",
 	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
+static IdsessQuery q_delete_by_subject_tenant = {
+	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1" IN_TENANT " RETURNING id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_delete_by_sid_tenant = {
+	.sql = "DELETE FROM idsess.sessions WHERE session_id = $1" IN_TENANT " RETURNING id",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+static IdsessQuery q_delete_by_both_tenant = {
+	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2" IN_TENANT
+	" RETURNING id", .nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+};
 
 static Datum
 delete_sessions(FunctionCallInfo fcinfo, IdsessApi api)
@@ -1554,8 +1610,12 @@ delete_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 
 	idsess_require_filter(subject, sid);
 	idsess_spi_connect();
-	n = idsess_run_exact(&q_delete_by_subject, &q_delete_by_sid, &q_delete_by_both,
-						 subject, sid, false);
+	if (idsess_tenant_restricted())
+		n = idsess_run_exact(&q_delete_by_subject_tenant, &q_delete_by_sid_tenant,
+							 &q_delete_by_both_tenant, subject, sid, false);
+	else
+		n = idsess_run_exact(&q_delete_by_subject, &q_delete_by_sid, &q_delete_by_both,
+							 subject, sid, false);
 	if (n > 0)
 		end_sessions_of_result(api, n, IDSESS_EV_DELETED);
 	SPI_finish();
@@ -1607,6 +1667,7 @@ take_expired(FunctionCallInfo fcinfo, IdsessApi api)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Tuplestorestate *taken;
 
+	idsess_tenant_require_all("idsess_take_expired");
 	if (done && ARR_NDIM(DatumGetArrayTypeP(done)) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),

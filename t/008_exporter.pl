@@ -35,13 +35,14 @@ $node->safe_psql('postgres', 'CREATE DATABASE metrics');
 $node->safe_psql('metrics', 'CREATE EXTENSION idsess CASCADE');
 $node->safe_psql('postgres', 'CREATE ROLE idsess_exporter LOGIN IN ROLE idsess_reporting');
 
-# Three live sessions (clients: spa on two, payroll on one), two that
+# Three live sessions (clients: spa on two, payroll on one; one in tenant
+# acme), two that
 # expire at once (both signed in to spa, so their logouts are owed), one
 # revoked, and a rotated key ring.
 $node->safe_psql('metrics', q{
 	SELECT idsess_create('alice', 't', key => 'k-1');
 	SELECT idsess_create('bob', 't', key => 'k-2');
-	SELECT idsess_create('carol', 't', key => 'k-3');
+	SELECT idsess_create('carol', 't', key => 'k-3', tenant => 'acme');
 	SELECT idsess_add_client('k-1', 'spa'), idsess_add_client('k-2', 'spa'), idsess_add_client('k-2', 'payroll');
 	SELECT idsess_create('dave', 't', key => 'k-4');
 	SELECT idsess_create('erin', 't', key => 'k-5', expires => clock_timestamp() + interval '200 milliseconds');
@@ -155,6 +156,8 @@ is(metric($body, 'idsess_sessions_live'), 3, 'live sessions');
 is(metric($body, 'idsess_sessions_subjects'), 3, 'subjects');
 is(metric($body, 'idsess_client_sessions', client_id => 'spa'), 2, 'sessions of client spa');
 is(metric($body, 'idsess_client_sessions', client_id => 'payroll'), 1, 'sessions of client payroll');
+is(metric($body, 'idsess_tenant_sessions', tenant => 'acme'), 1, 'live sessions of tenant acme');
+is(metric($body, 'idsess_tenant_subjects', tenant => 'acme'), 1, 'subjects of tenant acme');
 is(metric($body, 'idsess_sessions_created_total'), 6, 'sessions created');
 is(metric($body, 'idsess_sessions_ended_total', cause => 'expired'), 2, 'sessions ended on expiry');
 is(metric($body, 'idsess_sessions_ended_total', cause => 'revoked'), 1, 'sessions revoked');

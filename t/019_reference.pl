@@ -155,7 +155,8 @@ for my $r (rows(q{
 	       coalesce((SELECT pg_catalog.string_agg(r.rolname, ',' ORDER BY r.rolname)
 	                 FROM pg_catalog.aclexplode(p.proacl) a
 	                 JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
-	                 WHERE r.rolname IN ('idsess_service', 'idsess_admin', 'idsess_reporting')), '')
+	                 WHERE r.rolname IN ('idsess_service', 'idsess_admin', 'idsess_reporting',
+	                                     'idsess_tenant_admin')), '')
 	FROM pg_catalog.pg_proc p
 	JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
 	     AND d.objid = p.oid AND d.deptype = 'e'
