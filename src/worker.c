@@ -620,6 +620,49 @@ compress_page_images(void)
 					PGC_SUSET, PGC_S_SESSION);
 }
 
+/*
+ * The heap pages the last batch deleted from, kept across its commit for
+ * prune_deleted_pages (in TopMemoryContext, grown to the largest batch).
+ */
+static BlockNumber *deleted_pages;
+static int	deleted_pages_n;
+static int	deleted_pages_size;
+
+static void
+keep_deleted_pages(IdsessExpired *r)
+{
+	deleted_pages_n = 0;
+	if (!idsess_expire_prune || r->nblocks == 0)
+		return;
+	if (r->nblocks > deleted_pages_size)
+	{
+		deleted_pages = deleted_pages == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(BlockNumber) * r->nblocks) :
+			repalloc(deleted_pages, sizeof(BlockNumber) * r->nblocks);
+		deleted_pages_size = r->nblocks;
+	}
+	memcpy(deleted_pages, r->blocks, sizeof(BlockNumber) * r->nblocks);
+	deleted_pages_n = r->nblocks;
+}
+
+/*
+ * Prunes the pages the last batch deleted from (expire.c), in a transaction
+ * of its own once the deletes are committed: under traffic after the
+ * batch's pause, by when the snapshots taken before the commit are gone and
+ * the deleted tuples can go.  So the traffic finds them pruned and does not
+ * prune them on its requests' path.
+ */
+static void
+prune_deleted_pages(void)
+{
+	if (deleted_pages_n == 0)
+		return;
+	begin_step_xact();
+	(void) idsess_prune_session_pages(deleted_pages, deleted_pages_n);
+	end_step_xact();
+	deleted_pages_n = 0;
+}
+
 /* Removes every due session, one transaction per batch. */
 static void
 step_expire(void)
@@ -636,12 +679,16 @@ step_expire(void)
 		begin_step_xact();
 		r = idsess_expire_batch(idsess_schema_api(), idsess_expire_batch_size,
 								idsess_expired_trigger_logout, NULL, NULL, &cursor, NULL);
+		keep_deleted_pages(&r);
 		end_step_xact();
 		/* Autovacuum learns of the dead rows only from reported stats. */
 		(void) pgstat_report_stat(false);
 		round_removed += r.removed;
 		if (r.locked < idsess_expire_batch_size)
+		{
+			prune_deleted_pages();
 			break;
+		}
 		if (idsess_expire_batch_delay_ms > 0)
 			pause_between_batches(0, true);
 		else if (busy_before && foreground_busy())
@@ -650,6 +697,7 @@ step_expire(void)
 
 			pause_between_batches(Min(Max(PACE_FACTOR * took, 1), PACE_MAX_MS), false);
 		}
+		prune_deleted_pages();
 		worker_interrupts();
 	}
 }
