@@ -33,6 +33,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "storage/bufmgr.h"
+#include "storage/procarray.h"
 #include "utils/lsyscache.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -328,10 +329,16 @@ block_cmp(const void *a, const void *b)
  * batch, in physical order, the page is still in shared buffers and already
  * logged in full since the checkpoint, so its pruning adds a small record
  * and no page image.  A page another backend holds pinned is left to it.
+ * The deletes of `deleter` (committed) must first be dead to every
+ * snapshot: a statement that began before its commit may still see them.
+ * That is waited for, PRUNE_WAIT_MS at most (statements on sessions are
+ * short); if it has not come by then, the pages are left to their readers.
  * Returns how many distinct pages were looked at.
  */
+#define PRUNE_WAIT_MS	100
+
 int
-idsess_prune_session_pages(BlockNumber *blocks, int n)
+idsess_prune_session_pages(BlockNumber *blocks, int n, TransactionId deleter)
 {
 	Relation	rel;
 	BlockNumber nblocks;
@@ -341,6 +348,17 @@ idsess_prune_session_pages(BlockNumber *blocks, int n)
 		return 0;
 	rel = table_open(get_relname_relid("sessions", get_namespace_oid("idsess", false)),
 					 AccessShareLock);
+	for (int waited = 0; TransactionIdIsValid(deleter) &&
+		 !TransactionIdPrecedes(deleter, GetOldestNonRemovableTransactionId(rel)); waited++)
+	{
+		if (waited >= PRUNE_WAIT_MS)
+		{
+			table_close(rel, AccessShareLock);
+			return 0;
+		}
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(1000L);
+	}
 	/* Truncation needs a lock that conflicts with this one: stable until closed. */
 	nblocks = RelationGetNumberOfBlocks(rel);
 	qsort(blocks, n, sizeof(BlockNumber), block_cmp);

@@ -627,6 +627,7 @@ compress_page_images(void)
 static BlockNumber *deleted_pages;
 static int	deleted_pages_n;
 static int	deleted_pages_size;
+static TransactionId deleted_by;
 
 static void
 keep_deleted_pages(IdsessExpired *r)
@@ -643,14 +644,14 @@ keep_deleted_pages(IdsessExpired *r)
 	}
 	memcpy(deleted_pages, r->blocks, sizeof(BlockNumber) * r->nblocks);
 	deleted_pages_n = r->nblocks;
+	deleted_by = GetTopTransactionIdIfAny();
 }
 
 /*
  * Prunes the pages the last batch deleted from (expire.c), in a transaction
- * of its own once the deletes are committed: under traffic after the
- * batch's pause, by when the snapshots taken before the commit are gone and
- * the deleted tuples can go.  So the traffic finds them pruned and does not
- * prune them on its requests' path.
+ * of its own right after the deletes' commit (and before the batch's pause),
+ * so that the traffic finds them pruned and does not prune them on its
+ * requests' path.
  */
 static void
 prune_deleted_pages(void)
@@ -658,7 +659,7 @@ prune_deleted_pages(void)
 	if (deleted_pages_n == 0)
 		return;
 	begin_step_xact();
-	(void) idsess_prune_session_pages(deleted_pages, deleted_pages_n);
+	(void) idsess_prune_session_pages(deleted_pages, deleted_pages_n, deleted_by);
 	end_step_xact();
 	deleted_pages_n = 0;
 }
@@ -681,14 +682,12 @@ step_expire(void)
 								idsess_expired_trigger_logout, NULL, NULL, &cursor, NULL);
 		keep_deleted_pages(&r);
 		end_step_xact();
+		prune_deleted_pages();
 		/* Autovacuum learns of the dead rows only from reported stats. */
 		(void) pgstat_report_stat(false);
 		round_removed += r.removed;
 		if (r.locked < idsess_expire_batch_size)
-		{
-			prune_deleted_pages();
 			break;
-		}
 		if (idsess_expire_batch_delay_ms > 0)
 			pause_between_batches(0, true);
 		else if (busy_before && foreground_busy())
@@ -697,7 +696,6 @@ step_expire(void)
 
 			pause_between_batches(Min(Max(PACE_FACTOR * took, 1), PACE_MAX_MS), false);
 		}
-		prune_deleted_pages();
 		worker_interrupts();
 	}
 }
