@@ -33,11 +33,11 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "storage/bufmgr.h"
+#include "storage/itemptr.h"
 #include "storage/procarray.h"
 #include "utils/lsyscache.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "storage/itemptr.h"
 #include "utils/guc.h"
 
 /*
