@@ -331,14 +331,12 @@ block_cmp(const void *a, const void *b)
  * and no page image.  A page another backend holds pinned is left to it.
  * The deletes of `deleter` (committed) must first be dead to every
  * snapshot: a statement that began before its commit may still see them.
- * That is waited for, PRUNE_WAIT_MS at most (statements on sessions are
- * short); if it has not come by then, the pages are left to their readers.
- * Returns how many distinct pages were looked at.
+ * That is waited for, wait_ms at most (statements on sessions are short);
+ * if it has not come by then, the pages are left to their readers and -1
+ * returned.  Otherwise returns how many distinct pages were looked at.
  */
-#define PRUNE_WAIT_MS	100
-
 int
-idsess_prune_session_pages(BlockNumber *blocks, int n, TransactionId deleter)
+idsess_prune_session_pages(BlockNumber *blocks, int n, TransactionId deleter, int wait_ms)
 {
 	Relation	rel;
 	BlockNumber nblocks;
@@ -351,10 +349,10 @@ idsess_prune_session_pages(BlockNumber *blocks, int n, TransactionId deleter)
 	for (int waited = 0; TransactionIdIsValid(deleter) &&
 		 !TransactionIdPrecedes(deleter, GetOldestNonRemovableTransactionId(rel)); waited++)
 	{
-		if (waited >= PRUNE_WAIT_MS)
+		if (waited >= wait_ms)
 		{
 			table_close(rel, AccessShareLock);
-			return 0;
+			return -1;
 		}
 		CHECK_FOR_INTERRUPTS();
 		pg_usleep(1000L);

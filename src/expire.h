@@ -37,7 +37,8 @@ typedef struct IdsessDueCursor
 extern IdsessExpired idsess_expire_batch(IdsessApi schema, int limit, bool to_outbox,
 										 Tuplestorestate *out, TupleDesc outdesc,
 										 IdsessDueCursor *cursor, Interval *lease);
-extern int	idsess_prune_session_pages(BlockNumber *blocks, int n, TransactionId deleter);
+extern int	idsess_prune_session_pages(BlockNumber *blocks, int n, TransactionId deleter,
+									   int wait_ms);
 extern int	idsess_end_claimed(IdsessApi schema, Datum keys);
 extern bool idsess_next_due(TimestampTz *due, bool *overdue);
 

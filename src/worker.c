@@ -651,15 +651,23 @@ keep_deleted_pages(IdsessExpired *r)
  * Prunes the pages the last batch deleted from (expire.c), in a transaction
  * of its own right after the deletes' commit (and before the batch's pause),
  * so that the traffic finds them pruned and does not prune them on its
- * requests' path.
+ * requests' path.  It waits up to PRUNE_WAIT_MS for the statements that
+ * began before the commit; a snapshot held longer (a report, a dump) makes
+ * the rest of the round prune only what needs no waiting, rather than wait
+ * after every batch.
  */
+#define PRUNE_WAIT_MS	100
+
+static int	prune_wait_ms;
+
 static void
 prune_deleted_pages(void)
 {
 	if (deleted_pages_n == 0)
 		return;
 	begin_step_xact();
-	(void) idsess_prune_session_pages(deleted_pages, deleted_pages_n, deleted_by);
+	if (idsess_prune_session_pages(deleted_pages, deleted_pages_n, deleted_by, prune_wait_ms) < 0)
+		prune_wait_ms = 0;
 	end_step_xact();
 	deleted_pages_n = 0;
 }
@@ -671,6 +679,7 @@ step_expire(void)
 	IdsessDueCursor cursor = {false, 0, 0};
 
 	compress_page_images();
+	prune_wait_ms = PRUNE_WAIT_MS;
 	for (;;)
 	{
 		IdsessExpired r;
