@@ -22,7 +22,7 @@ int			idsess_idle_timeout_s = 0;
 char	   *idsess_databases = NULL;
 int			idsess_expire_batch_size = 1000;
 int			idsess_expire_batch_delay_ms = 0;
-bool		idsess_expire_prune = true;
+bool		idsess_expire_prune = false;
 int			idsess_max_nap_ms = 10000;
 bool		idsess_expired_trigger_logout = false;
 bool		idsess_compress_tickets = true;
@@ -107,7 +107,7 @@ idsess_define_settings(void)
 							 "Have the expiry worker prune the heap pages each batch deleted from.",
 							 "Otherwise the sessions' readers prune them as they come across them, and pay for it.",
 							 &idsess_expire_prune,
-							 true,
+							 false,
 							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);

@@ -1,9 +1,10 @@
 # A backlog spread thin leaves its readers nothing to prune: right after
 # each batch, the expiry worker prunes the pages the batch deleted from, so
 # the next get or touch landing on one does not prune (and log) it on its
-# request's path.  Read from the pages themselves with pageinspect, in the
-# pause after the first batch.  With idsess.expire_prune = off the deleted
-# tuples stay behind for the readers, as they did before.
+# request's path, with idsess.expire_prune on.  Read from the pages
+# themselves with pageinspect, in the pause after the first batch.  With
+# it off (the default) the deleted tuples stay behind for the readers, as
+# they did before.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -19,7 +20,8 @@ my $keyfile = $node->basedir . '/idsess.key';
 write_master_key($keyfile);
 # Autovacuum would clean the pages too, and hide what the worker left.
 $node->append_conf('postgresql.conf',
-	idsess_conf($keyfile, 'one', "idsess.expire_batch_size = 100\nautovacuum = off\n"));
+	idsess_conf($keyfile, 'one',
+		"idsess.expire_batch_size = 100\nidsess.expire_prune = on\nautovacuum = off\n"));
 $node->start;
 $node->safe_psql('postgres', 'CREATE DATABASE one');
 $node->safe_psql('one', 'CREATE EXTENSION idsess CASCADE');
