@@ -26,9 +26,16 @@
 #include "stats.h"
 #include "validate.h"
 
+#include "access/heapam.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "storage/bufmgr.h"
+#include "storage/itemptr.h"
+#include "storage/procarray.h"
+#include "utils/lsyscache.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -80,10 +87,10 @@ static IdsessQuery q_reschedule = {
 	"DELETE FROM idsess.sessions x WHERE x.id = ANY ($1) " \
 	"RETURNING x.id, " cause ", " \
 	"x.key, x.scheme, x.subject_id, x.session_id, x.display_name, x.created, " \
-	"x.renewed, x.expires, x.last_active, x.idle_timeout, x.ticket, " issuer
+	"x.renewed, x.expires, x.last_active, x.idle_timeout, x.ticket, " issuer ", x.ctid"
 enum
 {
-	R_ID = 1, R_CAUSE, R_FIRST, R_TICKET = R_FIRST + IDSESS_S_IDLE + 1, R_ISSUER
+	R_ID = 1, R_CAUSE, R_FIRST, R_TICKET = R_FIRST + IDSESS_S_IDLE + 1, R_ISSUER, R_CTID
 };
 static IdsessQuery q_remove_1_0 = {
 	.sql = REMOVE(CAUSE_11, "NULL::pg_catalog.text"), .nargs = 1, .argtypes = {INT8ARRAYOID}
@@ -314,9 +321,17 @@ idsess_expire_batch(IdsessApi schema, int limit, bool to_outbox, Tuplestorestate
 	ending.sids = palloc(sizeof(Datum) * n);
 	ending.issuers = palloc(sizeof(Datum) * n);
 	ending.issuer_nulls = palloc(sizeof(bool) * n);
+	if (cursor)
+	{
+		/* Outlives SPI_finish: the caller prunes these pages afterwards. */
+		result.blocks = SPI_palloc(sizeof(BlockNumber) * Max(n, 1));
+		result.nblocks = n;
+	}
 	for (int i = 0; i < n; i++)
 	{
 		dead[i] = DatumGetInt64(idsess_spi_get(i, R_ID, &isnull));
+		if (cursor)
+			result.blocks[i] = ItemPointerGetBlockNumber((ItemPointer) DatumGetPointer(idsess_spi_get(i, R_CTID, &isnull)));
 		ending.causes[i] = idsess_spi_get(i, R_CAUSE, &isnull);
 		ending.subjects[i] = idsess_spi_get(i, R_FIRST + IDSESS_S_SUBJECT, &ending.subject_nulls[i]);
 		ending.sids[i] = idsess_spi_get(i, R_FIRST + IDSESS_S_SID, &isnull);
@@ -350,6 +365,74 @@ idsess_expire_batch(IdsessApi schema, int limit, bool to_outbox, Tuplestorestate
 		audit_max_lifetime(ending.causes, n);
 	SPI_finish();
 	return result;
+}
+
+static int
+block_cmp(const void *a, const void *b)
+{
+	BlockNumber x = *(const BlockNumber *) a;
+	BlockNumber y = *(const BlockNumber *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Gives these heap pages of idsess.sessions (block numbers, in any order,
+ * repeated or not) the on-access pruning a reader coming across one would
+ * give it: heap_page_prune_opt, which prunes a page short of space once its
+ * deleted tuples are dead to every snapshot, and leaves the others alone.
+ * A batch spread thin deletes from nearly every page of the table; the
+ * sessions' readers (get and touch, each fetching its page through an
+ * index) would otherwise take each page's cleanup lock, prune and log it
+ * themselves, on the request's path.  Done by the worker right after the
+ * batch, in physical order, the page is still in shared buffers and already
+ * logged in full since the checkpoint, so its pruning adds a small record
+ * and no page image.  A page another backend holds pinned is left to it.
+ * The deletes of `deleter` (committed) must first be dead to every
+ * snapshot: a statement that began before its commit may still see them.
+ * That is waited for, wait_ms at most (statements on sessions are short);
+ * if it has not come by then, the pages are left to their readers and -1
+ * returned.  Otherwise returns how many distinct pages were looked at.
+ */
+int
+idsess_prune_session_pages(BlockNumber *blocks, int n, TransactionId deleter, int wait_ms)
+{
+	Relation	rel;
+	BlockNumber nblocks;
+	int			pages = 0;
+
+	if (n == 0)
+		return 0;
+	rel = table_open(get_relname_relid("sessions", get_namespace_oid("idsess", false)),
+					 AccessShareLock);
+	for (int waited = 0; TransactionIdIsValid(deleter) &&
+		 !TransactionIdPrecedes(deleter, GetOldestNonRemovableTransactionId(rel)); waited++)
+	{
+		if (waited >= wait_ms)
+		{
+			table_close(rel, AccessShareLock);
+			return -1;
+		}
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(1000L);
+	}
+	/* Truncation needs a lock that conflicts with this one: stable until closed. */
+	nblocks = RelationGetNumberOfBlocks(rel);
+	qsort(blocks, n, sizeof(BlockNumber), block_cmp);
+	for (int i = 0; i < n; i++)
+	{
+		Buffer		buf;
+
+		if ((i > 0 && blocks[i] == blocks[i - 1]) || blocks[i] >= nblocks)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blocks[i], RBM_NORMAL, NULL);
+		heap_page_prune_opt(rel, buf);
+		ReleaseBuffer(buf);
+		pages++;
+	}
+	table_close(rel, AccessShareLock);
+	return pages;
 }
 
 /*

@@ -12,6 +12,7 @@
 #include "version.h"
 
 #include "datatype/timestamp.h"
+#include "storage/block.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -21,6 +22,8 @@ typedef struct IdsessExpired
 	int64		removed;		/* of those, removed */
 	int64		rescheduled;	/* of those, idle sessions found active, re-queued */
 	int64		claimed;		/* of those, claimed for a lease instead of removed */
+	BlockNumber *blocks;		/* with a cursor: the sessions' heap pages the */
+	int			nblocks;		/* batch deleted from, in the caller's context */
 } IdsessExpired;
 
 /* Where a walk through the due sessions has got to. */
@@ -34,6 +37,8 @@ typedef struct IdsessDueCursor
 extern IdsessExpired idsess_expire_batch(IdsessApi schema, int limit, bool to_outbox,
 										 Tuplestorestate *out, TupleDesc outdesc,
 										 IdsessDueCursor *cursor, Interval *lease);
+extern int	idsess_prune_session_pages(BlockNumber *blocks, int n, TransactionId deleter,
+									   int wait_ms);
 extern int	idsess_end_claimed(IdsessApi schema, Datum keys);
 extern bool idsess_next_due(TimestampTz *due, bool *overdue);
 

@@ -23,6 +23,7 @@ int			idsess_max_lifetime_s = 0;
 char	   *idsess_databases = NULL;
 int			idsess_expire_batch_size = 1000;
 int			idsess_expire_batch_delay_ms = 0;
+bool		idsess_expire_prune = false;
 int			idsess_max_nap_ms = 10000;
 bool		idsess_expired_trigger_logout = false;
 bool		idsess_compress_tickets = true;
@@ -121,6 +122,15 @@ idsess_define_settings(void)
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("idsess.expire_prune",
+							 "Have the expiry worker prune the heap pages each batch deleted from.",
+							 "Otherwise the sessions' readers prune them as they come across them, and pay for it.",
+							 &idsess_expire_prune,
+							 false,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("idsess.max_nap",
 							"Longest the expiry worker sleeps before looking for due sessions again.",

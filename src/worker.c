@@ -514,6 +514,58 @@ compress_page_images(void)
 					PGC_SUSET, PGC_S_SESSION);
 }
 
+/*
+ * The heap pages the last batch deleted from, kept across its commit for
+ * prune_deleted_pages (in TopMemoryContext, grown to the largest batch).
+ */
+static BlockNumber *deleted_pages;
+static int	deleted_pages_n;
+static int	deleted_pages_size;
+static TransactionId deleted_by;
+
+static void
+keep_deleted_pages(IdsessExpired *r)
+{
+	deleted_pages_n = 0;
+	if (!idsess_expire_prune || r->nblocks == 0)
+		return;
+	if (r->nblocks > deleted_pages_size)
+	{
+		deleted_pages = deleted_pages == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(BlockNumber) * r->nblocks) :
+			repalloc(deleted_pages, sizeof(BlockNumber) * r->nblocks);
+		deleted_pages_size = r->nblocks;
+	}
+	memcpy(deleted_pages, r->blocks, sizeof(BlockNumber) * r->nblocks);
+	deleted_pages_n = r->nblocks;
+	deleted_by = GetTopTransactionIdIfAny();
+}
+
+/*
+ * Prunes the pages the last batch deleted from (expire.c), in a transaction
+ * of its own right after the deletes' commit (and before the batch's pause),
+ * so that the traffic finds them pruned and does not prune them on its
+ * requests' path.  It waits up to PRUNE_WAIT_MS for the statements that
+ * began before the commit; a snapshot held longer (a report, a dump) makes
+ * the rest of the round prune only what needs no waiting, rather than wait
+ * after every batch.
+ */
+#define PRUNE_WAIT_MS	100
+
+static int	prune_wait_ms;
+
+static void
+prune_deleted_pages(void)
+{
+	if (deleted_pages_n == 0)
+		return;
+	begin_step_xact();
+	if (idsess_prune_session_pages(deleted_pages, deleted_pages_n, deleted_by, prune_wait_ms) < 0)
+		prune_wait_ms = 0;
+	end_step_xact();
+	deleted_pages_n = 0;
+}
+
 /* Removes every due session, one transaction per batch. */
 static void
 step_expire(void)
@@ -521,6 +573,7 @@ step_expire(void)
 	IdsessDueCursor cursor = {false, 0, 0};
 
 	compress_page_images();
+	prune_wait_ms = PRUNE_WAIT_MS;
 	for (;;)
 	{
 		IdsessExpired r;
@@ -530,7 +583,9 @@ step_expire(void)
 		begin_step_xact();
 		r = idsess_expire_batch(idsess_schema_version(), idsess_expire_batch_size,
 								idsess_expired_trigger_logout, NULL, NULL, &cursor, NULL);
+		keep_deleted_pages(&r);
 		end_step_xact();
+		prune_deleted_pages();
 		/* Autovacuum learns of the dead rows only from reported stats. */
 		(void) pgstat_report_stat(false);
 		round_removed += r.removed;
