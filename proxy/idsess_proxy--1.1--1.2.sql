@@ -548,8 +548,8 @@ GRANT EXECUTE ON FUNCTION
 TO idsess_service;
 
 ------------------------------------------------------------------------
--- Tenants and incident revocation (issue 38): the shards' idsess 1.2
--- arguments, routed.  create and update keep going to the key's partition,
+-- Tenants, incident revocation and the rest of issue 38: the shards' idsess
+-- 1.2 arguments of create, update and revoke, all routed.  create and update keep going to the key's partition,
 -- with the tenant; a revocation goes to every partition with every filter.
 -- Each partition judges the confirmation, the dry run and the batch on its
 -- own sessions: a filter that matches all of one partition's sessions needs
@@ -560,7 +560,8 @@ DROP FUNCTION idsess.proxy_create(text, text, bytea, text, text, text, text, tim
 CREATE FUNCTION idsess.proxy_create(
 	subject_id text, ticket text, ticket_bytes bytea, key text, session_id text,
 	scheme text, display_name text, expires timestamptz, idle_timeout interval,
-	created timestamptz, max_sessions integer, issuer text, tenant text)
+	created timestamptz, max_sessions integer, issuer text, max_lifetime interval, acr text,
+	amr text[], auth_time timestamptz, client_ip inet, user_agent text, device text, tenant text)
 RETURNS idsess.created
 LANGUAGE plproxy
 AS $$
@@ -568,7 +569,7 @@ AS $$
 	RUN ON idsess.proxy_key_hash(key);
 	TARGET idsess_create;
 $$;
-COMMENT ON FUNCTION idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text) IS
+COMMENT ON FUNCTION idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text, text) IS
 'idsess_create on the partition of the (given) key';
 
 CREATE FUNCTION idsess_create(
@@ -584,6 +585,13 @@ CREATE FUNCTION idsess_create(
 	created timestamptz DEFAULT NULL,
 	max_sessions integer DEFAULT NULL,
 	issuer text DEFAULT NULL,
+	max_lifetime interval DEFAULT NULL,
+	acr text DEFAULT NULL,
+	amr text[] DEFAULT NULL,
+	auth_time timestamptz DEFAULT NULL,
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	device text DEFAULT NULL,
 	tenant text DEFAULT NULL)
 RETURNS idsess.created
 LANGUAGE plpgsql VOLATILE
@@ -594,10 +602,10 @@ BEGIN
 		COALESCE(key, pg_catalog.replace(pg_catalog.gen_random_uuid()::text
 		                                 || pg_catalog.gen_random_uuid()::text, '-', '')),
 		session_id, scheme, display_name, expires, idle_timeout, created, max_sessions, issuer,
-		tenant);
+		max_lifetime, acr, amr, auth_time, client_ip, user_agent, device, tenant);
 END
 $fn$;
-COMMENT ON FUNCTION idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text) IS
+COMMENT ON FUNCTION idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text, text) IS
 'idsess_create on the partition of the key (made here when NULL), in tenant; the session limit counts the subject''s sessions of the tenant in that partition only';
 
 DROP FUNCTION idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[]);
@@ -606,7 +614,8 @@ CREATE FUNCTION idsess.proxy_update(
 	key text, ticket text, ticket_bytes bytea, expires timestamptz, renewed timestamptz,
 	display_name text, subject_id text, session_id text, created timestamptz, scheme text,
 	issuer text, new_key text, upsert boolean, idle_timeout interval, clients text[],
-	client_sids text[], tenant text)
+	client_sids text[], max_lifetime interval, acr text, amr text[], auth_time timestamptz,
+	client_ip inet, user_agent text, device text, tenant text)
 RETURNS boolean
 LANGUAGE plproxy
 AS $$
@@ -614,7 +623,7 @@ AS $$
 	RUN ON idsess.proxy_key_hash(key);
 	TARGET idsess_update;
 $$;
-COMMENT ON FUNCTION idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text) IS
+COMMENT ON FUNCTION idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text, text) IS
 'idsess_update on the partition of the key';
 
 CREATE FUNCTION idsess_update(
@@ -634,6 +643,13 @@ CREATE FUNCTION idsess_update(
 	idle_timeout interval DEFAULT NULL,
 	clients text[] DEFAULT NULL,
 	client_sids text[] DEFAULT NULL,
+	max_lifetime interval DEFAULT NULL,
+	acr text DEFAULT NULL,
+	amr text[] DEFAULT NULL,
+	auth_time timestamptz DEFAULT NULL,
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	device text DEFAULT NULL,
 	tenant text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
@@ -652,18 +668,20 @@ BEGIN
 	END IF;
 	RETURN idsess.proxy_update(key, ticket, ticket_bytes, expires, renewed, display_name,
 		subject_id, session_id, created, scheme, issuer, new_key, upsert, idle_timeout,
-		clients, client_sids, tenant);
+		clients, client_sids, max_lifetime, acr, amr, auth_time, client_ip, user_agent, device,
+		tenant);
 END
 $fn$;
-COMMENT ON FUNCTION idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text) IS
+COMMENT ON FUNCTION idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text, text) IS
 'idsess_update on the partition of the key (an upsert creates in tenant); a new_key routing to another partition is refused (0A000)';
 
 DROP FUNCTION idsess_revoke(text, text, text[], text);
 DROP FUNCTION idsess.proxy_revoke(text, text, text[], text);
 CREATE FUNCTION idsess.proxy_revoke(
-	subject_id text, session_id text, client_ids text[], reason text, tenant text,
-	client_id text, created_before timestamptz, created_after timestamptz, key_id integer,
-	confirm text, dry_run boolean, batch integer)
+	subject_id text, session_id text, client_ids text[], reason text, except_key text,
+	tenant text, client_id text, created_before timestamptz, created_after timestamptz,
+	key_id integer, confirm text, dry_run boolean, batch integer, client_ip inet,
+	acr_not_in text[], amr_lacks text)
 RETURNS SETOF idsess.revoked
 LANGUAGE plproxy
 AS $$
@@ -671,7 +689,7 @@ AS $$
 	RUN ON ALL;
 	TARGET idsess_revoke;
 $$;
-COMMENT ON FUNCTION idsess.proxy_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer) IS
+COMMENT ON FUNCTION idsess.proxy_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text) IS
 'idsess_revoke on every partition';
 
 CREATE FUNCTION idsess_revoke(
@@ -679,6 +697,7 @@ CREATE FUNCTION idsess_revoke(
 	session_id text DEFAULT NULL,
 	client_ids text[] DEFAULT NULL,
 	reason text DEFAULT NULL,
+	except_key text DEFAULT NULL,
 	tenant text DEFAULT NULL,
 	client_id text DEFAULT NULL,
 	created_before timestamptz DEFAULT NULL,
@@ -686,7 +705,10 @@ CREATE FUNCTION idsess_revoke(
 	key_id integer DEFAULT NULL,
 	confirm text DEFAULT NULL,
 	dry_run boolean DEFAULT false,
-	batch integer DEFAULT NULL)
+	batch integer DEFAULT NULL,
+	client_ip inet DEFAULT NULL,
+	acr_not_in text[] DEFAULT NULL,
+	amr_lacks text DEFAULT NULL)
 RETURNS SETOF idsess.revoked
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -695,29 +717,30 @@ BEGIN
 	PERFORM idsess.proxy_ping();
 	RETURN QUERY SELECT * FROM idsess.proxy_revoke(idsess_revoke.subject_id,
 		idsess_revoke.session_id, idsess_revoke.client_ids, idsess_revoke.reason,
-		idsess_revoke.tenant, idsess_revoke.client_id, idsess_revoke.created_before,
+		idsess_revoke.except_key, idsess_revoke.tenant, idsess_revoke.client_id, idsess_revoke.created_before,
 		idsess_revoke.created_after, idsess_revoke.key_id, idsess_revoke.confirm,
-		idsess_revoke.dry_run, idsess_revoke.batch);
+		idsess_revoke.dry_run, idsess_revoke.batch, idsess_revoke.client_ip,
+		idsess_revoke.acr_not_in, idsess_revoke.amr_lacks);
 END
 $fn$;
-COMMENT ON FUNCTION idsess_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer) IS
+COMMENT ON FUNCTION idsess_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text) IS
 'idsess_revoke on every partition (all reachable first) with every filter; each partition judges the confirmation and takes at most batch sessions, and audits and notifies its part';
 
 REVOKE ALL ON FUNCTION
-	idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text),
-	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text),
-	idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text),
-	idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text),
-	idsess.proxy_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer),
-	idsess_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer)
+	idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text, text),
+	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text, text),
+	idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text, text),
+	idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text, text),
+	idsess.proxy_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text),
+	idsess_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
-	idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text),
-	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, text),
-	idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text),
-	idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], text)
+	idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text, text),
+	idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text, text),
+	idsess.proxy_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text, text),
+	idsess_update(text, text, bytea, timestamptz, timestamptz, text, text, text, timestamptz, text, text, text, boolean, interval, text[], text[], interval, text, text[], timestamptz, inet, text, text, text)
 TO idsess_service;
 GRANT EXECUTE ON FUNCTION
-	idsess.proxy_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer),
-	idsess_revoke(text, text, text[], text, text, text, timestamptz, timestamptz, integer, text, boolean, integer)
+	idsess.proxy_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text),
+	idsess_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text)
 TO idsess_service, idsess_admin;
