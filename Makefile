@@ -94,6 +94,11 @@ else
 include $(PGXS)
 endif
 
+# Every object is rebuilt when any of idsess's headers changes: PGXS tracks
+# header dependencies only in a PostgreSQL built with --enable-depend, and a
+# struct that changes size under a stale object corrupts memory.
+$(OBJS): $(wildcard src/*.h)
+
 # PGXS installs DOCS flat into the directory every extension shares
 # ($(docdir)/extension), where names like reference.md would collide: ours go
 # into a folder of their own, $(docdir)/extension/idsess.  PGXS's uninstall

@@ -162,7 +162,7 @@ is(metric($body, 'idsess_sessions_created_total'), 6, 'sessions created');
 is(metric($body, 'idsess_sessions_ended_total', cause => 'expired'), 2, 'sessions ended on expiry');
 is(metric($body, 'idsess_sessions_ended_total', cause => 'revoked'), 1, 'sessions revoked');
 is(metric($body, 'idsess_sessions_ended_total', cause => $_), 0, "no session ended: $_")
-  for qw(idle deleted limited);
+  for qw(idle deleted limited max_lifetime);
 is(metric($body, 'idsess_worker_state_up', database => 'metrics'), 1, 'the expiry worker is up');
 ok(defined metric($body, 'idsess_worker_state_up', database => 'metrics', state => 'sleeping')
   || defined metric($body, 'idsess_worker_state_up', database => 'metrics',
