@@ -118,11 +118,14 @@ bench:
 
 # The C files call each other only downward, in the layers src/idsess.h
 # draws: scripts/check-layers finds any circle in the built objects, and
-# scripts/test-check-layers shows it failing on a planted back-call.
+# scripts/test-check-layers shows it failing on a planted back-call;
+# scripts/check-layer-docs checks that idsess.h and doc/design.md name
+# every C file.
 .PHONY: check-layers
 check-layers: all
 	scripts/test-check-layers >/dev/null
 	scripts/check-layers src
+	scripts/check-layer-docs src doc/design.md
 
 # The PL/Proxy sharding extensions (proxy/: idsess_proxy for the proxy
 # database, idsess_shard for the shards) install with idsess, so that one
