@@ -113,6 +113,12 @@ SELECT idsess_create('u', ticket => 'LOGMARKER-91c2 no such argument', colour =>
 SELECT idsess_update('k-limit', ticket => 'LOGMARKER-91c2 syntax',);
 -- take_expired's done names session keys: a refused call logs none.
 SELECT count(*) FROM idsess_take_expired(1, lease => '0', done => ARRAY['LOGMARKER-91c2 done key']);
+-- 1.2: the caller's own session key in revoke's except_key and in
+-- my_sessions' current_key; a refused or unconvertible call logs neither.
+SELECT count(*) FROM idsess_revoke(except_key => 'LOGMARKER-91c2 except key');
+SELECT count(*) FROM idsess_revoke(subject_id => 'u', except_key => 'LOGMARKER-91c2 except key', batch => 0);
+SELECT count(*) FROM idsess_my_sessions('u', current_key => 'LOGMARKER-91c2 current key', colour => 'blue');
+SELECT count(*) FROM idsess_my_sessions(NULL::int, current_key => 'LOGMARKER-91c2 current key');
 -- (Control: an ordinary failing statement is logged with its text.)
 SELECT 'LOGCONTROL-77e0' || 1/0;
 SELECT idsess_test.wait_until($$SELECT position('LOGCONTROL-77e0' IN pg_read_file(pg_current_logfile())) > 0$$)

@@ -1,10 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * logfilter.c
- *		Keeps the statements that pass a ticket out of the server log.
+ *		Keeps the statements that pass a ticket or the caller's own session
+ *		key out of the server log.
  *
- * idsess_create and idsess_update take the plaintext ticket, and
- * idsess_take_expired(done => ...) session keys.  Their own
+ * idsess_create and idsess_update take the plaintext ticket;
+ * idsess_take_expired(done => ...) takes session keys, idsess_revoke
+ * (except_key => ...) and idsess_my_sessions(current_key => ...) the
+ * caller's current one.  Their own
  * errors never log the statement (errhidestmt), but an error raised before
  * either runs does: a literal argument that does not convert (a malformed
  * expires), a syntax error, a permission check, or the error a PL/Proxy
@@ -43,19 +46,27 @@ contains_ci(const char *haystack, const char *needle)
 	return false;
 }
 
-/* Whether a statement calls (or may call) a function that takes a ticket. */
+/* The functions whose arguments may hold a ticket or a session key. */
+static const char *const secret_takers[] = {
+	"idsess_create", "idsess_update", "idsess_take_expired", "idsess_revoke",
+	"idsess_my_sessions"
+};
+
+/* Whether a statement calls (or may call) one of them. */
 static bool
-passes_ticket(const char *statement)
+passes_secret(const char *statement)
 {
-	return contains_ci(statement, "idsess_create") || contains_ci(statement, "idsess_update") ||
-		contains_ci(statement, "idsess_take_expired");
+	for (int i = 0; i < (int) lengthof(secret_takers); i++)
+		if (contains_ci(statement, secret_takers[i]))
+			return true;
+	return false;
 }
 
 static void
-hide_ticket_statements(ErrorData *edata)
+hide_secret_statements(ErrorData *edata)
 {
 	if (edata->output_to_server && !edata->hide_stmt &&
-		debug_query_string != NULL && passes_ticket(debug_query_string))
+		debug_query_string != NULL && passes_secret(debug_query_string))
 		edata->hide_stmt = true;
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
@@ -65,5 +76,5 @@ void
 idsess_install_log_filter(void)
 {
 	prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = hide_ticket_statements;
+	emit_log_hook = hide_secret_statements;
 }
