@@ -147,6 +147,69 @@ audit_revoke(text *subject, text *sid, Datum filter, Datum reason, int sessions,
 	return DatumGetInt64(idsess_spi_get(0, 1, &isnull));
 }
 
+/*
+ * Ends the n sessions a revocation's DELETE returned (SPI_tuptable: id,
+ * key, subject_id, session_id, until, issuer), as `ending` says, and puts
+ * one result row per session into rsinfo with the clients and SAML SPs to
+ * notify.  whom: also give session_end each session's subject, sid and
+ * issuer (1.2, which may owe their logouts).  Returns how many clients.
+ */
+static int
+end_and_list(IdsessEnding *ending, int n, bool whom, ReturnSetInfo *rsinfo)
+{
+	SPITupleTable *gone = SPI_tuptable;
+	int			nclients = 0;
+	bool		isnull;
+
+	ending->n = n;
+	ending->event = IDSESS_EV_REVOKED;
+	ending->ids = palloc(sizeof(int64) * n);
+	ending->keys = palloc(sizeof(Datum) * n);
+	ending->untils = palloc(sizeof(Datum) * n);
+	ending->until_nulls = palloc(sizeof(bool) * n);
+	if (whom)
+	{
+		ending->subjects = palloc(sizeof(Datum) * n);
+		ending->subject_nulls = palloc(sizeof(bool) * n);
+		ending->sids = palloc(sizeof(Datum) * n);
+		ending->issuers = palloc(sizeof(Datum) * n);
+		ending->issuer_nulls = palloc(sizeof(bool) * n);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		ending->ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
+		ending->keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
+		ending->untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &ending->until_nulls[i]);
+		if (whom)
+		{
+			ending->subjects[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 3,
+												&ending->subject_nulls[i]);
+			ending->sids[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 4, &isnull);
+			ending->issuers[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6,
+											   &ending->issuer_nulls[i]);
+		}
+	}
+	idsess_end_sessions(ending);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[IDSESS_R_NATTS_1_1];
+		bool		nulls[IDSESS_R_NATTS_1_1];
+
+		/* key, subject_id, session_id from the DELETE, the rest from the children */
+		for (int c = IDSESS_R_KEY; c <= IDSESS_R_SID; c++)
+			values[c] = SPI_getbinval(gone->vals[i], gone->tupdesc, c + 2, &nulls[c]);
+		values[IDSESS_R_CLIENTS] = idsess_spi_get(i, 1, &nulls[IDSESS_R_CLIENTS]);
+		values[IDSESS_R_SAML] = idsess_spi_get(i, 2, &nulls[IDSESS_R_SAML]);
+		values[IDSESS_R_ISSUER] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6,
+												&nulls[IDSESS_R_ISSUER]);
+		values[IDSESS_R_CLIENT_SIDS] = idsess_spi_get(i, 3, &nulls[IDSESS_R_CLIENT_SIDS]);
+		nclients += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[IDSESS_R_CLIENTS])),
+								   ARR_DIMS(DatumGetArrayTypeP(values[IDSESS_R_CLIENTS])));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return nclients;
+}
+
 static Datum
 revoke_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 {
@@ -155,11 +218,9 @@ revoke_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 	Datum		filter = list_arg(fcinfo, 2, "client_ids", "a client id", IDSESS_MAX_ID_CHARS);
 	Datum		reason = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 	ReturnSetInfo *rsinfo;
-	SPITupleTable *gone;
 	int			nclients = 0;
 	int64		audit_id;
 	int			n;
-	bool		isnull;
 	bool		api_1_1 = api >= IDSESS_API_1_1;
 
 	if (reason)
@@ -177,39 +238,9 @@ revoke_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 	{
 		IdsessEnding ending = {0};
 
-		gone = SPI_tuptable;
 		ending.schema = api;
-		ending.n = n;
-		ending.event = IDSESS_EV_REVOKED;
 		ending.client_filter = filter;
-		ending.ids = palloc(sizeof(int64) * n);
-		ending.keys = palloc(sizeof(Datum) * n);
-		ending.untils = palloc(sizeof(Datum) * n);
-		ending.until_nulls = palloc(sizeof(bool) * n);
-		for (int i = 0; i < n; i++)
-		{
-			ending.ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
-			ending.keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
-			ending.untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &ending.until_nulls[i]);
-		}
-		idsess_end_sessions(&ending);
-		for (int i = 0; i < n; i++)
-		{
-			Datum		values[IDSESS_R_NATTS_1_1];
-			bool		nulls[IDSESS_R_NATTS_1_1];
-
-			/* key, subject_id, session_id from the DELETE, the rest from the children */
-			for (int c = IDSESS_R_KEY; c <= IDSESS_R_SID; c++)
-				values[c] = SPI_getbinval(gone->vals[i], gone->tupdesc, c + 2, &nulls[c]);
-			values[IDSESS_R_CLIENTS] = idsess_spi_get(i, 1, &nulls[IDSESS_R_CLIENTS]);
-			values[IDSESS_R_SAML] = idsess_spi_get(i, 2, &nulls[IDSESS_R_SAML]);
-			values[IDSESS_R_ISSUER] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6,
-													&nulls[IDSESS_R_ISSUER]);
-			values[IDSESS_R_CLIENT_SIDS] = idsess_spi_get(i, 3, &nulls[IDSESS_R_CLIENT_SIDS]);
-			nclients += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[IDSESS_R_CLIENTS])),
-									   ARR_DIMS(DatumGetArrayTypeP(values[IDSESS_R_CLIENTS])));
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
+		nclients = end_and_list(&ending, n, false, rsinfo);
 	}
 	audit_id = audit_revoke(subject, sid, filter, reason, n, nclients);
 	if (n > 0)
@@ -616,13 +647,11 @@ revoke_filtered(FunctionCallInfo fcinfo)
 									IDSESS_MAX_ID_CHARS);
 	Datum		reason = PG_ARGISNULL(R_REASON) ? (Datum) 0 : PG_GETARG_DATUM(R_REASON);
 	ReturnSetInfo *rsinfo;
-	SPITupleTable *gone;
 	IdsessEnding ending = {0};
 	char	   *sql;
 	int			nclients = 0;
 	int64		audit_id;
 	int			n;
-	bool		isnull;
 
 	if (reason)
 		idsess_check_id(DatumGetTextPP(reason), "reason", IDSESS_MAX_URI_CHARS);
@@ -660,49 +689,12 @@ revoke_filtered(FunctionCallInfo fcinfo)
 	n = run_filtered(sql, &f, false, 0);
 	if (n > 0)
 	{
-		gone = SPI_tuptable;
 		ending.schema = IDSESS_API_1_2;
-		ending.n = n;
-		ending.event = IDSESS_EV_REVOKED;
 		ending.client_filter = client_filter;
 		/* A batch ends sessions no caller holds a list for: their logouts are owed. */
 		ending.to_outbox = f.batch > 0;
 		ending.cause = "revoked";
-		ending.ids = palloc(sizeof(int64) * n);
-		ending.keys = palloc(sizeof(Datum) * n);
-		ending.untils = palloc(sizeof(Datum) * n);
-		ending.until_nulls = palloc(sizeof(bool) * n);
-		ending.subjects = palloc(sizeof(Datum) * n);
-		ending.subject_nulls = palloc(sizeof(bool) * n);
-		ending.sids = palloc(sizeof(Datum) * n);
-		ending.issuers = palloc(sizeof(Datum) * n);
-		ending.issuer_nulls = palloc(sizeof(bool) * n);
-		for (int i = 0; i < n; i++)
-		{
-			ending.ids[i] = DatumGetInt64(SPI_getbinval(gone->vals[i], gone->tupdesc, 1, &isnull));
-			ending.keys[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 2, &isnull);
-			ending.subjects[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 3, &ending.subject_nulls[i]);
-			ending.sids[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 4, &isnull);
-			ending.untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &ending.until_nulls[i]);
-			ending.issuers[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6, &ending.issuer_nulls[i]);
-		}
-		idsess_end_sessions(&ending);
-		for (int i = 0; i < n; i++)
-		{
-			Datum		values[IDSESS_R_NATTS_1_1];
-			bool		nulls[IDSESS_R_NATTS_1_1];
-
-			for (int c = IDSESS_R_KEY; c <= IDSESS_R_SID; c++)
-				values[c] = SPI_getbinval(gone->vals[i], gone->tupdesc, c + 2, &nulls[c]);
-			values[IDSESS_R_CLIENTS] = idsess_spi_get(i, 1, &nulls[IDSESS_R_CLIENTS]);
-			values[IDSESS_R_SAML] = idsess_spi_get(i, 2, &nulls[IDSESS_R_SAML]);
-			values[IDSESS_R_ISSUER] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6,
-													&nulls[IDSESS_R_ISSUER]);
-			values[IDSESS_R_CLIENT_SIDS] = idsess_spi_get(i, 3, &nulls[IDSESS_R_CLIENT_SIDS]);
-			nclients += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(values[IDSESS_R_CLIENTS])),
-									   ARR_DIMS(DatumGetArrayTypeP(values[IDSESS_R_CLIENTS])));
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
+		nclients = end_and_list(&ending, n, true, rsinfo);
 	}
 	audit_id = audit_revoke_12(&f, client_filter, reason, n, nclients);
 	if (n > 0)
