@@ -589,22 +589,6 @@ BEGIN
 	ORDER BY g.hour;
 END
 $fn$;
-CREATE OR REPLACE FUNCTION @extschema@.idsess_report_totals(
-	OUT created bigint, OUT expired bigint, OUT idle bigint,
-	OUT revoked bigint, OUT deleted bigint, OUT limited bigint)
-LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-	SELECT (COALESCE(t.created, 0) + h.created)::bigint, (COALESCE(t.expired, 0) + h.expired)::bigint,
-	       (COALESCE(t.idle, 0) + h.idle)::bigint, (COALESCE(t.revoked, 0) + h.revoked)::bigint,
-	       (COALESCE(t.deleted, 0) + h.deleted)::bigint, (COALESCE(t.limited, 0) + h.limited)::bigint
-	FROM (SELECT COALESCE(pg_catalog.sum(s.created), 0) AS created, COALESCE(pg_catalog.sum(s.expired), 0) AS expired,
-	             COALESCE(pg_catalog.sum(s.idle), 0) AS idle, COALESCE(pg_catalog.sum(s.revoked), 0) AS revoked,
-	             COALESCE(pg_catalog.sum(s.deleted), 0) AS deleted, COALESCE(pg_catalog.sum(s.limited), 0) AS limited
-	      FROM idsess.stats_hourly s) h
-	LEFT JOIN idsess.stats_trimmed t ON true
-	WHERE idsess.require_all_tenants('idsess_report_totals');
-END;
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_logout_outbox(OUT owed bigint, OUT oldest timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
