@@ -18,6 +18,7 @@ OBJS = \
 	src/keyring.o \
 	src/ticket.o \
 	src/shmem.o \
+	src/tenant_stats.o \
 	src/stats.o \
 	src/session_end.o \
 	src/session_rows.o \

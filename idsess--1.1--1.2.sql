@@ -540,10 +540,78 @@ BEGIN
 END
 $fn$;
 
--- Kept for all tenants together: refused to a role restricted to tenants.
-CREATE OR REPLACE FUNCTION @extschema@.idsess_report_history(
+-- Each tenant's session events, per hour: the same events as
+-- idsess.stats_hourly, of the sessions that have a tenant, which the
+-- worker flushes from shared memory each round (src/stats.c).  Trimmed with
+-- the database's history; the hours trimmed are kept per tenant in
+-- idsess.stats_trimmed_tenants, for totals that never decrease.
+CREATE TABLE idsess.stats_hourly_tenants (
+	tenant text NOT NULL,
+	hour timestamptz NOT NULL,
+	created bigint NOT NULL DEFAULT 0,
+	expired bigint NOT NULL DEFAULT 0,
+	idle bigint NOT NULL DEFAULT 0,
+	revoked bigint NOT NULL DEFAULT 0,
+	deleted bigint NOT NULL DEFAULT 0,
+	limited bigint NOT NULL DEFAULT 0,
+	max_lifetime bigint NOT NULL DEFAULT 0,
+	PRIMARY KEY (tenant, hour)
+);
+CREATE INDEX stats_hourly_tenants_hour ON idsess.stats_hourly_tenants (hour);
+COMMENT ON TABLE idsess.stats_hourly_tenants IS
+'Sessions of each tenant created, expired, ended by inactivity, revoked, deleted, ended by the session limit and ended at their absolute lifetime, per hour; kept for idsess.stats_retention (the default tenant''s are in idsess.stats_hourly only)';
+COMMENT ON INDEX idsess.stats_hourly_tenants_hour IS 'Trimming the hours past idsess.stats_retention, and the history of all tenants at once';
+SELECT pg_catalog.pg_extension_config_dump('idsess.stats_hourly_tenants', '');
+REVOKE ALL ON idsess.stats_hourly_tenants FROM PUBLIC;
+
+CREATE TABLE idsess.stats_trimmed_tenants (
+	tenant text PRIMARY KEY,
+	created bigint NOT NULL DEFAULT 0,
+	expired bigint NOT NULL DEFAULT 0,
+	idle bigint NOT NULL DEFAULT 0,
+	revoked bigint NOT NULL DEFAULT 0,
+	deleted bigint NOT NULL DEFAULT 0,
+	limited bigint NOT NULL DEFAULT 0,
+	max_lifetime bigint NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE idsess.stats_trimmed_tenants IS
+'Session events of each tenant in the hours trimmed from idsess.stats_hourly_tenants: with the hours kept, the totals idsess_report_totals(tenant) returns';
+SELECT pg_catalog.pg_extension_config_dump('idsess.stats_trimmed_tenants', '');
+REVOKE ALL ON idsess.stats_trimmed_tenants FROM PUBLIC;
+
+CREATE FUNCTION idsess.stats_keep_trimmed_tenants()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	INSERT INTO idsess.stats_trimmed_tenants AS t (tenant, created, expired, idle, revoked, deleted, limited, max_lifetime)
+	VALUES (OLD.tenant, OLD.created, OLD.expired, OLD.idle, OLD.revoked, OLD.deleted, OLD.limited, OLD.max_lifetime)
+	ON CONFLICT (tenant) DO UPDATE SET
+		created = t.created + EXCLUDED.created, expired = t.expired + EXCLUDED.expired,
+		idle = t.idle + EXCLUDED.idle, revoked = t.revoked + EXCLUDED.revoked,
+		deleted = t.deleted + EXCLUDED.deleted, limited = t.limited + EXCLUDED.limited,
+		max_lifetime = t.max_lifetime + EXCLUDED.max_lifetime;
+	RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION idsess.stats_keep_trimmed_tenants() IS
+'Trigger of idsess.stats_hourly_tenants: adds each deleted hour to idsess.stats_trimmed_tenants';
+REVOKE ALL ON FUNCTION idsess.stats_keep_trimmed_tenants() FROM PUBLIC;
+CREATE TRIGGER keep_trimmed AFTER DELETE ON idsess.stats_hourly_tenants
+	FOR EACH ROW EXECUTE FUNCTION idsess.stats_keep_trimmed_tenants();
+COMMENT ON TRIGGER keep_trimmed ON idsess.stats_hourly_tenants IS
+'Keeps each tenant''s totals whole when the worker trims the history (idsess.stats_trimmed_tenants)';
+
+-- The history of the tenants the caller may see: a tenant admin's own
+-- (idsess.stats_hourly_tenants, summed over its tenants), or, for a role
+-- not restricted to tenants, the whole database's, or one tenant's when it
+-- names one.
+DROP FUNCTION @extschema@.idsess_report_history(timestamptz, timestamptz);
+CREATE FUNCTION @extschema@.idsess_report_history(
 	since timestamptz DEFAULT pg_catalog.now() - interval '1 day',
-	until timestamptz DEFAULT pg_catalog.now())
+	until timestamptz DEFAULT pg_catalog.now(),
+	tenant text DEFAULT NULL)
 RETURNS TABLE (hour timestamptz, created bigint, expired bigint, idle bigint,
                revoked bigint, deleted bigint, limited bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -561,7 +629,12 @@ DECLARE
 	hi timestamptz;
 	lo timestamptz;
 BEGIN
-	PERFORM idsess.require_all_tenants('idsess_report_history');
+	IF tenant IS NOT NULL AND NOT idsess.tenant_visible(tenant) THEN
+		RAISE EXCEPTION 'permission denied for this tenant'
+			USING ERRCODE = 'insufficient_privilege',
+			      DETAIL = 'The calling role is not an admin of the tenant it named.',
+			      HINT = 'idsess.tenant_scope() lists the tenants it administers.';
+	END IF;
 	-- Nothing before the retention window is kept, nothing after now has
 	-- happened; past this test every time below is far from the ends of
 	-- the timestamp range.
@@ -581,21 +654,46 @@ BEGIN
 			      DETAIL = 'since and until, once clamped to the hours kept (idsess.stats_retention) and to now, are further apart.',
 			      HINT = 'Ask for at most 366 days at a time; since => NULL gives the latest 366 days.';
 	END IF;
+	IF tenant IS NULL AND idsess.tenant_scope() IS NULL THEN
+		RETURN QUERY
+		SELECT g.hour, COALESCE(h.created, 0), COALESCE(h.expired, 0), COALESCE(h.idle, 0),
+		       COALESCE(h.revoked, 0), COALESCE(h.deleted, 0), COALESCE(h.limited, 0)
+		FROM pg_catalog.generate_series(lo, hi, interval '1 hour') AS g(hour)
+		LEFT JOIN idsess.stats_hourly h ON h.hour = g.hour
+		ORDER BY g.hour;
+		RETURN;
+	END IF;
 	RETURN QUERY
-	SELECT g.hour, COALESCE(h.created, 0), COALESCE(h.expired, 0), COALESCE(h.idle, 0),
-	       COALESCE(h.revoked, 0), COALESCE(h.deleted, 0), COALESCE(h.limited, 0)
+	SELECT g.hour, COALESCE(pg_catalog.sum(h.created), 0)::bigint, COALESCE(pg_catalog.sum(h.expired), 0)::bigint,
+	       COALESCE(pg_catalog.sum(h.idle), 0)::bigint, COALESCE(pg_catalog.sum(h.revoked), 0)::bigint,
+	       COALESCE(pg_catalog.sum(h.deleted), 0)::bigint, COALESCE(pg_catalog.sum(h.limited), 0)::bigint
 	FROM pg_catalog.generate_series(lo, hi, interval '1 hour') AS g(hour)
-	LEFT JOIN idsess.stats_hourly h ON h.hour = g.hour
+	LEFT JOIN idsess.stats_hourly_tenants h ON h.hour = g.hour
+	     AND (h.tenant = idsess_report_history.tenant
+	          OR (idsess_report_history.tenant IS NULL AND idsess.tenant_visible(h.tenant)))
+	GROUP BY g.hour
 	ORDER BY g.hour;
 END
 $fn$;
+COMMENT ON FUNCTION @extschema@.idsess_report_history(timestamptz, timestamptz, text) IS
+'Per hour between since and until: sessions created, expired, ended by inactivity, revoked, deleted and ended by the session limit (needs idsess preloaded), of the whole database, or of one tenant (tenant), or for a tenant admin of its tenants; clamped to the hours kept (idsess.stats_retention) and to now, at most 366 days (NULL or -infinity: as far back as that allows)';
+REVOKE ALL ON FUNCTION @extschema@.idsess_report_history(timestamptz, timestamptz, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_report_history(timestamptz, timestamptz, text)
+	TO idsess_reporting, idsess_admin, idsess_tenant_admin;
+
+-- The outbox rows and tombstones name the ended session's tenant, so that
+-- these reports count a tenant admin's own.
+ALTER TABLE idsess.logout_outbox ADD COLUMN tenant text;
+COMMENT ON COLUMN idsess.logout_outbox.tenant IS 'The ended session''s tenant (NULL: the default tenant, or queued before 1.2)';
+ALTER TABLE idsess.revoked_keys ADD COLUMN tenant text;
+COMMENT ON COLUMN idsess.revoked_keys.tenant IS 'The revoked session''s tenant (NULL: the default tenant, or revoked before 1.2)';
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_logout_outbox(OUT owed bigint, OUT oldest timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	SELECT (SELECT pg_catalog.count(*) FROM idsess.logout_outbox),
-	       (SELECT o.queued FROM idsess.logout_outbox o ORDER BY o.id LIMIT 1)
-	WHERE idsess.require_all_tenants('idsess_report_logout_outbox');
+	SELECT pg_catalog.count(*), pg_catalog.min(o.queued)
+	FROM idsess.logout_outbox o
+	WHERE idsess.tenant_scope() IS NULL OR idsess.tenant_visible(o.tenant);
 END;
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_revoked_keys(
 	OUT tombstones bigint, OUT for_good bigint, OUT past_until bigint)
@@ -605,22 +703,59 @@ BEGIN ATOMIC
 	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE r.until IS NULL),
 	       pg_catalog.count(*) FILTER (WHERE r.until <= pg_catalog.now())
 	FROM idsess.revoked_keys r
-	WHERE idsess.require_all_tenants('idsess_report_revoked_keys');
+	WHERE idsess.tenant_scope() IS NULL OR idsess.tenant_visible(r.tenant);
 END;
--- Sessions per tenant, for the metrics: live sessions and subjects.
-CREATE FUNCTION @extschema@.idsess_report_tenants()
-RETURNS TABLE (tenant text, sessions bigint, subjects bigint)
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_report_logout_outbox(), @extschema@.idsess_report_revoked_keys()
+	TO idsess_tenant_admin;
+-- The key ring serves every tenant: refused to a role restricted to tenants
+-- (as are the ticket failures, in C).
+CREATE OR REPLACE FUNCTION @extschema@.idsess_report_key_ring()
+RETURNS TABLE (id integer, state text, created timestamptz, deactivated timestamptz, ended timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	SELECT s.tenant, pg_catalog.count(*), pg_catalog.count(DISTINCT s.subject_id)
-	FROM idsess.sessions s
-	WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
-	  AND idsess.tenant_visible(s.tenant)
-	GROUP BY s.tenant ORDER BY s.tenant NULLS FIRST;
+	SELECT k.id, k.state, k.created, k.deactivated, k.destroyed FROM idsess.keys k
+	WHERE idsess.require_all_tenants('idsess_report_key_ring')
+	ORDER BY k.id;
+END;
+
+-- Sessions per tenant, for the metrics: live sessions and subjects, and the
+-- events since 1.2 (as idsess_report_totals(tenant) counts them), of every
+-- tenant that has either.
+CREATE FUNCTION @extschema@.idsess_report_tenants()
+RETURNS TABLE (tenant text, sessions bigint, subjects bigint,
+               created bigint, expired bigint, idle bigint, revoked bigint,
+               deleted bigint, limited bigint, max_lifetime bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	WITH live AS (
+		SELECT s.tenant, pg_catalog.count(*) AS sessions, pg_catalog.count(DISTINCT s.subject_id) AS subjects
+		FROM idsess.sessions s
+		WHERE idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+		  AND idsess.tenant_visible(s.tenant)
+		GROUP BY s.tenant),
+	events AS (
+		SELECT e.tenant, pg_catalog.sum(e.created) AS created, pg_catalog.sum(e.expired) AS expired,
+		       pg_catalog.sum(e.idle) AS idle, pg_catalog.sum(e.revoked) AS revoked,
+		       pg_catalog.sum(e.deleted) AS deleted, pg_catalog.sum(e.limited) AS limited,
+		       pg_catalog.sum(e.max_lifetime) AS max_lifetime
+		FROM (SELECT h.tenant, h.created, h.expired, h.idle, h.revoked, h.deleted, h.limited, h.max_lifetime
+		      FROM idsess.stats_hourly_tenants h
+		      UNION ALL
+		      SELECT t.tenant, t.created, t.expired, t.idle, t.revoked, t.deleted, t.limited, t.max_lifetime
+		      FROM idsess.stats_trimmed_tenants t) e
+		WHERE idsess.tenant_visible(e.tenant)
+		GROUP BY e.tenant)
+	SELECT COALESCE(l.tenant, v.tenant), COALESCE(l.sessions, 0), COALESCE(l.subjects, 0),
+	       COALESCE(v.created, 0)::bigint, COALESCE(v.expired, 0)::bigint, COALESCE(v.idle, 0)::bigint,
+	       COALESCE(v.revoked, 0)::bigint, COALESCE(v.deleted, 0)::bigint, COALESCE(v.limited, 0)::bigint,
+	       COALESCE(v.max_lifetime, 0)::bigint
+	FROM live l FULL JOIN events v ON v.tenant = l.tenant
+	ORDER BY 1 NULLS FIRST;
 END;
 COMMENT ON FUNCTION @extschema@.idsess_report_tenants() IS
-'Live sessions and distinct subjects per tenant (NULL: the default tenant), of the tenants the caller administers';
+'Per tenant (NULL: the default tenant) of the tenants the caller administers: live sessions and distinct subjects, and sessions created, expired, ended by inactivity, revoked, deleted, ended by the session limit and at their absolute lifetime since 1.2 (the default tenant''s events: idsess_report_totals()), as of the worker''s last flush';
 REVOKE ALL ON FUNCTION @extschema@.idsess_report_tenants() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.idsess_report_tenants()
 	TO idsess_reporting, idsess_admin, idsess_tenant_admin;
@@ -722,27 +857,52 @@ $fn$;
 
 DROP FUNCTION @extschema@.idsess_report_totals();
 CREATE FUNCTION @extschema@.idsess_report_totals(
+	tenant text DEFAULT NULL,
 	OUT created bigint, OUT expired bigint, OUT idle bigint,
 	OUT revoked bigint, OUT deleted bigint, OUT limited bigint, OUT max_lifetime bigint)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-	SELECT (COALESCE(t.created, 0) + h.created)::bigint, (COALESCE(t.expired, 0) + h.expired)::bigint,
-	       (COALESCE(t.idle, 0) + h.idle)::bigint, (COALESCE(t.revoked, 0) + h.revoked)::bigint,
-	       (COALESCE(t.deleted, 0) + h.deleted)::bigint, (COALESCE(t.limited, 0) + h.limited)::bigint,
-	       (COALESCE(t.max_lifetime, 0) + h.max_lifetime)::bigint
-	FROM (SELECT COALESCE(pg_catalog.sum(s.created), 0) AS created, COALESCE(pg_catalog.sum(s.expired), 0) AS expired,
-	             COALESCE(pg_catalog.sum(s.idle), 0) AS idle, COALESCE(pg_catalog.sum(s.revoked), 0) AS revoked,
-	             COALESCE(pg_catalog.sum(s.deleted), 0) AS deleted, COALESCE(pg_catalog.sum(s.limited), 0) AS limited,
-	             COALESCE(pg_catalog.sum(s.max_lifetime), 0) AS max_lifetime
-	      FROM idsess.stats_hourly s) h
-	LEFT JOIN idsess.stats_trimmed t ON true
-	WHERE idsess.require_all_tenants('idsess_report_totals');
-END;
-COMMENT ON FUNCTION @extschema@.idsess_report_totals() IS
-'Sessions created, expired, ended by inactivity, revoked, deleted, ended by the session limit and ended at their absolute lifetime since the extension was installed, as of the worker''s last flush (needs idsess preloaded): never decrease, for Prometheus counters';
-REVOKE ALL ON FUNCTION @extschema@.idsess_report_totals() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.idsess_report_totals() TO idsess_reporting, idsess_admin;
+AS $fn$
+#variable_conflict use_column
+BEGIN
+	IF tenant IS NOT NULL AND NOT idsess.tenant_visible(tenant) THEN
+		RAISE EXCEPTION 'permission denied for this tenant'
+			USING ERRCODE = 'insufficient_privilege',
+			      DETAIL = 'The calling role is not an admin of the tenant it named.',
+			      HINT = 'idsess.tenant_scope() lists the tenants it administers.';
+	END IF;
+	IF tenant IS NULL AND idsess.tenant_scope() IS NULL THEN
+		SELECT (COALESCE(t.created, 0) + h.created)::bigint, (COALESCE(t.expired, 0) + h.expired)::bigint,
+		       (COALESCE(t.idle, 0) + h.idle)::bigint, (COALESCE(t.revoked, 0) + h.revoked)::bigint,
+		       (COALESCE(t.deleted, 0) + h.deleted)::bigint, (COALESCE(t.limited, 0) + h.limited)::bigint,
+		       (COALESCE(t.max_lifetime, 0) + h.max_lifetime)::bigint
+		INTO created, expired, idle, revoked, deleted, limited, max_lifetime
+		FROM (SELECT COALESCE(pg_catalog.sum(s.created), 0) AS created, COALESCE(pg_catalog.sum(s.expired), 0) AS expired,
+		             COALESCE(pg_catalog.sum(s.idle), 0) AS idle, COALESCE(pg_catalog.sum(s.revoked), 0) AS revoked,
+		             COALESCE(pg_catalog.sum(s.deleted), 0) AS deleted, COALESCE(pg_catalog.sum(s.limited), 0) AS limited,
+		             COALESCE(pg_catalog.sum(s.max_lifetime), 0) AS max_lifetime
+		      FROM idsess.stats_hourly s) h
+		LEFT JOIN idsess.stats_trimmed t ON true;
+		RETURN;
+	END IF;
+	SELECT COALESCE(pg_catalog.sum(e.created), 0)::bigint, COALESCE(pg_catalog.sum(e.expired), 0)::bigint,
+	       COALESCE(pg_catalog.sum(e.idle), 0)::bigint, COALESCE(pg_catalog.sum(e.revoked), 0)::bigint,
+	       COALESCE(pg_catalog.sum(e.deleted), 0)::bigint, COALESCE(pg_catalog.sum(e.limited), 0)::bigint,
+	       COALESCE(pg_catalog.sum(e.max_lifetime), 0)::bigint
+	INTO created, expired, idle, revoked, deleted, limited, max_lifetime
+	FROM (SELECT s.tenant, s.created, s.expired, s.idle, s.revoked, s.deleted, s.limited, s.max_lifetime
+	      FROM idsess.stats_hourly_tenants s
+	      UNION ALL
+	      SELECT t.tenant, t.created, t.expired, t.idle, t.revoked, t.deleted, t.limited, t.max_lifetime
+	      FROM idsess.stats_trimmed_tenants t) e
+	WHERE e.tenant = idsess_report_totals.tenant
+	   OR (idsess_report_totals.tenant IS NULL AND idsess.tenant_visible(e.tenant));
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.idsess_report_totals(text) IS
+'Sessions created, expired, ended by inactivity, revoked, deleted, ended by the session limit and ended at their absolute lifetime since the extension was installed (a tenant''s: since 1.2), as of the worker''s last flush (needs idsess preloaded): the whole database''s, one tenant''s (tenant), or for a tenant admin its tenants''; never decrease, for Prometheus counters';
+REVOKE ALL ON FUNCTION @extschema@.idsess_report_totals(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_report_totals(text) TO idsess_reporting, idsess_admin, idsess_tenant_admin;
 
 -- The strength of the sign-in: what an identity server's step-up changes
 -- (an update), shown in the admin search.

@@ -55,10 +55,11 @@ SELECT * FROM idsess_report_concurrency();
 SELECT subject_id, sessions FROM idsess_report_top_subjects();
 SELECT sum(sessions) FROM idsess_report_age();
 SELECT count(*) FROM idsess_report_expiring(10080);
-SELECT * FROM idsess_report_tenants();
-SELECT count(*) FROM idsess_report_history();
+SELECT tenant, sessions, subjects FROM idsess_report_tenants();
+-- Its history is its tenants' (below); another tenant's is refused.
+SELECT count(*) FROM idsess_report_history(tenant => 'bolt');
 \echo :LAST_ERROR_SQLSTATE
-SELECT created FROM idsess_report_totals();
+SELECT created FROM idsess_report_totals(tenant => 'bolt');
 \echo :LAST_ERROR_SQLSTATE
 -- Another tenant's session by its key: as if there were none.
 SELECT idsess_clients('k-b1');
@@ -108,7 +109,12 @@ SELECT idsess.tenant_scope();
 SELECT key FROM idsess_query(subject_id => 'alice') ORDER BY 1;
 SELECT count(*) FROM idsess_revoke(session_id => 'sid-b1');
 SELECT count(*) FROM idsess.active_sessions;
-SELECT count(*) FROM idsess_report_history();
+SELECT created FROM idsess_report_totals(tenant => 'bolt');
+\echo :LAST_ERROR_SQLSTATE
+-- What serves all tenants together stays out of reach through the wider role.
+SELECT count(*) FROM idsess_report_key_ring();
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM idsess_ticket_failures();
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 SELECT * FROM public.idsess_t_wrapper() ORDER BY 1;
@@ -170,6 +176,40 @@ SELECT cause, subject_id, clients FROM idsess.logout_outbox ORDER BY id;
 SELECT count(*) AS batches, sum(sessions) FROM idsess.audit WHERE reason = 'incident 8';
 SELECT count(*) FROM idsess_revoke(client_id => 'mail', batch => 0);
 \echo :LAST_ERROR_SQLSTATE
+
+-- Each tenant's own history: its sessions' events, flushed by the worker,
+-- seen whole by its admin and by nobody else's; the outbox and tombstone
+-- reports count its own rows.  A new tenant, so the counts are this part's.
+SELECT idsess_grant_tenant_admin('idsess_t_tb', 'cargo');
+SET ROLE idsess_t_svc;
+SELECT (idsess_create('fay', 'f', key => 'k-f' || i, tenant => 'cargo')).key FROM generate_series(1, 4) i;
+SELECT key FROM idsess_create('fay', 'f', key => 'k-f-short', tenant => 'cargo', expires => now() + interval '1 second');
+SELECT idsess_add_client('k-f-short', 'mail');
+SELECT idsess_delete('k-f1');
+RESET ROLE;
+SELECT key FROM idsess_revoke(subject_id => 'fay', tenant => 'cargo', batch => 1);
+SELECT idsess_test.wait_until($$SELECT (created, expired, revoked, deleted) = (5, 1, 1, 1)
+                              FROM idsess_report_totals(tenant => 'cargo')$$) AS cargo_flushed;
+SET ROLE idsess_t_tb;
+SELECT * FROM idsess_report_totals();
+SELECT sum(created) AS created, sum(expired) AS expired, sum(revoked) AS revoked, sum(deleted) AS deleted
+FROM idsess_report_history(since => now() - interval '2 hours');
+SELECT owed FROM idsess_report_logout_outbox();
+SELECT tombstones FROM idsess_report_revoked_keys();
+SELECT created FROM idsess_report_totals(tenant => 'acme');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM idsess_report_history(tenant => 'acme');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SET ROLE idsess_t_ta;
+SELECT created FROM idsess_report_totals(tenant => 'cargo');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM idsess_report_logout_outbox() WHERE owed > 0;
+RESET ROLE;
+-- The database's totals still count every tenant's events.
+SELECT t.created >= 5 + c.created AS database_counts_all
+FROM idsess_report_totals() t, idsess_report_totals(tenant => 'acme') c;
+SELECT tenant, created, expired, revoked, deleted FROM idsess.stats_hourly_tenants WHERE tenant = 'cargo';
 
 DROP FUNCTION pg_temp.peek(text);
 DELETE FROM idsess.tenant_admins;

@@ -83,23 +83,24 @@ static IdsessQuery q_reschedule = {
 	"AND x.last_active + x.idle_timeout <= pg_catalog.now() " \
 	"AND (x.expires IS NULL OR x.last_active + x.idle_timeout < x.expires) THEN 'idle' " \
 	"WHEN x.expires >= x.lifetime_end THEN 'max_lifetime' ELSE 'expired' END"
-#define REMOVE(cause, issuer) \
+#define REMOVE(cause, issuer, tenant) \
 	"DELETE FROM idsess.sessions x WHERE x.id = ANY ($1) " \
 	"RETURNING x.id, " cause ", " \
 	"x.key, x.scheme, x.subject_id, x.session_id, x.display_name, x.created, " \
-	"x.renewed, x.expires, x.last_active, x.idle_timeout, x.ticket, " issuer ", x.ctid"
+	"x.renewed, x.expires, x.last_active, x.idle_timeout, x.ticket, " issuer ", x.ctid, " tenant
 enum
 {
-	R_ID = 1, R_CAUSE, R_FIRST, R_TICKET = R_FIRST + IDSESS_S_IDLE + 1, R_ISSUER, R_CTID
+	R_ID = 1, R_CAUSE, R_FIRST, R_TICKET = R_FIRST + IDSESS_S_IDLE + 1, R_ISSUER, R_CTID, R_TENANT
 };
+#define NO_TEXT "NULL::pg_catalog.text"
 static IdsessQuery q_remove_1_0 = {
-	.sql = REMOVE(CAUSE_11, "NULL::pg_catalog.text"), .nargs = 1, .argtypes = {INT8ARRAYOID}
+	.sql = REMOVE(CAUSE_11, NO_TEXT, NO_TEXT), .nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 static IdsessQuery q_remove = {
-	.sql = REMOVE(CAUSE_11, "x.issuer"), .nargs = 1, .argtypes = {INT8ARRAYOID}
+	.sql = REMOVE(CAUSE_11, "x.issuer", NO_TEXT), .nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 static IdsessQuery q_remove_1_2 = {
-	.sql = REMOVE(CAUSE_12, "x.issuer"), .nargs = 1, .argtypes = {INT8ARRAYOID}
+	.sql = REMOVE(CAUSE_12, "x.issuer", "x.tenant"), .nargs = 1, .argtypes = {INT8ARRAYOID}
 };
 
 /*
@@ -128,7 +129,7 @@ static IdsessQuery q_claim = {
 static IdsessQuery q_remove_done = {
 	.sql = "DELETE FROM idsess.sessions x WHERE x.key = ANY ($1) AND "
 	"NOT idsess.session_is_live(x.expires, x.last_active, x.idle_timeout) "
-	"RETURNING x.id, " CAUSE_12,
+	"RETURNING x.id, " CAUSE_12 ", x.tenant",
 	.nargs = 1, .argtypes = {TEXTARRAYOID}
 };
 
@@ -181,10 +182,13 @@ idsess_end_claimed(IdsessApi schema, Datum keys)
 	ending.n = n;
 	ending.ids = palloc(sizeof(int64) * Max(n, 1));
 	ending.causes = palloc(sizeof(Datum) * Max(n, 1));
+	ending.tenants = palloc(sizeof(Datum) * Max(n, 1));
+	ending.tenant_nulls = palloc(sizeof(bool) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		ending.ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
 		ending.causes[i] = idsess_spi_get(i, 2, &isnull);
+		ending.tenants[i] = idsess_spi_get(i, 3, &ending.tenant_nulls[i]);
 	}
 	idsess_end_sessions(&ending);
 	SPI_finish();
@@ -321,6 +325,8 @@ idsess_expire_batch(IdsessApi schema, int limit, bool to_outbox, Tuplestorestate
 	ending.sids = palloc(sizeof(Datum) * n);
 	ending.issuers = palloc(sizeof(Datum) * n);
 	ending.issuer_nulls = palloc(sizeof(bool) * n);
+	ending.tenants = palloc(sizeof(Datum) * n);
+	ending.tenant_nulls = palloc(sizeof(bool) * n);
 	if (cursor)
 	{
 		/* Outlives SPI_finish: the caller prunes these pages afterwards. */
@@ -336,6 +342,7 @@ idsess_expire_batch(IdsessApi schema, int limit, bool to_outbox, Tuplestorestate
 		ending.subjects[i] = idsess_spi_get(i, R_FIRST + IDSESS_S_SUBJECT, &ending.subject_nulls[i]);
 		ending.sids[i] = idsess_spi_get(i, R_FIRST + IDSESS_S_SID, &isnull);
 		ending.issuers[i] = idsess_spi_get(i, R_ISSUER, &ending.issuer_nulls[i]);
+		ending.tenants[i] = idsess_spi_get(i, R_TENANT, &ending.tenant_nulls[i]);
 	}
 	idsess_end_sessions(&ending);
 

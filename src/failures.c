@@ -20,6 +20,7 @@
  */
 #include "idsess.h"
 #include "failures.h"
+#include "tenant.h"
 
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -146,6 +147,9 @@ idsess_ticket_failures(PG_FUNCTION_ARGS)
 	FailureKind *mine;
 	int			n = 0;
 	uint64		other[IDSESS_NUM_FAILURE_OPS];
+
+	/* Kept for all tenants together: not a tenant admin's to read. */
+	idsess_tenant_require_all("idsess_ticket_failures");
 
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;

@@ -17,7 +17,8 @@
  *	 3. keyring: the data keys, wrapped under the master key
  *	 4. ticket: sealing and opening tickets with the key ring, compression,
  *		putting an opened ticket into a result row
- *	 5. shmem, stats (whose counters live in shmem's slots)
+ *	 5. shmem, tenant_stats (tenants' event counts in a shared table),
+ *		stats (whose counters live in shmem's slots and tenant_stats)
  *	 6. session_end (children, outbox, tombstones, counts); session_rows
  *		(a live session's row, result sets of sessions)
  *	 7. limit, expire, lookup, search_index

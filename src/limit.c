@@ -195,6 +195,14 @@ idsess_apply_session_limit(IdsessApi schema, text *subject, text *tenant, int li
 		ending.untils[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 5, &ending.until_nulls[i]);
 		ending.issuers[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6, &ending.issuer_nulls[i]);
 	}
+	/* The limit counts one tenant's sessions: the ended ones are its own. */
+	if (tenant)
+	{
+		ending.tenants = palloc(sizeof(Datum) * Max(n, 1));
+		ending.tenant_nulls = palloc0(sizeof(bool) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+			ending.tenants[i] = PointerGetDatum(tenant);
+	}
 	idsess_end_sessions(&ending);
 
 	initStringInfo(&buf);

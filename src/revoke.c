@@ -75,10 +75,6 @@ static IdsessQuery q_revoke_by_both[2] = {
 };
 
 /*
- * 1.2: "sign out everywhere else": the subject's sessions (of one sid when
- * given) but the one with key $3, the caller's current session.
- */
-/*
  * A list argument (client_ids, acr_not_in): one-dimensional, no NULL or
  * empty element, each at most max_chars long; 0 when NULL.
  */
@@ -149,10 +145,11 @@ audit_revoke(text *subject, text *sid, Datum filter, Datum reason, int sessions,
 
 /*
  * Ends the n sessions a revocation's DELETE returned (SPI_tuptable: id,
- * key, subject_id, session_id, until, issuer), as `ending` says, and puts
- * one result row per session into rsinfo with the clients and SAML SPs to
- * notify.  whom: also give session_end each session's subject, sid and
- * issuer (1.2, which may owe their logouts).  Returns how many clients.
+ * key, subject_id, session_id, until, issuer and, in 1.2, tenant), as
+ * `ending` says, and puts one result row per session into rsinfo with the
+ * clients and SAML SPs to notify.  whom (1.2, which may owe the logouts and
+ * counts per tenant): also give session_end each session's subject, sid,
+ * issuer and tenant.  Returns how many clients.
  */
 static int
 end_and_list(IdsessEnding *ending, int n, bool whom, ReturnSetInfo *rsinfo)
@@ -174,6 +171,8 @@ end_and_list(IdsessEnding *ending, int n, bool whom, ReturnSetInfo *rsinfo)
 		ending->sids = palloc(sizeof(Datum) * n);
 		ending->issuers = palloc(sizeof(Datum) * n);
 		ending->issuer_nulls = palloc(sizeof(bool) * n);
+		ending->tenants = palloc(sizeof(Datum) * n);
+		ending->tenant_nulls = palloc(sizeof(bool) * n);
 	}
 	for (int i = 0; i < n; i++)
 	{
@@ -187,6 +186,8 @@ end_and_list(IdsessEnding *ending, int n, bool whom, ReturnSetInfo *rsinfo)
 			ending->sids[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 4, &isnull);
 			ending->issuers[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 6,
 											   &ending->issuer_nulls[i]);
+			ending->tenants[i] = SPI_getbinval(gone->vals[i], gone->tupdesc, 7,
+											   &ending->tenant_nulls[i]);
 		}
 	}
 	idsess_end_sessions(ending);
@@ -681,10 +682,10 @@ revoke_filtered(FunctionCallInfo fcinfo)
 		sql = psprintf("DELETE FROM idsess.sessions d USING (SELECT s.id FROM idsess.sessions s "
 					   "WHERE %s ORDER BY s.id LIMIT %d FOR UPDATE SKIP LOCKED) v WHERE d.id = v.id "
 					   "RETURNING d.id, d.key, d.subject_id, d.session_id, "
-					   "COALESCE(d.expires, d.last_active + d.idle_timeout), d.issuer",
+					   "COALESCE(d.expires, d.last_active + d.idle_timeout), d.issuer, d.tenant",
 					   filter_sql(&f, false), f.batch);
 	else
-		sql = psprintf("DELETE FROM idsess.sessions s WHERE %s " REVOKED_COLS("issuer"),
+		sql = psprintf("DELETE FROM idsess.sessions s WHERE %s " REVOKED_COLS("issuer") ", tenant",
 					   filter_sql(&f, false));
 	n = run_filtered(sql, &f, false, 0);
 	if (n > 0)

@@ -43,13 +43,13 @@
 /*
  * [0]: a 1.0 schema; [1]: 1.1, which also returns each client's own sid
  * (parallel to the clients) and writes the issuer and the sids to the
- * outbox.
+ * outbox; [2]: 1.2, which also writes the tenant ($8) there.
  */
-#define DELETE_CHILDREN(client_sid, sids_agg, outbox_cols, outbox_vals) \
+#define DELETE_CHILDREN(client_sid, sids_agg, outbox_cols, outbox_vals, tenant_in, tenant_as, tenant_r) \
 	"WITH u AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), " \
 	"pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]), " \
-	"pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($7::pg_catalog.text[])) " \
-	"WITH ORDINALITY AS u(id, cause, subject_id, session_id, issuer, ord)), " \
+	"pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($7::pg_catalog.text[])" tenant_in ") " \
+	"WITH ORDINALITY AS u(id, cause, subject_id, session_id, issuer" tenant_as ", ord)), " \
 	"c AS (DELETE FROM idsess.session_clients WHERE session = ANY ($1) " \
 	"RETURNING session, client_id, " client_sid " AS client_sid, added), " \
 	"m AS (DELETE FROM idsess.session_saml WHERE session = ANY ($1) " \
@@ -61,7 +61,7 @@
 	"'entity_id', entity_id, 'session_index', session_index, 'name_id', name_id, " \
 	"'name_id_format', name_id_format) ORDER BY added, entity_id, session_index) AS saml " \
 	"FROM m WHERE $5::pg_catalog.text[] IS NULL OR entity_id = ANY ($5) GROUP BY session), " \
-	"r AS (SELECT u.ord, u.cause, u.subject_id, u.session_id, u.issuer, " \
+	"r AS (SELECT u.ord, u.cause, u.subject_id, u.session_id, u.issuer" tenant_r ", " \
 	"COALESCE(ca.clients, '{}') AS clients, COALESCE(ca.sids, '{}') AS sids, " \
 	"COALESCE(ma.saml, '[]'::pg_catalog.jsonb) AS saml " \
 	"FROM u LEFT JOIN ca ON ca.session = u.id LEFT JOIN ma ON ma.session = u.id), " \
@@ -69,23 +69,33 @@
 	outbox_cols ") SELECT cause, subject_id, session_id, clients, saml" outbox_vals \
 	" FROM r WHERE $6 RETURNING 1) " \
 	"SELECT clients, saml, sids FROM r ORDER BY ord"
-static IdsessQuery q_delete_children[2] = {
-	{.sql = DELETE_CHILDREN("NULL::pg_catalog.text", "NULL::pg_catalog.text[]", "", ""),
+#define SIDS_AGG "pg_catalog.array_agg(client_sid ORDER BY added, client_id)"
+static IdsessQuery q_delete_children[3] = {
+	{.sql = DELETE_CHILDREN("NULL::pg_catalog.text", "NULL::pg_catalog.text[]", "", "", "", "", ""),
 	.nargs = 7, .argtypes = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 	TEXTARRAYOID, BOOLOID, TEXTARRAYOID}},
-	{.sql = DELETE_CHILDREN("client_sid",
-							"pg_catalog.array_agg(client_sid ORDER BY added, client_id)",
-							", issuer, client_sids", ", issuer, sids"),
+	{.sql = DELETE_CHILDREN("client_sid", SIDS_AGG, ", issuer, client_sids", ", issuer, sids",
+							"", "", ""),
 	.nargs = 7, .argtypes = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, BOOLOID, TEXTARRAYOID}}
+	TEXTARRAYOID, BOOLOID, TEXTARRAYOID}},
+	{.sql = DELETE_CHILDREN("client_sid", SIDS_AGG, ", issuer, client_sids, tenant",
+							", issuer, sids, tenant", ", pg_catalog.unnest($8::pg_catalog.text[])",
+							", tenant", ", u.tenant"),
+	.nargs = 8, .argtypes = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, BOOLOID, TEXTARRAYOID, TEXTARRAYOID}}
 };
 
-static IdsessQuery q_bury = {
-	.sql = "INSERT INTO idsess.revoked_keys (key_hash, until) "
-	"SELECT " KEY_HASH("k") ", u FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
-	"pg_catalog.unnest($2::pg_catalog.timestamptz[])) AS t(k, u) "
-	"ON CONFLICT (key_hash) DO UPDATE SET revoked = EXCLUDED.revoked, until = EXCLUDED.until",
-	.nargs = 2, .argtypes = {TEXTARRAYOID, TIMESTAMPTZARRAYOID}
+/* [0]: 1.1; [1]: 1.2, whose tombstones name the session's tenant ($3). */
+#define BURY(tenant_col, tenant_in, tenant_as, tenant_set) \
+	"INSERT INTO idsess.revoked_keys (key_hash, until" tenant_col ") " \
+	"SELECT " KEY_HASH("k") ", u" tenant_col " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), " \
+	"pg_catalog.unnest($2::pg_catalog.timestamptz[])" tenant_in ") AS t(k, u" tenant_as ") " \
+	"ON CONFLICT (key_hash) DO UPDATE SET revoked = EXCLUDED.revoked, until = EXCLUDED.until" tenant_set
+static IdsessQuery q_bury[2] = {
+	{.sql = BURY("", "", "", ""), .nargs = 2, .argtypes = {TEXTARRAYOID, TIMESTAMPTZARRAYOID}},
+	{.sql = BURY(", tenant", ", pg_catalog.unnest($3::pg_catalog.text[])", ", tenant",
+				 ", tenant = EXCLUDED.tenant"),
+	.nargs = 3, .argtypes = {TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID}}
 };
 
 static IdsessQuery q_purge = {
@@ -95,11 +105,24 @@ static IdsessQuery q_purge = {
 	.nargs = 1, .argtypes = {INT4OID}
 };
 
+/* The sessions' tenants as a text[] (all NULL when the caller gave none). */
+static Datum
+tenant_array(const IdsessEnding *e)
+{
+	bool	   *nulls;
+
+	if (e->tenants)
+		return idsess_text_array_nulls(e->tenants, e->tenant_nulls, e->n);
+	nulls = palloc(sizeof(bool) * e->n);
+	memset(nulls, true, sizeof(bool) * e->n);
+	return idsess_text_array_nulls(palloc0(sizeof(Datum) * e->n), nulls, e->n);
+}
+
 /* Tombstones for revoked keys, until their sessions would have ended. */
 static void
 bury_keys(const IdsessEnding *e)
 {
-	Datum		args[2];
+	Datum		args[3];
 	int			dims[1] = {e->n};
 	int			lbs[1] = {1};
 
@@ -109,7 +132,8 @@ bury_keys(const IdsessEnding *e)
 	args[1] = PointerGetDatum(construct_md_array(e->untils, e->until_nulls, 1, dims, lbs,
 												 TIMESTAMPTZOID, sizeof(TimestampTz),
 												 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	idsess_spi_run(&q_bury, args, NULL, false, 0);
+	args[2] = tenant_array(e);
+	idsess_spi_run(&q_bury[e->schema >= IDSESS_API_1_2], args, NULL, false, 0);
 }
 
 /* The event an outbox cause counts as. */
@@ -141,10 +165,11 @@ cause_event(Datum cause)
 int
 idsess_end_sessions(const IdsessEnding *e)
 {
-	Datum		args[7];
-	char		nulls[7];
+	Datum		args[8];
+	char		nulls[8];
 	Datum	   *causes = e->causes;
 	int			n;
+	int			v = e->schema >= IDSESS_API_1_2 ? 2 : e->schema >= IDSESS_API_1_1 ? 1 : 0;
 
 	Assert(e->cause == NULL || e->causes == NULL);
 	if (e->n == 0)
@@ -164,13 +189,20 @@ idsess_end_sessions(const IdsessEnding *e)
 	args[4] = e->client_filter;
 	args[5] = BoolGetDatum(e->to_outbox);
 	args[6] = e->issuers ? idsess_text_array_nulls(e->issuers, e->issuer_nulls, e->n) : (Datum) 0;
-	for (int i = 0; i < 7; i++)
+	args[7] = v == 2 ? tenant_array(e) : (Datum) 0;
+	for (int i = 0; i < 8; i++)
 		nulls[i] = args[i] == (Datum) 0 && i != 5 ? 'n' : ' ';
-	n = idsess_spi_run(&q_delete_children[e->schema >= IDSESS_API_1_1], args, nulls, false, 0);
-	if (e->causes)
-		for (int i = 0; i < e->n; i++)
-			idsess_count(cause_event(e->causes[i]), 1);
-	else
+	n = idsess_spi_run(&q_delete_children[v], args, nulls, false, 0);
+	for (int i = 0; i < e->n; i++)
+	{
+		IdsessEvent ev = e->causes ? cause_event(e->causes[i]) : e->event;
+
+		if (e->causes)
+			idsess_count(ev, 1);
+		if (e->tenants && !e->tenant_nulls[i])
+			idsess_count_tenant(ev, e->tenants[i]);
+	}
+	if (!e->causes)
 		idsess_count(e->event, e->n);
 	return n;
 }

@@ -21,7 +21,9 @@
  * them from the SPI result and delivers them itself.  client_filter (a
  * text[], or 0) limits the clients and SAML entities returned.  With
  * keys, each key gets a tombstone until its `untils` (a NULL until: for
- * good): the session was revoked.
+ * good): the session was revoked.  tenants (with tenant_nulls; NULL: no
+ * session has one) count each ending in its tenant's history and name the
+ * tenant in the outbox and the tombstones (a 1.2 schema).
  */
 typedef struct IdsessEnding
 {
@@ -41,6 +43,8 @@ typedef struct IdsessEnding
 	Datum	   *keys;			/* revoked: tombstones for these keys */
 	Datum	   *untils;
 	bool	   *until_nulls;
+	Datum	   *tenants;
+	bool	   *tenant_nulls;
 } IdsessEnding;
 
 extern int	idsess_end_sessions(const IdsessEnding *e);

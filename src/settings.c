@@ -30,6 +30,7 @@ bool		idsess_compress_tickets = true;
 int			idsess_key_lifetime_min = 90 * 24 * 60;
 int			idsess_reseal_batch_size = 0;
 int			idsess_stats_retention_min = 30 * 24 * 60;
+int			idsess_tenant_counters = 1000;
 int			idsess_max_sessions_per_subject = 0;
 int			idsess_session_limit_action = IDSESS_LIMIT_REFUSE;
 int			idsess_record_client = IDSESS_RECORD_OFF;
@@ -184,6 +185,15 @@ idsess_define_settings(void)
 							30 * 24 * 60, 60, INT_MAX,
 							PGC_SIGHUP,
 							GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("idsess.tenant_counters",
+							"Tenants whose session events shared memory holds between two rounds of their database's worker.",
+							"The tenants' hourly history (idsess.stats_hourly_tenants) comes from them; events of tenants beyond this within one round count in the database's history only, and the worker logs how many.  0 keeps no history per tenant.",
+							&idsess_tenant_counters,
+							1000, 0, 100000,
+							PGC_POSTMASTER,
+							0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("idsess.max_sessions_per_subject",

@@ -24,6 +24,7 @@ extern bool idsess_expired_trigger_logout;
 extern int	idsess_key_lifetime_min;
 extern int	idsess_reseal_batch_size;
 extern int	idsess_stats_retention_min;
+extern int	idsess_tenant_counters;
 extern int	idsess_max_sessions_per_subject;
 extern int	idsess_session_limit_action;
 

@@ -14,6 +14,7 @@
 #include "idsess.h"
 #include "failures.h"
 #include "shmem.h"
+#include "tenant_stats.h"
 
 #include "access/xact.h"
 #include "commands/dbcommands.h"
@@ -45,6 +46,8 @@ idsess_shmem_request(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(sizeof(IdsessShared));
 	RequestAddinShmemSpace(idsess_failures_shmem_size());
+	RequestAddinShmemSpace(idsess_tenant_stats_shmem_size());
+	idsess_tenant_stats_shmem_request();
 }
 
 static void
@@ -70,6 +73,7 @@ idsess_shmem_startup(void)
 		}
 	}
 	idsess_failures_shmem_init();
+	idsess_tenant_stats_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -317,6 +321,7 @@ void
 idsess_slot_unassign(int i)
 {
 	IdsessSlot *slot = &idsess_shared->slots[i];
+	bool		freed = false;
 
 	SpinLockAcquire(&slot->mutex);
 	if (slot->pid == 0)
@@ -327,8 +332,11 @@ idsess_slot_unassign(int i)
 		slot->retry_at = 0;
 		slot->announced_missing = false;
 		zero_counts(slot);
+		freed = true;
 	}
 	SpinLockRelease(&slot->mutex);
+	if (freed)
+		idsess_tenant_stats_forget(i);
 }
 
 /* Asks the worker holding slot i to exit. */
@@ -519,10 +527,10 @@ idsess_slot_set_search_countdown(int i, int32 countdown)
  * database (dbname), under its mutex so that the slot cannot change
  * database meanwhile.  A slot the launcher has assigned to the name but
  * whose worker has not yet connected is taken too (it records the
- * database's OID), so that counts made meanwhile are not lost.  False when
- * no slot serves the database.
+ * database's OID), so that counts made meanwhile are not lost.  Returns
+ * the slot, or -1 when no slot serves the database.
  */
-bool
+int
 idsess_slot_add_counts(const char *dbname, const int64 *n)
 {
 	static int	hint = -1;
@@ -546,11 +554,11 @@ idsess_slot_add_counts(const char *dbname, const int64 *n)
 					pg_atomic_fetch_add_u64(&slot->counts[e], n[e]);
 			SpinLockRelease(&slot->mutex);
 			hint = i;
-			return true;
+			return i;
 		}
 		SpinLockRelease(&slot->mutex);
 	}
-	return false;
+	return -1;
 }
 
 /* The worker's flush reads its slot's counters (no lock: atomic). */

@@ -124,7 +124,7 @@ extern void idsess_slot_set_wake(int i, TimestampTz wake_at);
 extern void idsess_slot_set_search_countdown(int i, int32 countdown);
 
 /* The event counters (stats.c) */
-extern bool idsess_slot_add_counts(const char *dbname, const int64 *n);
+extern int	idsess_slot_add_counts(const char *dbname, const int64 *n);
 extern void idsess_slot_read_counts(int i, int64 *n);
 extern void idsess_slot_sub_counts(int i, const int64 *n);
 

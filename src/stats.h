@@ -12,6 +12,7 @@
 #include "shmem.h"
 
 extern void idsess_count(IdsessEvent ev, int64 n);
+extern void idsess_count_tenant(IdsessEvent ev, Datum tenant);
 extern void idsess_stats_init(void);
 extern void idsess_stats_flush(int slot_index);
 

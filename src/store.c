@@ -257,9 +257,16 @@ write_key(IdsessQuery *q, Datum *args, char *nulls, bool rekey)
  * An upsert replaces a dead row (expired, not yet removed) with its key; it
  * looks for one only when the insert found the key taken.
  */
-static IdsessQuery q_delete_dead = {
-	.sql = "DELETE FROM idsess.sessions s WHERE s.key = $1 AND NOT (" IDSESS_LIVE ") RETURNING s.id",
-	.nargs = 1, .argtypes = {TEXTOID}
+/*
+ * Deletes that end sessions return each one's row id and, from a 1.2
+ * schema ([1]), its tenant (end_sessions_of_result).
+ */
+#define RET_ID " RETURNING id"
+#define RET_ID_TENANT " RETURNING id, tenant"
+#define DELETE_DEAD "DELETE FROM idsess.sessions s WHERE s.key = $1 AND NOT (" IDSESS_LIVE ")"
+static IdsessQuery q_delete_dead[2] = {
+	{.sql = DELETE_DEAD RET_ID, .nargs = 1, .argtypes = {TEXTOID}},
+	{.sql = DELETE_DEAD RET_ID_TENANT, .nargs = 1, .argtypes = {TEXTOID}}
 };
 
 static void
@@ -471,7 +478,8 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 		if (n == 0)
 		{
 			Datum		key = PointerGetDatum(ns->key);
-			int			ndead = idsess_spi_run(&q_delete_dead, &key, NULL, false, 0);
+			int			ndead = idsess_spi_run(&q_delete_dead[api >= IDSESS_API_1_2], &key, NULL,
+												   false, 0);
 
 			if (ndead > 0)
 			{
@@ -496,6 +504,8 @@ insert_session(NewSession *ns, IdsessApi api, Datum *ended, bool upsert, bool as
 		refuse_revoked_key();
 	}
 	idsess_count(IDSESS_EV_CREATED, 1);
+	if (ns->tenant)
+		idsess_count_tenant(IDSESS_EV_CREATED, PointerGetDatum(ns->tenant));
 	idsess_note_search_rows(1);
 	nudge_for(ns->created, ns->has_expires, ns->expires, ns->idle);
 	return id;
@@ -1481,8 +1491,8 @@ idsess_touch_1_2(PG_FUNCTION_ARGS)
 }
 
 /*
- * Ends the sessions an already-run DELETE ... RETURNING id (in column 1)
- * removed, counted as `event`.
+ * Ends the sessions an already-run DELETE removed (RET_ID, or from a 1.2
+ * schema RET_ID_TENANT), counted as `event`.
  */
 static void
 end_sessions_of_result(IdsessApi api, int n, IdsessEvent event)
@@ -1494,20 +1504,30 @@ end_sessions_of_result(IdsessApi api, int n, IdsessEvent event)
 	ending.n = n;
 	ending.event = event;
 	ending.ids = palloc(sizeof(int64) * n);
+	if (api >= IDSESS_API_1_2)
+	{
+		ending.tenants = palloc(sizeof(Datum) * n);
+		ending.tenant_nulls = palloc(sizeof(bool) * n);
+	}
 	for (int i = 0; i < n; i++)
+	{
 		ending.ids[i] = DatumGetInt64(idsess_spi_get(i, 1, &isnull));
+		if (ending.tenants)
+			ending.tenants[i] = idsess_spi_get(i, 2, &ending.tenant_nulls[i]);
+	}
 	idsess_end_sessions(&ending);
 }
 
-static IdsessQuery q_delete = {
-	.sql = "DELETE FROM idsess.sessions WHERE key = $1 RETURNING id",
-	.nargs = 1, .argtypes = {TEXTOID}
+static IdsessQuery q_delete[2] = {
+	{.sql = "DELETE FROM idsess.sessions WHERE key = $1" RET_ID, .nargs = 1, .argtypes = {TEXTOID}},
+	{.sql = "DELETE FROM idsess.sessions WHERE key = $1" RET_ID_TENANT, .nargs = 1,
+	.argtypes = {TEXTOID}}
 };
 
-/* Statements of the admin paths for a caller restricted to some tenants. */
+/* Statements of the admin paths for a caller restricted to some tenants (1.2). */
 #define IN_TENANT " AND " IDSESS_TENANT_VISIBLE("tenant")
 static IdsessQuery q_delete_tenant = {
-	.sql = "DELETE FROM idsess.sessions WHERE key = $1" IN_TENANT " RETURNING id",
+	.sql = "DELETE FROM idsess.sessions WHERE key = $1" IN_TENANT RET_ID_TENANT,
 	.nargs = 1, .argtypes = {TEXTOID}
 };
 
@@ -1519,7 +1539,8 @@ delete(FunctionCallInfo fcinfo, IdsessApi api)
 	int			n;
 
 	idsess_spi_connect();
-	n = idsess_spi_run(idsess_tenant_restricted() ? &q_delete_tenant : &q_delete, &arg, NULL,
+	n = idsess_spi_run(idsess_tenant_restricted() ? &q_delete_tenant :
+					   &q_delete[api >= IDSESS_API_1_2], &arg, NULL,
 					   false, 0);
 	if (n > 0)
 		end_sessions_of_result(api, n, IDSESS_EV_DELETED);
@@ -1576,29 +1597,29 @@ get_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 	return (Datum) 0;
 }
 
-static IdsessQuery q_delete_by_subject = {
-	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 RETURNING id",
-	.nargs = 1, .argtypes = {TEXTOID}
+#define BY_SUBJECT_DEL "DELETE FROM idsess.sessions WHERE subject_id = $1"
+#define BY_SID_DEL "DELETE FROM idsess.sessions WHERE session_id = $1"
+#define BY_BOTH_DEL "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2"
+static IdsessQuery q_delete_by_subject[2] = {
+	{.sql = BY_SUBJECT_DEL RET_ID, .nargs = 1, .argtypes = {TEXTOID}},
+	{.sql = BY_SUBJECT_DEL RET_ID_TENANT, .nargs = 1, .argtypes = {TEXTOID}}
 };
-static IdsessQuery q_delete_by_sid = {
-	.sql = "DELETE FROM idsess.sessions WHERE session_id = $1 RETURNING id",
-	.nargs = 1, .argtypes = {TEXTOID}
+static IdsessQuery q_delete_by_sid[2] = {
+	{.sql = BY_SID_DEL RET_ID, .nargs = 1, .argtypes = {TEXTOID}},
+	{.sql = BY_SID_DEL RET_ID_TENANT, .nargs = 1, .argtypes = {TEXTOID}}
 };
-static IdsessQuery q_delete_by_both = {
-	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2 RETURNING id",
-	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+static IdsessQuery q_delete_by_both[2] = {
+	{.sql = BY_BOTH_DEL RET_ID, .nargs = 2, .argtypes = {TEXTOID, TEXTOID}},
+	{.sql = BY_BOTH_DEL RET_ID_TENANT, .nargs = 2, .argtypes = {TEXTOID, TEXTOID}}
 };
 static IdsessQuery q_delete_by_subject_tenant = {
-	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1" IN_TENANT " RETURNING id",
-	.nargs = 1, .argtypes = {TEXTOID}
+	.sql = BY_SUBJECT_DEL IN_TENANT RET_ID_TENANT, .nargs = 1, .argtypes = {TEXTOID}
 };
 static IdsessQuery q_delete_by_sid_tenant = {
-	.sql = "DELETE FROM idsess.sessions WHERE session_id = $1" IN_TENANT " RETURNING id",
-	.nargs = 1, .argtypes = {TEXTOID}
+	.sql = BY_SID_DEL IN_TENANT RET_ID_TENANT, .nargs = 1, .argtypes = {TEXTOID}
 };
 static IdsessQuery q_delete_by_both_tenant = {
-	.sql = "DELETE FROM idsess.sessions WHERE subject_id = $1 AND session_id = $2" IN_TENANT
-	" RETURNING id", .nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+	.sql = BY_BOTH_DEL IN_TENANT RET_ID_TENANT, .nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
 
 static Datum
@@ -1614,8 +1635,12 @@ delete_sessions(FunctionCallInfo fcinfo, IdsessApi api)
 		n = idsess_run_exact(&q_delete_by_subject_tenant, &q_delete_by_sid_tenant,
 							 &q_delete_by_both_tenant, subject, sid, false);
 	else
-		n = idsess_run_exact(&q_delete_by_subject, &q_delete_by_sid, &q_delete_by_both,
+	{
+		bool		v = api >= IDSESS_API_1_2;
+
+		n = idsess_run_exact(&q_delete_by_subject[v], &q_delete_by_sid[v], &q_delete_by_both[v],
 							 subject, sid, false);
+	}
 	if (n > 0)
 		end_sessions_of_result(api, n, IDSESS_EV_DELETED);
 	SPI_finish();

@@ -251,7 +251,7 @@ idsess_tenant_require_all(const char *what)
 				 errmsg("permission denied for %s", what),
 				 errdetail("The calling role administers some tenants only, and %s covers all of them.",
 						   what),
-				 errhint("Use the reports over live sessions (idsess_report_active, idsess_report_tenants), which a tenant admin may call.")));
+				 errhint("A tenant admin reads its tenants' sessions and events through the reports granted to idsess_tenant_admin (idsess_report_tenants, idsess_report_history).")));
 }
 
 /*

@@ -36,16 +36,15 @@ $node->safe_psql('metrics', 'CREATE EXTENSION idsess CASCADE');
 $node->safe_psql('postgres', 'CREATE ROLE idsess_exporter LOGIN IN ROLE idsess_reporting');
 
 # Three live sessions (clients: spa on two, payroll on one; one in tenant
-# acme), two that
-# expire at once (both signed in to spa, so their logouts are owed), one
-# revoked, and a rotated key ring.
+# acme), two that expire at once (both signed in to spa, so their logouts
+# are owed; one in tenant acme), one revoked, and a rotated key ring.
 $node->safe_psql('metrics', q{
 	SELECT idsess_create('alice', 't', key => 'k-1');
 	SELECT idsess_create('bob', 't', key => 'k-2');
 	SELECT idsess_create('carol', 't', key => 'k-3', tenant => 'acme');
 	SELECT idsess_add_client('k-1', 'spa'), idsess_add_client('k-2', 'spa'), idsess_add_client('k-2', 'payroll');
 	SELECT idsess_create('dave', 't', key => 'k-4');
-	SELECT idsess_create('erin', 't', key => 'k-5', expires => clock_timestamp() + interval '200 milliseconds');
+	SELECT idsess_create('erin', 't', key => 'k-5', expires => clock_timestamp() + interval '200 milliseconds', tenant => 'acme');
 	SELECT idsess_create('frank', 't', key => 'k-6', expires => clock_timestamp() + interval '200 milliseconds');
 	SELECT idsess_add_client('k-5', 'spa'), idsess_add_client('k-6', 'spa');
 	SELECT count(*) FROM idsess_revoke(subject_id => 'dave', reason => 'test');
@@ -159,6 +158,12 @@ is(metric($body, 'idsess_client_sessions', client_id => 'payroll'), 1, 'sessions
 is(metric($body, 'idsess_tenant_sessions', tenant => 'acme'), 1, 'live sessions of tenant acme');
 is(metric($body, 'idsess_tenant_subjects', tenant => 'acme'), 1, 'subjects of tenant acme');
 is(metric($body, 'idsess_sessions_created_total'), 6, 'sessions created');
+is(metric($body, 'idsess_tenant_sessions_created_total', tenant => 'acme'), 2,
+	'sessions of tenant acme created');
+is(metric($body, 'idsess_tenant_sessions_ended_total', tenant => 'acme', cause => 'expired'), 1,
+	'sessions of tenant acme ended on expiry');
+is(metric($body, 'idsess_tenant_sessions_ended_total', tenant => 'acme', cause => 'revoked'), 0,
+	'no session of tenant acme revoked');
 is(metric($body, 'idsess_sessions_ended_total', cause => 'expired'), 2, 'sessions ended on expiry');
 is(metric($body, 'idsess_sessions_ended_total', cause => 'revoked'), 1, 'sessions revoked');
 is(metric($body, 'idsess_sessions_ended_total', cause => $_), 0, "no session ended: $_")
