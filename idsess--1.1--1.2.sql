@@ -789,6 +789,12 @@ ALTER TABLE idsess.logout_outbox
 	DROP CONSTRAINT logout_outbox_cause_check,
 	ADD CONSTRAINT logout_outbox_cause_check CHECK (cause IN ('expired', 'idle', 'limit', 'revoked'));
 COMMENT ON TABLE idsess.logout_outbox IS 'Back-channel logouts owed for sessions that ended with no caller to notify (expired, idle, ended by the session limit during an upsert, or revoked in batches), drained by idsess_take_logouts()';
+-- A batch by data key (a compromised key) walks this index in id order from
+-- the key's first session; on the key alone it walked every older session
+-- of other keys, each batch again.
+DROP INDEX idsess.sessions_key_id_idx;
+CREATE INDEX sessions_key_id_idx ON idsess.sessions (key_id, id);
+COMMENT ON INDEX idsess.sessions_key_id_idx IS 'Re-sealing the tickets of older data keys, and revoking the sessions of one key in batches, oldest first';
 
 DROP FUNCTION @extschema@.idsess_revoke(text, text, text[], text);
 CREATE FUNCTION @extschema@.idsess_revoke(

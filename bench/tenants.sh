@@ -12,6 +12,12 @@
 #    in batches of 1,000 (each its own transaction), while 4 clients get
 #    random keys: its time, and the traffic kept (reads a second during the
 #    revocation against the 10 s before it, after 20 s of warm-up).
+# 3. An incident revocation by data key (a compromised key): the key is
+#    rotated, a tenth more sessions are created under the new one, and they
+#    are revoked in batches of 1,000, each call timed.  Beside it, at the
+#    same moment, the batch's selection as 1.2 runs it and as it ran before
+#    it was bounded below by the key's first session (EXPLAIN ANALYZE of
+#    both, rolled back).
 #
 # SESSIONS defaults to 1,000,000.  Not part of bench/run (nor of --quick):
 # the results go to bench/results/tenants-<date>-<SESSIONS>.txt.
@@ -124,4 +130,27 @@ awk '{ t = $4 - $3; if (NR <= 10) { a += t; na++ } last[NR % 10] = t; n = NR }
 q -At -c "SELECT 'left with the client: ' || count(*) FROM idsess.session_clients WHERE client_id = 'incident'" | tee -a "$out"
 q -At -c "SELECT 'logouts owed in the outbox: ' || count(*) FROM idsess.logout_outbox WHERE cause = 'revoked'" | tee -a "$out"
 q -At -c "SELECT 'audit rows: ' || count(*) || ', sessions ' || sum(sessions) FROM idsess.audit WHERE reason = 'bench incident'" | tee -a "$out"
+
+say "3. revoke by data key $((N / 10)) sessions created after a rotation, in batches of 1,000"
+q -c "SELECT idsess_key_rotate()" >/dev/null
+q -v lo=$((N + M + 1)) -v hi=$((N + M + N / 10)) -v mod=1 -v ticket="$ticket" -f "$here/bench/sql/load_idsess.sql" >/dev/null
+q -c "VACUUM ANALYZE idsess.sessions" >/dev/null
+kid=$(q -At -c "SELECT id FROM idsess.keys WHERE state = 'active'")
+for form in before 1.2; do
+	bound=""
+	[ "$form" = 1.2 ] && bound="AND s.id >= (SELECT pg_catalog.min(k.id) FROM idsess.sessions k WHERE k.key_id = $kid)"
+	for r in 1 2 3; do
+		q -At -c "BEGIN" -c "EXPLAIN (ANALYZE, FORMAT JSON) SELECT s.id FROM idsess.sessions s WHERE s.key_id = $kid $bound ORDER BY s.id LIMIT 1000 FOR UPDATE SKIP LOCKED" -c "ROLLBACK" |
+			awk -v f="$form" -v r="$r" '/"Execution Time"/ { gsub(/[^0-9.]/, "", $0); printf "a batch'"'"'s selection, %s: %.1f ms (round %d)\n", f, $0, r }' | tee -a "$out"
+	done
+done
+: > "$W/key_batches"
+while :; do
+	b0=$(date +%s.%N)
+	n=$(q -At -c "SELECT count(*) FROM idsess_revoke(key_id => $kid, batch => 1000, reason => 'bench key')")
+	echo "$n $b0 $(date +%s.%N)" >> "$W/key_batches"
+	[ "$n" -gt 0 ] || break
+done
+awk '{ t = $3 - $2; s += t; n++; k += $1; if (t > m) m = t }
+	END { printf "revoked %d sessions in %d calls, %.1f s: %.0f ms a call on average, %.0f ms at most\n", k, n, s, 1000 * s / n, 1000 * m }' "$W/key_batches" | tee -a "$out"
 echo "written to $out"

@@ -311,10 +311,12 @@ filter_sql(const RevokeFilter *f, bool negate)
 	if (f->tenant)
 		appendStringInfoString(&w, " AND s.tenant = $3");
 	/*
-	 * The lower bound says what the IN implies, so that a batch's scan in id
-	 * order starts at the first session the client still has rather than at
-	 * the oldest session: otherwise each batch reads again every session the
-	 * batches before it passed over.
+	 * The lower bounds (one probe of the index on (client, session) or on
+	 * (key_id, id)) say what the IN or the equality implies, so that a
+	 * batch's scan in id order starts at the first session the client or
+	 * the data key still has rather than at the oldest session: otherwise
+	 * each batch reads again every session the batches before it passed
+	 * over.  A tenant needs none: its index is on (tenant, id).
 	 */
 	if (f->client)
 		appendStringInfoString(&w, " AND s.id IN (SELECT c.session FROM idsess.session_clients c "
@@ -325,7 +327,8 @@ filter_sql(const RevokeFilter *f, bool negate)
 	if (f->has_after)
 		appendStringInfoString(&w, " AND s.created >= $6");
 	if (f->has_key_id)
-		appendStringInfoString(&w, " AND s.key_id = $7");
+		appendStringInfoString(&w, " AND s.key_id = $7 AND s.id >= (SELECT pg_catalog.min(k.id) "
+							   "FROM idsess.sessions k WHERE k.key_id = $7)");
 	if (f->except_key)
 		appendStringInfoString(&w, " AND s.key <> $9");
 	/* Sessions with no recorded IP, acr or amr are not known to match. */
