@@ -996,7 +996,10 @@ GRANT EXECUTE ON FUNCTION @extschema@.idsess_touch(text, inet, text, text) TO id
 -- A "your active sessions" page: a subject's live sessions, never their
 -- keys (a key is a credential; a session is signed out by its sid with
 -- idsess_revoke, or all but the current one with except_key).
-CREATE FUNCTION @extschema@.idsess_my_sessions(subject_id text, current_key text DEFAULT NULL)
+-- A subject of two tenants is two people: the list is of one tenant's
+-- sessions, the current session's unless the caller names one.
+CREATE FUNCTION @extschema@.idsess_my_sessions(subject_id text, current_key text DEFAULT NULL,
+                                               tenant text DEFAULT NULL)
 RETURNS TABLE (session_id text, current boolean, device text, client_ip inet, user_agent text,
                created timestamptz, last_seen timestamptz, expires timestamptz, clients text[],
                acr text, amr text[], auth_time timestamptz)
@@ -1011,13 +1014,15 @@ BEGIN ATOMIC
 	FROM idsess.sessions s
 	WHERE s.subject_id = idsess_my_sessions.subject_id
 	  AND idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
+	  AND s.tenant IS NOT DISTINCT FROM COALESCE(idsess_my_sessions.tenant,
+	        (SELECT e.tenant FROM idsess.sessions e WHERE e.key = idsess_my_sessions.current_key))
 	ORDER BY COALESCE(s.key = idsess_my_sessions.current_key, false) DESC,
 	         COALESCE(s.last_seen, s.created) DESC, s.id;
 END;
-COMMENT ON FUNCTION @extschema@.idsess_my_sessions(text, text) IS
-'A subject''s live sessions for a "your active sessions" page, without keys: sid, whether it is current_key''s, device, IP, user agent, created, last seen, expiry, clients and the strength of the sign-in; the current one first, then the most recently seen';
-REVOKE ALL ON FUNCTION @extschema@.idsess_my_sessions(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.idsess_my_sessions(text, text) TO idsess_service;
+COMMENT ON FUNCTION @extschema@.idsess_my_sessions(text, text, text) IS
+'A subject''s live sessions in one tenant (tenant; NULL: current_key''s session''s, else the default tenant) for a "your active sessions" page, without keys: sid, whether it is current_key''s, device, IP, user agent, created, last seen, expiry, clients and the strength of the sign-in; the current one first, then the most recently seen';
+REVOKE ALL ON FUNCTION @extschema@.idsess_my_sessions(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.idsess_my_sessions(text, text, text) TO idsess_service;
 
 -- idsess_create and idsess_update gain their 1.2 arguments at the end:
 -- the governance ones, then the tenant (a session's tenant never changes).

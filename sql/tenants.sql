@@ -25,6 +25,13 @@ SELECT idsess_update('k-a1', tenant => 'acme', display_name => 'Alice A1');
 SELECT idsess_update('k-b2', ticket => 'b2', subject_id => 'bob', upsert => true, tenant => 'bolt');
 -- The service role sees every tenant.
 SELECT count(*) FROM idsess_query(subject_id => 'alice');
+-- A subject of two tenants is two people: "your sessions" and "sign out
+-- the others" stay in the current session's tenant.
+SELECT session_id, current FROM idsess_my_sessions('alice', current_key => 'k-a1');
+SELECT session_id, current FROM idsess_my_sessions('alice', tenant => 'bolt');
+SELECT session_id, current FROM idsess_my_sessions('alice');
+SELECT key FROM idsess_revoke(subject_id => 'alice', except_key => 'k-a1', dry_run => true);
+SELECT key FROM idsess_revoke(subject_id => 'alice', except_key => 'k-d1', dry_run => true);
 RESET ROLE;
 SELECT key, tenant FROM idsess.sessions ORDER BY key;
 
