@@ -22,12 +22,34 @@ export interface RevokedSave {
  */
 export type RevokedSaveListener = (save: RevokedSave, ctx: KoaContextWithOIDC | undefined) => void;
 
+/** What a request tells of the client, as far as idsess.record_client keeps it (idsess 1.2). */
+export interface ClientDetails {
+	/** The client's IP address (idsess keeps its prefix only). */
+	ip?: string | null;
+	/** The User-Agent header (idsess keeps at most 512 characters). */
+	userAgent?: string | null;
+	/** A device label of the identity server's choosing (at most 200 characters). */
+	device?: string | null;
+}
+
+/** The default `client` option: ctx.ip and the User-Agent header, no device label. */
+export function requestClient(ctx: KoaContextWithOIDC): ClientDetails;
+
 export interface IdsessSessionAdapterOptions {
 	/** The schema of the idsess extension (default "public"). */
 	schema?: string;
 	/** Stored with each session; idsess returns it with revoked and expired sessions. */
 	issuer?: string | null;
 	onRevokedSave?: RevokedSaveListener;
+	/**
+	 * The tenant of new sessions (idsess 1.2): a name, or a function of the
+	 * request being served (undefined outside one).  Null: the default tenant.
+	 */
+	tenant?: string | null | ((ctx: KoaContextWithOIDC | undefined) => string | null | undefined);
+	/** The absolute lifetime of new sessions in seconds (idsess 1.2); 0: none; null: the server's idsess.max_lifetime. */
+	maxLifetime?: number | null;
+	/** The client's details of the request that saves a session (default requestClient); null: none. */
+	client?: ((ctx: KoaContextWithOIDC) => ClientDetails | null | undefined) | null;
 }
 
 export interface IdsessAdapterOptions extends IdsessSessionAdapterOptions {
@@ -87,3 +109,56 @@ export function drainLogouts(
 	provider: Provider,
 	options?: DrainLogoutsOptions,
 ): Promise<{ sessions: LogoutRow[]; failures: LogoutFailure[] }>;
+
+/** A row of idsess_my_sessions: one of the account's live sessions, without its key. */
+export interface MySession {
+	session_id: string;
+	/** Whether it is the session of the id given as current. */
+	current: boolean;
+	device: string | null;
+	/** The client's network as recorded, e.g. "203.0.113.0/24". */
+	client_ip: string | null;
+	user_agent: string | null;
+	created: Date;
+	last_seen: Date | null;
+	/** Null: never expires. */
+	expires: Date | null;
+	clients: string[];
+	acr: string | null;
+	amr: string[] | null;
+	auth_time: Date | null;
+}
+
+/** The account's live sessions for a "your active sessions" page, the current one first (idsess 1.2). */
+export function mySessions(
+	pool: Pool,
+	accountId: string,
+	currentId?: string | null,
+	options?: { schema?: string },
+): Promise<MySession[]>;
+
+/**
+ * Revokes every session of the account but currentId's (in tenant when
+ * given), audited; resolves to idsess_revoke's rows, for sendLogouts (idsess 1.2).
+ */
+export function signOutOtherSessions(
+	pool: Pool,
+	accountId: string,
+	currentId: string,
+	options?: { schema?: string; tenant?: string | null; reason?: string | null },
+): Promise<LogoutRow[]>;
+
+/**
+ * Records activity on a live session without saving it, with the client's
+ * details of ctx (default: the request being served); false when no live
+ * session has the id (idsess 1.2).
+ */
+export function touchSession(
+	pool: Pool,
+	id: string,
+	options?: {
+		schema?: string;
+		ctx?: KoaContextWithOIDC;
+		client?: ((ctx: KoaContextWithOIDC) => ClientDetails | null | undefined) | null;
+	},
+): Promise<boolean>;

@@ -1,6 +1,9 @@
 // idsess-oidc-provider-adapter: stores node-oidc-provider's Session model in
 // idsess (PostgreSQL), through the node-postgres (pg) driver.  Needs idsess
-// 1.1.  Every adapter call is one statement, so one round trip.
+// 1.1; with 1.2 it also records the tenant, an absolute lifetime, the
+// strength of the sign-in and the client's details, and offers "my
+// sessions".  Every adapter call is one statement, so one round trip (the
+// first save also asks once for the extension's version).
 //
 // A Session maps onto one idsess session:
 //   key          = the session's id (jti, the value of the _session cookie)
@@ -11,6 +14,9 @@
 //                  their own sids (what back-channel logout tokens carry)
 //   ticket       = the whole payload as JSON, sealed by idsess
 //   expires      = now + expiresIn
+//   acr, amr, auth_time = the session's acr, amr and loginTs (idsess 1.2)
+//   client_ip, user_agent, device = from the request (options.client)
+//   tenant, max_lifetime = options.tenant, options.maxLifetime
 //
 // Other models (codes, tokens, grants, interactions) are not sessions: give
 // them another adapter (`others`), see README.md.  index.d.ts types every
@@ -27,6 +33,34 @@ import Provider from 'oidc-provider';
 const SESSION = 'Session';
 const REVOKED = 'ISRVK';
 const UNIQUE_VIOLATION = '23505';
+const VERSION = `SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'idsess'`;
+
+function quoted(schema) {
+	return `"${schema.replace(/"/g, '""')}"`;
+}
+
+function versionError(what) {
+	return Object.assign(
+		new Error(`idsess: ${what} needs idsess 1.2; this database has an older version (run ALTER EXTENSION idsess UPDATE, then restart the server)`),
+		{ code: 'IDSESS_VERSION' },
+	);
+}
+
+// What a request tells of the client: the address Koa gives (ctx.ip: the
+// socket's peer, or X-Forwarded-For's first hop when the app trusts its
+// proxy, app.proxy) and the User-Agent header.  No device label: that is
+// the identity server's to choose (options.client).
+export function requestClient(ctx) {
+	return { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null };
+}
+
+// An IPv4 client of a dual-stack socket comes as ::ffff:a.b.c.d; idsess
+// would cut that to an IPv6 prefix.
+function plainIp(ip) {
+	if (!ip) return null;
+	const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+	return m ? m[1] : ip;
+}
 
 function expiresAt(expiresIn) {
 	return typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null;
@@ -40,6 +74,18 @@ function currentRequest() {
 
 function currentSession() {
 	return currentRequest()?.oidc?.session;
+}
+
+function checkOptions({ tenant, maxLifetime, client }) {
+	if (tenant != null && typeof tenant !== 'string' && typeof tenant !== 'function') {
+		throw new TypeError('idsess: options.tenant must be a string or a function of the request context');
+	}
+	if (maxLifetime != null && !(Number.isFinite(maxLifetime) && maxLifetime >= 0)) {
+		throw new TypeError('idsess: options.maxLifetime must be a number of seconds (0: none)');
+	}
+	if (client != null && typeof client !== 'function') {
+		throw new TypeError('idsess: options.client must be a function of the request context, or null');
+	}
 }
 
 // The provider's own test for an adapter it is given: what has a prototype
@@ -69,11 +115,20 @@ function statement(text) {
 }
 
 export class IdsessSessionAdapter {
-	constructor(pool, { schema = 'public', issuer = null, onRevokedSave = warnRevokedSave } = {}) {
+	constructor(pool, {
+		schema = 'public', issuer = null, onRevokedSave = warnRevokedSave,
+		tenant = null, maxLifetime = null, client = requestClient,
+	} = {}) {
+		checkOptions({ tenant, maxLifetime, client });
 		this.pool = pool;
-		this.schema = `"${schema.replace(/"/g, '""')}"`;
+		this.schema = quoted(schema);
 		this.issuer = issuer;
 		this.onRevokedSave = onRevokedSave;
+		this.tenant = tenant;
+		this.maxLifetime = maxLifetime;
+		this.client = client;
+		// A promise of whether the database's idsess is 1.2 or later.
+		this.v12 = null;
 		// Sessions whose key change (oldId -> id) has been saved: the
 		// provider keeps oldId on the Session after the save.
 		this.rekeyed = new WeakMap();
@@ -88,6 +143,45 @@ export class IdsessSessionAdapter {
 				clients => $8, client_sids => $9)`),
 			destroy: statement(`SELECT ${this.schema}.idsess_delete($1)`),
 		};
+		this.sql.upsert12 = statement(`${this.sql.upsert.text.slice(0, -1)},
+				max_lifetime => pg_catalog.make_interval(secs => $10), acr => $11, amr => $12, auth_time => $13,
+				client_ip => $14, user_agent => $15, device => $16, tenant => $17)`);
+	}
+
+	// Asked once per adapter (again after a failure).  A database still at
+	// 1.1 gets the 1.1 statement until the server restarts after ALTER
+	// EXTENSION idsess UPDATE.
+	is12() {
+		this.v12 ??= this.pool.query(VERSION).then(({ rows }) => {
+			const [major, minor] = String(rows[0]?.extversion ?? '0.0').split('.').map(Number);
+			return major > 1 || (major === 1 && minor >= 2);
+		}, (err) => {
+			this.v12 = null;
+			throw err;
+		});
+		return this.v12;
+	}
+
+	// The idsess 1.2 arguments of a save: max_lifetime, acr, amr, auth_time,
+	// client_ip, user_agent, device, tenant; null when the database is 1.1
+	// (then a tenant or an absolute lifetime is refused, not dropped).
+	async details(payload, request, tenant) {
+		if (!await this.is12()) {
+			if (tenant !== null) throw versionError('a tenant (options.tenant)');
+			if (this.maxLifetime !== null) throw versionError('an absolute lifetime (options.maxLifetime)');
+			return null;
+		}
+		const client = (request && this.client ? this.client(request) : null) ?? {};
+		return [
+			this.maxLifetime,
+			payload.acr ?? null,
+			Array.isArray(payload.amr) && payload.amr.length ? payload.amr : null,
+			typeof payload.loginTs === 'number' ? new Date(payload.loginTs * 1000) : null,
+			plainIp(client.ip),
+			client.userAgent || null,
+			client.device || null,
+			tenant,
+		];
 	}
 
 	async find(id) {
@@ -143,10 +237,14 @@ export class IdsessSessionAdapter {
 		const clients = Object.keys(payload.authorizations ?? {});
 		const sids = clients.map((c) => payload.authorizations[c].sid ?? null);
 		const rekey = this.rekeyFrom(id);
+		const request = currentRequest();
+		const tenant = (typeof this.tenant === 'function' ? this.tenant(request) : this.tenant) ?? null;
+		const details = await this.details(payload, request, tenant);
 		const save = () => this.pool.query({
-			...this.sql.upsert,
+			...(details ? this.sql.upsert12 : this.sql.upsert),
 			values: [rekey ? rekey.oldId : id, JSON.stringify(payload), expiresAt(expiresIn),
-				payload.accountId ?? null, payload.uid, this.issuer, rekey ? id : null, clients, sids],
+				payload.accountId ?? null, payload.uid, this.issuer, rekey ? id : null, clients, sids,
+				...(details ?? [])],
 		});
 		try {
 			try {
@@ -196,14 +294,19 @@ export class IdsessSessionAdapter {
 	async revokeByGrantId() {}
 }
 
-// idsessAdapter(pool, { others, issuer, schema, onRevokedSave }): the
-// provider's `adapter` option.  Session goes to idsess; every other model
-// to `others`, an adapter as the provider takes one: a class (constructed
-// with the model name) or a factory function (called with it).  issuer is
-// stored with each session (idsess returns it with revoked and expired
-// sessions); schema is the extension's schema (default public);
-// onRevokedSave(info, ctx) is told of each save refused as revoked.
-export function idsessAdapter(pool, { others, schema, issuer, onRevokedSave } = {}) {
+// idsessAdapter(pool, { others, issuer, schema, onRevokedSave, tenant,
+// maxLifetime, client }): the provider's `adapter` option.  Session goes
+// to idsess; every other model to `others`, an adapter as the provider
+// takes one: a class (constructed with the model name) or a factory
+// function (called with it).  issuer is stored with each session (idsess
+// returns it with revoked and expired sessions); schema is the extension's
+// schema (default public); onRevokedSave(info, ctx) is told of each save
+// refused as revoked.  idsess 1.2: tenant (a string, or a function of the
+// request's ctx) and maxLifetime (seconds) go to new sessions; client(ctx)
+// gives { ip, userAgent, device } (default requestClient; null: none).
+export function idsessAdapter(pool, {
+	others, schema, issuer, onRevokedSave, tenant, maxLifetime, client,
+} = {}) {
 	const constructable = isConstructable(others);
 	if (!constructable && (typeof others !== 'function' || types.isAsyncFunction(others))) {
 		throw new TypeError('idsessAdapter: give an adapter for the models other than Session (options.others: a class or a factory function)');
@@ -211,9 +314,12 @@ export function idsessAdapter(pool, { others, schema, issuer, onRevokedSave } = 
 	if (onRevokedSave !== undefined && typeof onRevokedSave !== 'function') {
 		throw new TypeError('idsessAdapter: options.onRevokedSave must be a function');
 	}
+	checkOptions({ tenant, maxLifetime, client });
 	return (name) => {
 		if (name === SESSION) {
-			return new IdsessSessionAdapter(pool, { schema, issuer, onRevokedSave });
+			return new IdsessSessionAdapter(pool, {
+				schema, issuer, onRevokedSave, tenant, maxLifetime, client,
+			});
 		}
 		return constructable ? new others(name) : others(name);
 	};
@@ -254,7 +360,7 @@ export async function drainLogouts(pool, provider, { count = 100, schema = 'publ
 	try {
 		await client.query('BEGIN');
 		const { rows } = await client.query(
-			`SELECT * FROM "${schema.replace(/"/g, '""')}".idsess_take_logouts($1)`,
+			`SELECT * FROM ${quoted(schema)}.idsess_take_logouts($1)`,
 			[count],
 		);
 		const failures = await sendLogouts(provider, rows);
@@ -266,4 +372,45 @@ export async function drainLogouts(pool, provider, { count = 100, schema = 'publ
 	} finally {
 		client.release();
 	}
+}
+
+// mySessions(pool, accountId, currentId, { schema }): a "your active
+// sessions" page (idsess 1.2): the account's live sessions, without their
+// keys: { session_id, current, device, client_ip, user_agent, created,
+// last_seen, expires, clients, acr, amr, auth_time }, the one whose id
+// (the _session cookie's value, Session#id) is currentId first.
+export async function mySessions(pool, accountId, currentId, { schema = 'public' } = {}) {
+	const { rows } = await pool.query(
+		`SELECT * FROM ${quoted(schema)}.idsess_my_sessions(subject_id => $1, current_key => $2)`,
+		[accountId, currentId ?? null],
+	);
+	return rows;
+}
+
+// signOutOtherSessions(pool, accountId, currentId, { schema, tenant,
+// reason }): "sign out all other sessions" (idsess 1.2): revokes every
+// session of the account but currentId's (in tenant, when given: give the
+// server's tenant when it has several), audited with the reason (default
+// "all other sessions").  Resolves to idsess_revoke's rows: pass them to
+// sendLogouts for the back-channel logouts.
+export async function signOutOtherSessions(pool, accountId, currentId, { schema = 'public', tenant = null, reason = null } = {}) {
+	const { rows } = await pool.query(
+		`SELECT * FROM ${quoted(schema)}.idsess_revoke(subject_id => $1, except_key => $2, reason => $3, tenant => $4)`,
+		[accountId, currentId, reason, tenant],
+	);
+	return rows;
+}
+
+// touchSession(pool, id, { schema, ctx, client }): records activity on a
+// live session without saving it (for idsess's inactivity timeout), with
+// the client's details from ctx (default: the request being served) as far
+// as idsess.record_client allows (idsess 1.2).  Resolves to false when no
+// live session has the id.
+export async function touchSession(pool, id, { schema = 'public', ctx = currentRequest(), client = requestClient } = {}) {
+	const c = (ctx && client ? client(ctx) : null) ?? {};
+	const { rows } = await pool.query(
+		`SELECT ${quoted(schema)}.idsess_touch($1, client_ip => $2, user_agent => $3, device => $4) AS touched`,
+		[id, plainIp(c.ip), c.userAgent || null, c.device || null],
+	);
+	return rows[0].touched;
 }

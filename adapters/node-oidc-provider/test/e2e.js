@@ -14,10 +14,11 @@ import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 
 import * as pkg from 'idsess-oidc-provider-adapter';
 import {
-	drainLogouts, idsessAdapter, IdsessSessionAdapter, sendLogouts,
+	drainLogouts, idsessAdapter, IdsessSessionAdapter, mySessions, requestClient, sendLogouts,
+	signOutOtherSessions, touchSession,
 } from 'idsess-oidc-provider-adapter';
 import {
-	Agent, authorize, exchange, logout, startOp, startRp,
+	Agent, authorize, exchange, logout, startOp, startRp, USER_AGENT,
 } from './harness.js';
 
 const deadline = setTimeout(() => {
@@ -44,6 +45,9 @@ class GatedAdapter extends IdsessSessionAdapter {
 }
 
 const base = idsessAdapter(pool, { others: MemoryAdapter });
+// The identity server's tenant, as a multi-tenant server resolves it: from
+// the host the request came to.
+const TENANT = 'e2e-tenant';
 // Saves idsess refused as revoked, as onRevokedSave heard of them.
 const refused = [];
 let session;
@@ -52,6 +56,9 @@ const adapter = (name) => {
 	session ??= new GatedAdapter(pool, {
 		issuer: op.issuer,
 		onRevokedSave: (save, ctx) => refused.push({ save, inRequest: ctx !== undefined }),
+		tenant: (ctx) => (ctx?.hostname === '127.0.0.1' ? TENANT : null),
+		maxLifetime: 8 * 3600,
+		client: (ctx) => ({ ...requestClient(ctx), device: 'e2e device' }),
 	});
 	return session;
 };
@@ -60,6 +67,11 @@ const rp = await startRp();
 const op = await startOp(adapter, rp, {
 	sessionTtl: (accountId) => (accountId?.startsWith('short-') ? 2 : 3600),
 });
+// The login step reports how the user authenticated, as an identity
+// server's own interaction code does (devInteractions gives only the account).
+const finishInteraction = op.provider.interactionFinished.bind(op.provider);
+op.provider.interactionFinished = (req, res, result, options) => finishInteraction(req, res,
+	result.login ? { ...result, login: { ...result.login, acr: 'urn:e2e:password', amr: ['pwd'] } } : result, options);
 
 let n = 0;
 function ok(what) {
@@ -109,6 +121,8 @@ try {
 		assert.throws(() => idsessAdapter(pool, { others }), TypeError);
 	}
 	assert.throws(() => idsessAdapter(pool, { others: arrow, onRevokedSave: 'log' }), TypeError);
+	assert.throws(() => idsessAdapter(pool, { others: arrow, maxLifetime: '8h' }), TypeError);
+	assert.throws(() => idsessAdapter(pool, { others: arrow, tenant: 7 }), TypeError);
 	ok('others is constructed or called as the provider does with its adapter; others refused');
 
 	// 1. Sign-in through devInteractions.
@@ -144,6 +158,58 @@ try {
 	assert.deepEqual(rows[0].clients, ['app1', 'app2']);
 	assert.equal(rows[0].created.getTime(), created, 'the key change kept the session (created unchanged)');
 	ok('a second client joins the same session, with its own sid; the key change keeps the row');
+
+	// 3b. idsess 1.2: what the session records of its tenant, lifetime,
+	// sign-in and client; "my sessions"; signing out the others.
+	const aliceKey = alice.jar.get('_session');
+	const { rows: [row] } = await admin.query(
+		`SELECT tenant, acr, amr, auth_time, client_ip::text AS ip, user_agent, device,
+			extract(epoch FROM lifetime_end - created)::int AS lifetime
+		 FROM idsess.sessions WHERE key = $1`,
+		[aliceKey],
+	);
+	assert.deepEqual({ ...row, auth_time: undefined }, {
+		tenant: TENANT, acr: 'urn:e2e:password', amr: ['pwd'], auth_time: undefined, ip: '127.0.0.0/24',
+		user_agent: USER_AGENT, device: 'e2e device', lifetime: 8 * 3600,
+	});
+	assert.ok(Math.abs(row.auth_time.getTime() - Date.now()) < 60_000, 'auth_time is the login time');
+	ok('the session records its tenant, absolute lifetime, acr, amr, auth_time, IP prefix, user agent and device');
+
+	await admin.query('CREATE ROLE e2e_tenant_admin LOGIN');
+	await admin.query('SELECT public.idsess_grant_tenant_admin($1::regrole, $2)', ['e2e_tenant_admin', TENANT]);
+	await new IdsessSessionAdapter(pool).upsert('e2e-default-tenant-key', { uid: 'e2e-dora', accountId: 'dora', kind: 'Session' }, 600);
+	const tenantAdmin = new pg.Pool({ max: 1, user: 'e2e_tenant_admin' });
+	try {
+		const seen = await tenantAdmin.query(`SELECT subject_id, tenant FROM idsess.active_sessions WHERE subject_id IN ('alice', 'dora')`);
+		assert.deepEqual(seen.rows, [{ subject_id: 'alice', tenant: TENANT }]);
+	} finally {
+		await tenantAdmin.end();
+	}
+	const everyone = await admin.query(`SELECT subject_id FROM idsess.active_sessions WHERE subject_id IN ('alice', 'dora') ORDER BY 1`);
+	assert.deepEqual(everyone.rows.map((r) => r.subject_id), ['alice', 'dora']);
+	ok('a tenant admin sees its tenant\'s sessions and not the default tenant\'s');
+
+	const alice2 = new Agent();
+	const other = await exchange(op, rp, 'app1', (await authorize(alice2, op, rp, 'app1')).code);
+	let mine = await mySessions(pool, 'alice', aliceKey);
+	assert.deepEqual(mine.map((m) => [m.current, m.clients, m.client_ip]),
+		[[true, ['app1', 'app2'], '127.0.0.0/24'], [false, ['app1'], '127.0.0.0/24']]);
+	assert.equal(mine[0].session_id, rows[0].session_id);
+	assert.ok(await touchSession(pool, aliceKey, {
+		ctx: {}, client: () => ({ ip: '::ffff:198.51.100.7', userAgent: 'touch/1' }),
+	}));
+	mine = await mySessions(pool, 'alice', aliceKey);
+	assert.deepEqual([mine[0].client_ip, mine[0].user_agent], ['198.51.100.0/24', 'touch/1']);
+	ok('my sessions lists alice\'s two sessions, the current first; a touch records a new address');
+
+	const beforeOthers = rp.logouts.length;
+	const ended = await signOutOtherSessions(pool, 'alice', aliceKey, { tenant: TENANT, reason: 'e2e: the others' });
+	assert.deepEqual(ended.map((r) => r.session_id), [mine[1].session_id]);
+	assert.deepEqual(await sendLogouts(op.provider, ended), []);
+	assert.ok(await rp.waitFor(beforeOthers + 1));
+	assert.deepEqual(sidsByClient(rp.logouts.slice(beforeOthers), 'alice'), { app1: other.claims.sid });
+	assert.deepEqual((await mySessions(pool, 'alice', aliceKey)).map((m) => m.current), [true]);
+	ok('signing out the other sessions keeps the current one; the other\'s client gets its logout');
 
 	// 4. Revocation while a code is pending and a request is in flight.
 	const pending = await authorize(alice, op, rp, 'app1', { prompt: 'none' });
@@ -243,6 +309,23 @@ try {
 	assert.deepEqual(sidsByClient(rp.logouts.slice(beforeCarol), 'short-carol'), { app1: c1.claims.sid, app2: c2.claims.sid });
 	assert.equal((await admin.query('SELECT count(*)::int AS n FROM idsess.logout_outbox')).rows[0].n, 0);
 	ok('back-channel logout after expiry carries each client\'s own sid; the outbox is drained');
+
+	// 7. A database whose idsess is still 1.1.
+	const pool11 = new pg.Pool({ max: 2, database: 'oidc11' });
+	try {
+		const old = new IdsessSessionAdapter(pool11);
+		const payload = {
+			uid: 'e2e-uid-11', accountId: 'erin', acr: 'urn:e2e:password', amr: ['pwd'], loginTs: Math.floor(Date.now() / 1000), kind: 'Session',
+		};
+		await old.upsert('e2e-key-11', payload, 600);
+		assert.deepEqual(await old.find('e2e-key-11'), payload);
+		await assert.rejects(new IdsessSessionAdapter(pool11, { tenant: 'acme' }).upsert('e2e-key-11b', payload, 600), { code: 'IDSESS_VERSION' });
+		await assert.rejects(new IdsessSessionAdapter(pool11, { maxLifetime: 60 }).upsert('e2e-key-11b', payload, 600), { code: 'IDSESS_VERSION' });
+		assert.equal((await old.find('e2e-key-11b')), undefined);
+	} finally {
+		await pool11.end();
+	}
+	ok('on idsess 1.1 sessions are stored as before; a tenant or an absolute lifetime is refused (IDSESS_VERSION)');
 
 	console.log(`e2e: all ${n} passed`);
 } finally {

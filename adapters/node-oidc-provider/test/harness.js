@@ -10,6 +10,8 @@ import { once } from 'node:events';
 import Provider from 'oidc-provider';
 
 export const CLIENTS = ['app1', 'app2'];
+// The User-Agent of the scripted user agent's requests.
+export const USER_AGENT = 'idsess-e2e-agent/1.0';
 
 function decodeJwt(jwt) {
 	return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
@@ -110,7 +112,7 @@ export class Agent {
 	}
 
 	async request(url, { method = 'GET', form } = {}) {
-		const headers = {};
+		const headers = { 'user-agent': USER_AGENT };
 		if (this.jar.size) {
 			headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
 		}

@@ -5,8 +5,9 @@
 import pg from 'pg';
 import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import {
-	drainLogouts, idsessAdapter, IdsessSessionAdapter, sendLogouts,
-	type LogoutFailure, type RevokedSave,
+	drainLogouts, idsessAdapter, IdsessSessionAdapter, mySessions, requestClient, sendLogouts,
+	signOutOtherSessions, touchSession,
+	type LogoutFailure, type MySession, type RevokedSave,
 } from 'idsess-oidc-provider-adapter';
 
 class OtherModels implements Adapter {
@@ -37,6 +38,16 @@ idsessAdapter(pool, { others: (name: string) => new OtherModels(name), schema: '
 idsessAdapter(pool, {});
 // @ts-expect-error onRevokedSave takes the refused save
 idsessAdapter(pool, { others: OtherModels, onRevokedSave: (save: number) => save });
+// idsess 1.2: a tenant per request, an absolute lifetime, the client's details with a device label.
+idsessAdapter(pool, {
+	others: OtherModels,
+	tenant: (ctx) => ctx?.hostname.split('.')[0],
+	maxLifetime: 12 * 3600,
+	client: (ctx) => ({ ...requestClient(ctx), device: ctx.get('x-device-label') || null }),
+});
+idsessAdapter(pool, { others: OtherModels, tenant: 'acme', client: null });
+// @ts-expect-error maxLifetime is in seconds
+idsessAdapter(pool, { others: OtherModels, maxLifetime: '12h' });
 
 const sessions = new IdsessSessionAdapter(pool, { issuer });
 const asAdapter: Adapter = sessions;
@@ -50,5 +61,11 @@ async function use(): Promise<void> {
 	void failed; void round.sessions.length;
 	// @ts-expect-error count is a number
 	await drainLogouts(pool, provider, { count: 'all' });
+	const mine: MySession[] = await mySessions(pool, 'sub', 'key');
+	const current = mine.find((m) => m.current)?.client_ip;
+	void current;
+	await sendLogouts(provider, await signOutOtherSessions(pool, 'sub', 'key', { tenant: 'acme', reason: 'user asked' }));
+	const touched: boolean = await touchSession(pool, 'key');
+	void touched;
 }
 void use;

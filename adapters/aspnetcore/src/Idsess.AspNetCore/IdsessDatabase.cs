@@ -34,6 +34,14 @@ internal sealed class IdsessDatabase
         DeleteSessions = $"SELECT {s}.idsess_delete_sessions(subject_id => $1, session_id => $2)";
         Query = $"SELECT {Columns}, results_token, has_prev, has_next, total_count, total_pages, current_page FROM {s}.idsess_query(subject_id => $1, session_id => $2, display_name => $3, client_id => $4, count => $5, results_token => $6, prior => $7)";
         Revoke = $"SELECT key, subject_id, session_id, clients, client_sids, issuer, saml_sessions::text FROM {s}.idsess_revoke(subject_id => $1, session_id => $2, client_ids => $3, reason => $4)";
+        // idsess 1.2: the same calls with their new arguments appended, so that a 1.1 call's parameters are a
+        // prefix of its 1.2 one's.
+        Create12 = $"SELECT key FROM {s}.idsess_create(subject_id => $1, ticket_bytes => $2, key => $3, session_id => $4, scheme => $5, display_name => $6, expires => $7, idle_timeout => $8, created => $9, issuer => $10, max_lifetime => $11, acr => $12, amr => $13, auth_time => $14, client_ip => $15, user_agent => $16, device => $17, tenant => $18)";
+        Renew12 = $"SELECT {s}.idsess_update($1, ticket_bytes => $2, expires => COALESCE($3, 'infinity'::timestamptz), display_name => $4, subject_id => $5, session_id => $6, scheme => $7, issuer => $8, idle_timeout => $9, upsert => true, max_lifetime => $10, acr => $11, amr => $12, auth_time => $13, client_ip => $14, user_agent => $15, device => $16, tenant => $17)";
+        Query12 = $"SELECT {Columns}, results_token, has_prev, has_next, total_count, total_pages, current_page, acr, amr, auth_time FROM {s}.idsess_query(subject_id => $1, session_id => $2, display_name => $3, client_id => $4, count => $5, results_token => $6, prior => $7)";
+        Touch = $"SELECT {s}.idsess_touch($1, client_ip => $2, user_agent => $3, device => $4)";
+        MySessions = $"SELECT session_id, current, device, client_ip::text, user_agent, created, last_seen, expires, clients, acr, amr, auth_time FROM {s}.idsess_my_sessions(subject_id => $1, current_key => $2)";
+        RevokeOthers = $"SELECT key, subject_id, session_id, clients, client_sids, issuer, saml_sessions::text FROM {s}.idsess_revoke(subject_id => $1, except_key => $2, reason => $3, tenant => $4)";
     }
 
     internal string Create { get; }
@@ -47,6 +55,44 @@ internal sealed class IdsessDatabase
     internal string DeleteSessions { get; }
     internal string Query { get; }
     internal string Revoke { get; }
+    internal string Create12 { get; }
+    internal string Renew12 { get; }
+    internal string Query12 { get; }
+    internal string Touch { get; }
+    internal string MySessions { get; }
+    internal string RevokeOthers { get; }
+
+    private const string VersionSql = "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'idsess'";
+    private Task<bool>? _is12;
+
+    /// <summary>
+    /// Whether the database's idsess is 1.2 or later, asked once (a failed attempt is asked again). A database
+    /// still at 1.1 gets the 1.1 calls until the application restarts after <c>ALTER EXTENSION idsess UPDATE</c>.
+    /// </summary>
+    internal async Task<bool> Is12Async(CancellationToken cancellationToken)
+    {
+        var known = _is12;
+        if (known is null || known.IsFaulted || known.IsCanceled)
+        {
+            known = DetectAsync();
+            _is12 = known;
+        }
+        return await known.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        async Task<bool> DetectAsync() =>
+            Version.TryParse(await ScalarAsync<string>(VersionSql, [], retry: true, Call.Store, CancellationToken.None).ConfigureAwait(false),
+                out var version) && version >= new Version(1, 2);
+    }
+
+    /// <summary>Refuses an option that idsess 1.1 cannot honour, rather than dropping it silently.</summary>
+    internal async Task Require12Async(string what, CancellationToken cancellationToken)
+    {
+        if (!await Is12Async(cancellationToken).ConfigureAwait(false))
+        {
+            throw new IdsessVersionException(
+                $"idsess: {what} needs idsess 1.2; this database has an older version (run ALTER EXTENSION idsess UPDATE, then restart the application)");
+        }
+    }
 
     internal static NpgsqlParameter Text(string? value) =>
         new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
@@ -62,6 +108,9 @@ internal sealed class IdsessDatabase
 
     internal static NpgsqlParameter Integer(int? value) =>
         new() { NpgsqlDbType = NpgsqlDbType.Integer, Value = value is { } v ? v : DBNull.Value };
+
+    internal static NpgsqlParameter Inet(System.Net.IPAddress? value) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Inet, Value = value is null ? DBNull.Value : value.IsIPv4MappedToIPv6 ? value.MapToIPv4() : value };
 
     internal static NpgsqlParameter Boolean(bool value) =>
         new() { NpgsqlDbType = NpgsqlDbType.Boolean, Value = value };

@@ -169,3 +169,19 @@ public class IdsessUnavailableException : IdsessException
     /// <summary>Creates the exception with a message and its cause.</summary>
     public IdsessUnavailableException(string message, Exception innerException) : base(message, innerException) { }
 }
+
+/// <summary>
+/// An option or call that needs a newer idsess than the database has (a tenant, an absolute lifetime, the
+/// "my sessions" calls need 1.2). Not sent to the database, so it has no SQLSTATE.
+/// </summary>
+public class IdsessVersionException : IdsessException
+{
+    /// <summary>Creates the exception.</summary>
+    public IdsessVersionException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public IdsessVersionException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and its cause.</summary>
+    public IdsessVersionException(string message, Exception innerException) : base(message, innerException) { }
+}

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
 
 namespace Idsess.AspNetCore;
 
@@ -48,4 +49,48 @@ public sealed class IdsessOptions
     /// was authenticated with (the only one, or the first one read).
     /// </summary>
     public string? ClientSessionScheme { get; set; }
+
+    /// <summary>
+    /// The tenant of the sessions this store creates (idsess 1.2), when <see cref="TenantResolver"/> gives none.
+    /// Null: idsess's default tenant. A session's tenant never changes; a tenant admin sees its tenants' sessions.
+    /// </summary>
+    public string? Tenant { get; set; }
+
+    /// <summary>
+    /// The tenant of the request being served, for a server that resolves tenants per request (host name, path):
+    /// used for new sessions, renewals and <see cref="IIdsessSessionManager.SignOutOtherSessionsAsync"/>. Null, or
+    /// a null result: <see cref="Tenant"/>.
+    /// </summary>
+    public Func<HttpContext, string?>? TenantResolver { get; set; }
+
+    /// <summary>
+    /// The absolute lifetime of new sessions (idsess 1.2): however often renewed, a session ends at its creation
+    /// plus this. Null: the server's <c>idsess.max_lifetime</c> setting; <see cref="TimeSpan.Zero"/>: none.
+    /// </summary>
+    public TimeSpan? MaxLifetime { get; set; }
+
+    /// <summary>
+    /// Claim types tried in order for the sign-in's authentication context class (idsess 1.2 records it, and a
+    /// renewal carrying a new one records a step-up). Default: <c>acr</c>.
+    /// </summary>
+    public IList<string> AcrClaimTypes { get; } = new List<string> { "acr" };
+
+    /// <summary>
+    /// Claim types tried in order for the authentication methods: every value of the first type present
+    /// (<c>pwd</c>, <c>otp</c>, <c>hwk</c> ...). Default: <c>amr</c>.
+    /// </summary>
+    public IList<string> AmrClaimTypes { get; } = new List<string> { "amr" };
+
+    /// <summary>
+    /// Claim types tried in order for when the user authenticated, in seconds since 1970 as OpenID Connect
+    /// writes it. Default: <c>auth_time</c>.
+    /// </summary>
+    public IList<string> AuthTimeClaimTypes { get; } = new List<string> { "auth_time" };
+
+    /// <summary>
+    /// A device label for the request's session ("Firefox on Linux", a device cookie's name), shown on a "your
+    /// sessions" page. Null: none. With the client's IP address and user agent, which the store takes from the
+    /// request, it is kept only as far as the server's <c>idsess.record_client</c> allows.
+    /// </summary>
+    public Func<HttpContext, string?>? DeviceLabel { get; set; }
 }

@@ -1,5 +1,6 @@
 using Idsess.AspNetCore;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,8 +44,11 @@ public static class IdsessServiceCollectionExtensions
         {
             options.Configure(configure);
         }
+        // The session manager's tenant and client details come from the request being served.
+        services.AddHttpContextAccessor();
         services.TryAddSingleton<IIdsessSessionManager>(sp =>
-            new IdsessSessionManager(sp.GetRequiredService<IdsessDataSource>().DataSource, sp.GetRequiredService<IOptions<IdsessOptions>>().Value));
+            new IdsessSessionManager(sp.GetRequiredService<IdsessDataSource>().DataSource, sp.GetRequiredService<IOptions<IdsessOptions>>().Value,
+                sp.GetService<IHttpContextAccessor>()));
         services.AddSingleton<IPostConfigureOptions<CookieAuthenticationOptions>>(sp => new SessionStoreSetup(sp, scheme));
         return services;
     }

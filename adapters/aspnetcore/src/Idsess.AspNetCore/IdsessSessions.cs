@@ -25,7 +25,44 @@ public sealed record IdsessSession(
     DateTimeOffset LastActive,
     IReadOnlyList<string> Clients,
     IReadOnlyList<string?> ClientSids,
-    string? Issuer);
+    string? Issuer)
+{
+    /// <summary>The sign-in's authentication context class, if recorded (<see cref="IIdsessSessionManager.QueryAsync"/>, idsess 1.2).</summary>
+    public string? Acr { get; init; }
+
+    /// <summary>The sign-in's authentication methods, if recorded (<see cref="IIdsessSessionManager.QueryAsync"/>, idsess 1.2).</summary>
+    public IReadOnlyList<string> Amr { get; init; } = [];
+
+    /// <summary>When the user last authenticated, if recorded (<see cref="IIdsessSessionManager.QueryAsync"/>, idsess 1.2).</summary>
+    public DateTimeOffset? AuthTime { get; init; }
+}
+
+/// <summary>One of a user's own sessions, for a "your active sessions" page: no key, which is a credential.</summary>
+/// <param name="SessionId">The session id (<c>sid</c>): sign one session out with <c>RevokeAsync(subjectId, sessionId)</c>.</param>
+/// <param name="Current">Whether it is the session of the key given (the request's own).</param>
+/// <param name="Device">The device label, if recorded.</param>
+/// <param name="ClientIp">The client's network as recorded (cut to the server's prefix, e.g. <c>203.0.113.0/24</c>), if recorded.</param>
+/// <param name="UserAgent">The user agent, if recorded.</param>
+/// <param name="Created">When the user signed in.</param>
+/// <param name="LastSeen">When the client was last seen, if recorded.</param>
+/// <param name="Expires">When it expires; null: never.</param>
+/// <param name="Clients">The clients that joined it.</param>
+/// <param name="Acr">The sign-in's authentication context class, if recorded.</param>
+/// <param name="Amr">The sign-in's authentication methods.</param>
+/// <param name="AuthTime">When the user last authenticated, if recorded.</param>
+public sealed record IdsessMySession(
+    string SessionId,
+    bool Current,
+    string? Device,
+    string? ClientIp,
+    string? UserAgent,
+    DateTimeOffset Created,
+    DateTimeOffset? LastSeen,
+    DateTimeOffset? Expires,
+    IReadOnlyList<string> Clients,
+    string? Acr,
+    IReadOnlyList<string> Amr,
+    DateTimeOffset? AuthTime);
 
 /// <summary>A session <c>idsess_revoke</c> ended, with whom to send a back-channel logout.</summary>
 /// <param name="Key">The ended session's key (now revoked: it cannot be saved again).</param>

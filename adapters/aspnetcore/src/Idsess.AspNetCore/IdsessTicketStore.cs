@@ -50,7 +50,9 @@ public sealed partial class IdsessTicketStore : ITicketStore
 
     /// <summary>
     /// Creates a session for a signed-in user: subject, sid and display name from the ticket's claims, expiry
-    /// from its properties, the ticket sealed by idsess. Returns the key the cookie carries.
+    /// from its properties, the ticket sealed by idsess. Returns the key the cookie carries. With idsess 1.2 also
+    /// the tenant, the absolute lifetime, the sign-in's acr, amr and auth_time claims and, from the request the
+    /// cookie handler passes, the client's IP address, user agent and device label.
     /// </summary>
     public async Task<string> StoreAsync(AuthenticationTicket ticket, HttpContext httpContext, CancellationToken cancellationToken)
     {
@@ -72,9 +74,14 @@ public sealed partial class IdsessTicketStore : ITicketStore
             Time(ticket.Properties.IssuedUtc),
             Text(_options.Issuer),
         ];
+        var is12 = await Check12Async(httpContext, cancellationToken).ConfigureAwait(false);
+        if (is12)
+        {
+            parameters = [.. parameters, .. Details(ticket, httpContext)];
+        }
         try
         {
-            await _db.ScalarAsync<string>(_db.Create, parameters, retry: true, Call.Store, cancellationToken).ConfigureAwait(false);
+            await _db.ScalarAsync<string>(is12 ? _db.Create12 : _db.Create, parameters, retry: true, Call.Store, cancellationToken).ConfigureAwait(false);
         }
         catch (IdsessDuplicateKeyException)
         {
@@ -94,7 +101,8 @@ public sealed partial class IdsessTicketStore : ITicketStore
     /// <summary>
     /// Saves the renewed ticket and its new expiry (creating the session again if it is gone, as the cookie
     /// handler expects). A revoked session is not saved: the request's session ends, and the user is signed out
-    /// on the next request.
+    /// on the next request. With idsess 1.2 a new acr, amr or auth_time claim records a step-up, and the
+    /// request's client details are recorded again.
     /// </summary>
     public async Task RenewAsync(string key, AuthenticationTicket ticket, HttpContext httpContext, CancellationToken cancellationToken)
     {
@@ -113,9 +121,14 @@ public sealed partial class IdsessTicketStore : ITicketStore
             Text(_options.Issuer),
             Interval(_options.IdleTimeout),
         ];
+        var is12 = await Check12Async(httpContext, cancellationToken).ConfigureAwait(false);
+        if (is12)
+        {
+            parameters = [.. parameters, .. Details(ticket, httpContext)];
+        }
         try
         {
-            await _db.ScalarAsync<bool>(_db.Renew, parameters, retry: true, Call.Store, cancellationToken).ConfigureAwait(false);
+            await _db.ScalarAsync<bool>(is12 ? _db.Renew12 : _db.Renew, parameters, retry: true, Call.Store, cancellationToken).ConfigureAwait(false);
         }
         catch (IdsessSessionRevokedException)
         {
@@ -163,6 +176,36 @@ public sealed partial class IdsessTicketStore : ITicketStore
             httpContext.SetIdsessSessionKey(_scheme, null);
         }
     }
+
+    /// <summary>
+    /// Whether to make the 1.2 calls. Against idsess 1.1 the sign-in strength and client details are not sent;
+    /// a tenant or an absolute lifetime is refused rather than dropped.
+    /// </summary>
+    private async Task<bool> Check12Async(HttpContext? httpContext, CancellationToken cancellationToken)
+    {
+        if (await _db.Is12Async(cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+        if (_options.MaxLifetime is not null)
+        {
+            await _db.Require12Async("IdsessOptions.MaxLifetime", cancellationToken).ConfigureAwait(false);
+        }
+        if (IdsessRequestDetails.Tenant(_options, httpContext) is not null)
+        {
+            await _db.Require12Async("a tenant (IdsessOptions.Tenant, TenantResolver)", cancellationToken).ConfigureAwait(false);
+        }
+        return false;
+    }
+
+    /// <summary>The 1.2 arguments: max_lifetime, acr, amr, auth_time, client_ip, user_agent, device, tenant.</summary>
+    private NpgsqlParameter[] Details(AuthenticationTicket ticket, HttpContext? httpContext) =>
+    [
+        Interval(_options.MaxLifetime),
+        .. IdsessRequestDetails.Strength(_options, ticket.Principal),
+        .. IdsessRequestDetails.Client(_options, httpContext),
+        Text(IdsessRequestDetails.Tenant(_options, httpContext)),
+    ];
 
     private AuthenticationTicket? Deserialize(byte[] bytes)
     {

@@ -9,7 +9,11 @@ public sealed partial class Agent : IDisposable
     private readonly HttpClient _client = new(new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
     {
         Timeout = TimeSpan.FromSeconds(60),
+        DefaultRequestHeaders = { { "User-Agent", UserAgent } },
     };
+
+    /// <summary>The User-Agent header of every request, which idsess records with the session.</summary>
+    public const string UserAgent = "idsess-e2e-agent/1.0";
 
     public sealed record Visit(IReadOnlyList<Uri> Chain, HttpStatusCode Status, string Body)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Security.Claims;
 using Microsoft.AspNetCore;
@@ -30,6 +31,7 @@ public static class Apps
 {
     public const string ServerScheme = "idsrv";
     public const string Password = "correct horse";
+    public const string Tenant = "e2e-tenant";
 
     private static WebApplicationBuilder Builder(Logs logs)
     {
@@ -68,7 +70,14 @@ public static class Apps
             o.ExpireTimeSpan = TimeSpan.FromHours(1);
         });
         builder.Services.AddAuthorization();
-        builder.Services.AddIdsessTicketStore(connectionString, ServerScheme, o => o.Issuer = "e2e-server");
+        builder.Services.AddIdsessTicketStore(connectionString, ServerScheme, o =>
+        {
+            o.Issuer = "e2e-server";
+            // As a multi-tenant server resolves it: from the host the request came to.
+            o.TenantResolver = ctx => ctx.Request.Host.Host == "127.0.0.1" ? Tenant : null;
+            o.MaxLifetime = TimeSpan.FromHours(8);
+            o.DeviceLabel = ctx => "agent " + ctx.Request.Headers.UserAgent.ToString().Split('/')[0];
+        });
 
         var app = builder.Build();
         app.UseAuthentication();
@@ -89,7 +98,9 @@ public static class Apps
             {
                 return Results.Unauthorized();
             }
-            var identity = new ClaimsIdentity([new Claim("sub", user), new Claim("name", "User " + user)], "pwd", "name", "role");
+            var identity = new ClaimsIdentity([new Claim("sub", user), new Claim("name", "User " + user), new Claim("acr", "urn:e2e:password"),
+                new Claim("amr", "pwd"), new Claim("auth_time", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture))],
+                "pwd", "name", "role");
             await ctx.SignInAsync(ServerScheme, new ClaimsPrincipal(identity));
             var returnUrl = form["ReturnUrl"].ToString();
             return Results.LocalRedirect(returnUrl.Length > 0 ? returnUrl : "/");

@@ -4,8 +4,9 @@ using Npgsql;
 namespace Idsess.AspNetCore.Tests;
 
 /// <summary>
-/// A throwaway PostgreSQL 15 cluster with idsess preloaded, a generated master key and the expiry worker on
-/// database <c>app</c>: Unix socket only, in a temporary directory, stopped and removed when the tests end
+/// A throwaway PostgreSQL 15 cluster with idsess preloaded, a generated master key, the expiry worker on
+/// database <c>app</c>, client details recorded (<c>idsess.record_client = ip_and_agent</c>) and a database
+/// <c>app11</c> whose idsess is still 1.1: Unix socket only, in a temporary directory, stopped and removed when the tests end
 /// (test/run.sh also stops whatever a killed run left under IDSESS_TEST_WORKDIR).
 /// </summary>
 public sealed class Cluster : IDisposable
@@ -32,7 +33,11 @@ public sealed class Cluster : IDisposable
         }
         App = NpgsqlDataSource.Create(ConnectionString("app"));
         Admin = NpgsqlDataSource.Create(ConnectionString("postgres"));
+        App11 = NpgsqlDataSource.Create(ConnectionString("app", "app11"));
     }
+
+    /// <summary>Connections as <c>app</c> to database <c>app11</c>, where idsess is 1.1.</summary>
+    public NpgsqlDataSource App11 { get; }
 
     /// <summary>Connections as <c>app</c>, a role granted idsess_service only.</summary>
     public NpgsqlDataSource App { get; }
@@ -42,8 +47,8 @@ public sealed class Cluster : IDisposable
 
     public const int Port = 5432;
 
-    public string ConnectionString(string user) =>
-        new NpgsqlConnectionStringBuilder { Host = _dir, Port = Port, Database = "app", Username = user, Pooling = true }.ConnectionString;
+    public string ConnectionString(string user, string database = "app") =>
+        new NpgsqlConnectionStringBuilder { Host = _dir, Port = Port, Database = database, Username = user, Pooling = true }.ConnectionString;
 
     private void Start()
     {
@@ -65,14 +70,17 @@ public sealed class Cluster : IDisposable
             idsess.databases = 'app'
             idsess.max_nap = 200ms
             idsess.expired_sessions_trigger_logout = on
+            idsess.record_client = ip_and_agent
             fsync = off
             """);
         AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", Data, "-l", Path.Combine(_dir, "server.log"), "-w", "start");
         AsPostgres(Path.Combine(BinDir, "psql"), "-X", "-q", "-h", _dir, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE app");
+            "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE app", "-c", "CREATE DATABASE app11");
         AsPostgres(Path.Combine(BinDir, "psql"), "-X", "-q", "-h", _dir, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-U", "postgres", "-d", "app", "-v", "ON_ERROR_STOP=1", "-c",
             "CREATE EXTENSION idsess CASCADE; CREATE ROLE app LOGIN IN ROLE idsess_service; CREATE ROLE nobody LOGIN;");
+        AsPostgres(Path.Combine(BinDir, "psql"), "-X", "-q", "-h", _dir, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-U", "postgres", "-d", "app11", "-v", "ON_ERROR_STOP=1", "-c", "CREATE EXTENSION idsess VERSION '1.1' CASCADE");
     }
 
     private string Data => Path.Combine(_dir, "data");
@@ -133,6 +141,7 @@ public sealed class Cluster : IDisposable
     {
         App?.Dispose();
         Admin?.Dispose();
+        App11?.Dispose();
         Stop();
     }
 }

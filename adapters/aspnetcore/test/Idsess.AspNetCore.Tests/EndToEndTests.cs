@@ -96,6 +96,17 @@ public sealed class EndToEndTests(Cluster db) : IAsyncLifetime
         var server = Assert.Single(rows, r => r.Scheme == Apps.ServerScheme);
         Assert.Single(rows, r => r.Scheme == "rp1");
         Assert.Equal(["rp1"], server.Clients);
+        // The cookie handler handed the store the request: its tenant and client details, and the login's claims.
+        await using (var stored = db.Admin.CreateCommand(
+            "SELECT tenant, acr, amr, auth_time IS NOT NULL, client_ip::text, user_agent, device, lifetime_end - created FROM idsess.sessions WHERE key = $1"))
+        {
+            stored.Parameters.Add(new NpgsqlParameter { Value = server.Key });
+            await using var r = await stored.ExecuteReaderAsync();
+            Assert.True(await r.ReadAsync());
+            Assert.Equal((Apps.Tenant, "urn:e2e:password", "pwd", true, "127.0.0.0/24", Agent.UserAgent, "agent idsess-e2e-agent", TimeSpan.FromHours(8)),
+                (r.GetString(0), r.GetString(1), Assert.Single(r.GetFieldValue<string[]>(2)), r.GetBoolean(3), r.GetString(4), r.GetString(5),
+                 r.GetString(6), r.GetFieldValue<TimeSpan>(7)));
+        }
 
         // 2. rp2 signs in silently on the same server session: no login page, and rp2 joins the session.
         var silent = await agent.GetAsync(new Uri(_rp2.BaseUri(), "/"));
@@ -109,6 +120,14 @@ public sealed class EndToEndTests(Cluster db) : IAsyncLifetime
         Assert.Equal(["rp1", "rp2"], await sessions.GetClientsAsync(server.Key));
         var page = await sessions.QueryAsync(new IdsessSessionQuery { ClientId = "rp2", SubjectId = _user });
         Assert.Equal(server.Key, Assert.Single(page.Sessions).Key);
+        Assert.Equal("urn:e2e:password", page.Sessions[0].Acr);
+        Assert.Equal(["pwd"], page.Sessions[0].Amr);
+        var mine = await sessions.GetMySessionsAsync(_user, server.Key);
+        Assert.Equal(3, mine.Count);
+        Assert.True(mine[0].Current);
+        Assert.Equal(["rp1", "rp2"], mine[0].Clients);
+        Assert.Equal("127.0.0.0/24", mine[0].ClientIp);
+        Assert.DoesNotContain(mine.Skip(1), m => m.Current);
 
         // 3. A request to rp1 is in flight (authenticated, its cookie due for renewal) while an admin revokes.
         var inFlight = agent.GetAsync(new Uri(_rp1.BaseUri(), "/slow"));
