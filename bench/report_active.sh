@@ -5,7 +5,8 @@
 # sessions: one database filled at idsess 1.1, copied, and the copy updated
 # to 1.2.  Then the same in the copy with a tenth of the sessions moved into
 # ten tenants.  Each report is called warm, 7 times (the median and the
-# fastest are printed), and its subject count is EXPLAIN ANALYZEd.
+# fastest are printed), and its subject count is EXPLAIN ANALYZEd; so is
+# 1.2's with a shortcut for stores with no tenant (the form 1.2 now has).
 #
 # On the worktree's build in a private copy of the machine's PostgreSQL 15
 # (nothing installed on the machine is touched; as root, the server runs as
@@ -69,6 +70,17 @@ fast12="SELECT CASE WHEN idsess.tenant_scope() IS NULL
              WHERE d.subject_id IS NOT NULL) u)
        ELSE ($sub12) END"
 
+# The whole report of each form, as a statement (the function runs the
+# built version's).
+live="FROM (SELECT pg_catalog.count(*) AS n, pg_catalog.count(*) FILTER (WHERE s.idle_timeout IS NOT NULL) AS idle,
+             pg_catalog.count(*) FILTER (WHERE s.expires IS NULL) AS never,
+             pg_catalog.count(*) FILTER (WHERE s.expires <= pg_catalog.now() + interval '1 hour') AS soon
+      FROM idsess.sessions s WHERE (s.expires IS NULL OR s.expires > pg_catalog.now())
+        AND (s.idle_timeout IS NULL OR s.last_active + s.idle_timeout > pg_catalog.now())"
+rep11="SELECT t.n, ($sub11), t.idle, t.never, t.soon $live) t"
+rep12="SELECT t.n, ($sub12), t.idle, t.never, t.soon $live AND idsess.tenant_visible(s.tenant)) t"
+fastrep12="SELECT t.n, ($fast12), t.idle, t.never, t.soon $live AND idsess.tenant_visible(s.tenant)) t"
+
 # median and fastest of 7 warm calls (after 2 unmeasured), in ms
 timed() {
 	local db=$1 sql=$2
@@ -88,6 +100,10 @@ for db in v11 v12; do
 	say "$db: its result: $(q "$db" -At -c 'SELECT * FROM idsess_report_active()')"
 done
 say ""
+say "v11 report as 1.1 writes it: $(timed v11 "$rep11")"
+say "v12 report as 1.2 wrote it: $(timed v12 "$rep12")"
+say "v12 report with the shortcut: $(timed v12 "$fastrep12")"
+say ""
 say "v11 subject count alone: $(timed v11 "$sub11")"
 plan v11 "$sub11"
 say "v12 subject count alone: $(timed v12 "$sub12")"
@@ -105,3 +121,5 @@ say "v12 with tenants: its result: $(q v12 -At -c 'SELECT * FROM idsess_report_a
 say "v12 with tenants, subject count alone: $(timed v12 "$sub12")"
 plan v12 "$sub12"
 say "v12 with tenants, with the shortcut: $(timed v12 "$fast12") (result $(q v12 -At -c "$fast12"), without: $(q v12 -At -c "$sub12"))"
+say "v12 with tenants, report as 1.2 wrote it: $(timed v12 "$rep12")"
+say "v11 report (no tenants), again: $(timed v11 "$rep11")"
