@@ -177,9 +177,9 @@ DELETE FROM idsess.sessions;
 -- subject index) as with one.
 CREATE TEMP VIEW subject_pairs AS
 SELECT count(*) AS pairs FROM (SELECT DISTINCT tenant, subject_id FROM idsess.sessions WHERE subject_id IS NOT NULL) u;
-SELECT (idsess_create(s, 't', key => 'k-p' || i)).key FROM unnest('{fay,fay,gus,NULL}'::text[]) WITH ORDINALITY v(s, i);
+SELECT (idsess_create(s, 't', key => 'k-pair-' || i)).key FROM unnest('{fay,fay,gus,NULL}'::text[]) WITH ORDINALITY v(s, i);
 SELECT subjects, subjects = pairs AS as_pairs FROM idsess_report_active(), subject_pairs;
-SELECT key FROM idsess_create('fay', 't', key => 'k-p-acme', tenant => 'acme');
+SELECT key FROM idsess_create('fay', 't', key => 'k-pair-acme', tenant => 'acme');
 SELECT subjects, subjects = pairs AS as_pairs FROM idsess_report_active(), subject_pairs;
 DROP VIEW subject_pairs;
 
