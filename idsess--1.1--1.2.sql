@@ -419,7 +419,10 @@ COMMENT ON VIEW idsess.tenant_audit IS
 'The revocations confined to tenants the caller administers (all of them for a role not restricted to tenants): a tenant admin''s history';
 GRANT SELECT ON idsess.tenant_audit TO idsess_admin, idsess_tenant_admin;
 
--- Reports over live sessions: the caller's tenants only.
+-- Reports over live sessions: the caller's tenants only.  Subjects are
+-- (tenant, subject) pairs; while no session has a tenant and the caller
+-- sees every tenant, a pair is a subject, counted from the subject index
+-- alone as in 1.1 (the pairs need a pass over the table).
 CREATE OR REPLACE FUNCTION @extschema@.idsess_report_active(
 	OUT active_sessions bigint, OUT subjects bigint, OUT with_idle_timeout bigint,
 	OUT never_expire bigint, OUT expiring_within_1h bigint)
@@ -427,8 +430,13 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT COALESCE(t.n, 0),
-	       (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT d.tenant, d.subject_id FROM idsess.sessions d
-	                                         WHERE d.subject_id IS NOT NULL AND idsess.tenant_visible(d.tenant)) u),
+	       CASE WHEN idsess.tenant_scope() IS NULL
+	                 AND NOT EXISTS (SELECT FROM idsess.sessions e WHERE e.tenant IS NOT NULL)
+	            THEN (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT d.subject_id FROM idsess.sessions d
+	                                                  WHERE d.subject_id IS NOT NULL) u)
+	            ELSE (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT d.tenant, d.subject_id FROM idsess.sessions d
+	                                                  WHERE d.subject_id IS NOT NULL AND idsess.tenant_visible(d.tenant)) u)
+	       END,
 	       COALESCE(t.idle, 0), COALESCE(t.never, 0), COALESCE(t.soon, 0)
 	FROM (SELECT pg_catalog.count(*) AS n,
 	             pg_catalog.count(*) FILTER (WHERE s.idle_timeout IS NOT NULL) AS idle,
@@ -1002,7 +1010,7 @@ CREATE FUNCTION @extschema@.idsess_my_sessions(subject_id text, current_key text
                                                tenant text DEFAULT NULL)
 RETURNS TABLE (session_id text, current boolean, device text, client_ip inet, user_agent text,
                created timestamptz, last_seen timestamptz, expires timestamptz, clients text[],
-               acr text, amr text[], auth_time timestamptz)
+               acr text, amr text[], auth_time timestamptz, tenant text)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -1010,7 +1018,7 @@ BEGIN ATOMIC
 	       s.user_agent, s.created, s.last_seen, s.expires,
 	       ARRAY(SELECT c.client_id FROM idsess.session_clients c WHERE c.session = s.id
 	             ORDER BY c.added, c.client_id),
-	       s.acr, s.amr, s.auth_time
+	       s.acr, s.amr, s.auth_time, s.tenant
 	FROM idsess.sessions s
 	WHERE s.subject_id = idsess_my_sessions.subject_id
 	  AND idsess.session_is_live(s.expires, s.last_active, s.idle_timeout)
@@ -1020,7 +1028,7 @@ BEGIN ATOMIC
 	         COALESCE(s.last_seen, s.created) DESC, s.id;
 END;
 COMMENT ON FUNCTION @extschema@.idsess_my_sessions(text, text, text) IS
-'A subject''s live sessions in one tenant (tenant; NULL: current_key''s session''s, else the default tenant) for a "your active sessions" page, without keys: sid, whether it is current_key''s, device, IP, user agent, created, last seen, expiry, clients and the strength of the sign-in; the current one first, then the most recently seen';
+'A subject''s live sessions in one tenant (tenant; NULL: current_key''s session''s, else the default tenant) for a "your active sessions" page, without keys: sid, whether it is current_key''s, device, IP, user agent, created, last seen, expiry, clients, the strength of the sign-in and the tenant; the current one first, then the most recently seen';
 REVOKE ALL ON FUNCTION @extschema@.idsess_my_sessions(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.idsess_my_sessions(text, text, text) TO idsess_service;
 

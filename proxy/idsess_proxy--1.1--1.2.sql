@@ -97,10 +97,39 @@ END
 $fn$;
 COMMENT ON FUNCTION idsess.proxy_token_open(text) IS 'The fields of a results token made by this proxy, or NULL when it was not';
 
+-- idsess 1.2's search row, column for column: query_row's and the strength
+-- of the sign-in.
+CREATE TYPE idsess.search_row AS (
+	key text,
+	scheme text,
+	subject_id text,
+	session_id text,
+	display_name text,
+	created timestamptz,
+	renewed timestamptz,
+	expires timestamptz,
+	last_active timestamptz,
+	clients text[],
+	results_token text,
+	has_prev boolean,
+	has_next boolean,
+	total_count bigint,
+	total_pages integer,
+	current_page integer,
+	issuer text,
+	client_sids text[],
+	ticket text,
+	ticket_bytes bytea,
+	acr text,
+	amr text[],
+	auth_time timestamptz
+);
+COMMENT ON TYPE idsess.search_row IS 'One row of an idsess_query() page from 1.2 (as in idsess): query_row''s columns and the strength of the sign-in (acr, amr, auth_time)';
+
 CREATE FUNCTION idsess.proxy_page_by_hash(
 	subject_id text, session_id text, display_name text, client_id text,
 	count integer, after_created timestamptz, after_hash bytea, prior boolean)
-RETURNS SETOF idsess.query_row
+RETURNS SETOF idsess.search_row
 LANGUAGE plproxy
 AS $$
 	CLUSTER 'idsess_shards';
@@ -124,8 +153,10 @@ COMMENT ON FUNCTION idsess.proxy_key_order(text) IS 'The SHA-256 of a session ke
 -- count rows of the merged shards' next count + 1 rows (the extra row tells
 -- whether there is a next page).  Its token carries the page's first and
 -- last bounds, the page number and the first page's total, under the
--- filters' hash, authenticated (proxy_token_seal).
-CREATE OR REPLACE FUNCTION idsess_query(
+-- filters' hash, authenticated (proxy_token_seal).  Its rows are 1.2's, as
+-- idsess's: a new return type, so the function is made again.
+DROP FUNCTION idsess_query(text, text, text, text, integer, text, boolean, boolean);
+CREATE FUNCTION idsess_query(
 	subject_id text DEFAULT NULL,
 	session_id text DEFAULT NULL,
 	display_name text DEFAULT NULL,
@@ -134,7 +165,7 @@ CREATE OR REPLACE FUNCTION idsess_query(
 	results_token text DEFAULT NULL,
 	prior boolean DEFAULT false,
 	tickets boolean DEFAULT false)
-RETURNS SETOF idsess.query_row
+RETURNS SETOF idsess.search_row
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -147,14 +178,14 @@ DECLARE
 	tok_page integer;
 	total bigint;
 	page integer;
-	found_rows idsess.query_row[];
-	opened idsess.query_row[];
+	found_rows idsess.search_row[];
+	opened idsess.search_row[];
 	got integer;
 	more_before boolean;
 	more_after boolean;
-	first_row idsess.query_row;
-	last_row idsess.query_row;
-	cur idsess.query_row;
+	first_row idsess.search_row;
+	last_row idsess.search_row;
+	cur idsess.search_row;
 	out_token text;
 	pages integer;
 	bound bigint;
@@ -252,7 +283,7 @@ BEGIN
 		RETURN QUERY
 		SELECT r.key, r.scheme, r.subject_id, r.session_id, r.display_name, r.created, r.renewed,
 		       r.expires, r.last_active, r.clients, out_token, more_before, more_after, total, pages, page,
-		       r.issuer, r.client_sids, NULL::text, NULL::bytea
+		       r.issuer, r.client_sids, NULL::text, NULL::bytea, r.acr, r.amr, r.auth_time
 		FROM unnest(found_rows[1:got]) AS r
 		ORDER BY r.created, idsess.proxy_key_order(r.key);
 		RETURN;
@@ -298,7 +329,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION idsess_query(text, text, text, text, integer, text, boolean, boolean) IS
-'Admin search over every partition, as idsess_query: pages in (created, key hash) order merged from the shards, counts summed once for the first page, results tokens authenticated and free of session keys; tickets: opened by one idsess_get per row, bounded and kept in memory';
+'Admin search over every partition, as idsess_query: pages in (created, key hash) order merged from the shards, counts summed once for the first page, results tokens authenticated and free of session keys; tickets: opened by one idsess_get per row, bounded and kept in memory; rows show the strength of the sign-in';
 
 -- 1.1's page function and token, replaced by the ones above.
 DROP FUNCTION idsess.proxy_page(text, text, text, text, integer, timestamptz, text, boolean);
@@ -525,6 +556,7 @@ COMMENT ON FUNCTION idsess_take_expired(integer, boolean) IS
 'idsess_take_expired over the partitions in turn, up to count in all, at least once: a caller that rolls back gets the sessions again after idsess_proxy.expired_lease; tickets: opened, bounded and kept in memory; an unreachable partition is skipped with a warning';
 
 REVOKE ALL ON FUNCTION
+	idsess_query(text, text, text, text, integer, text, boolean, boolean),
 	idsess.proxy_token_seal(jsonb),
 	idsess.proxy_token_open(text),
 	idsess.proxy_page_by_hash(text, text, text, text, integer, timestamptz, bytea, boolean),
@@ -535,6 +567,7 @@ REVOKE ALL ON FUNCTION
 	idsess_take_expired(integer, boolean)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
+	idsess_query(text, text, text, text, integer, text, boolean, boolean),
 	idsess.proxy_token_seal(jsonb),
 	idsess.proxy_token_open(text),
 	idsess.proxy_page_by_hash(text, text, text, text, integer, timestamptz, bytea, boolean),
@@ -554,7 +587,9 @@ TO idsess_service;
 -- Each partition judges the confirmation, the dry run and the batch on its
 -- own sessions: a filter that matches all of one partition's sessions needs
 -- confirm there (stricter than one store, never laxer), and batch bounds
--- each partition's share of a call.
+-- each partition's share of a call.  key_id is the one filter refused: each
+-- shard numbers its own data keys, so one key id names unrelated keys in
+-- the partitions.
 DROP FUNCTION idsess_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text);
 DROP FUNCTION idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text);
 CREATE FUNCTION idsess.proxy_create(
@@ -713,18 +748,32 @@ RETURNS SETOF idsess.revoked
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+	in_tenant text := idsess_revoke.tenant;
 BEGIN
+	IF idsess_revoke.key_id IS NOT NULL THEN
+		RAISE EXCEPTION 'key_id is not offered through the proxy' USING ERRCODE = 'feature_not_supported',
+			DETAIL = 'Each shard has its own data keys: one key id names a different key in each partition.',
+			HINT = 'Call idsess_revoke(key_id => ...) in the shard database whose data key it is (its idsess.key_ring view lists them).';
+	END IF;
 	PERFORM idsess.proxy_ping();
+	-- "Everywhere else" is the kept session's tenant: only its partition
+	-- knows it, so the others are told.
+	IF idsess_revoke.except_key IS NOT NULL AND in_tenant IS NULL AND idsess_revoke.subject_id IS NOT NULL THEN
+		SELECT k.tenant INTO in_tenant
+		FROM idsess.proxy_my_sessions_of_key(idsess_revoke.subject_id, idsess_revoke.except_key, NULL) k
+		WHERE k.current;
+	END IF;
 	RETURN QUERY SELECT * FROM idsess.proxy_revoke(idsess_revoke.subject_id,
 		idsess_revoke.session_id, idsess_revoke.client_ids, idsess_revoke.reason,
-		idsess_revoke.except_key, idsess_revoke.tenant, idsess_revoke.client_id, idsess_revoke.created_before,
+		idsess_revoke.except_key, in_tenant, idsess_revoke.client_id, idsess_revoke.created_before,
 		idsess_revoke.created_after, idsess_revoke.key_id, idsess_revoke.confirm,
 		idsess_revoke.dry_run, idsess_revoke.batch, idsess_revoke.client_ip,
 		idsess_revoke.acr_not_in, idsess_revoke.amr_lacks);
 END
 $fn$;
 COMMENT ON FUNCTION idsess_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text) IS
-'idsess_revoke on every partition (all reachable first) with every filter; each partition judges the confirmation and takes at most batch sessions, and audits and notifies its part';
+'idsess_revoke on every partition (all reachable first) with every filter but key_id (refused, 0A000: data keys are per shard); each partition judges the confirmation and takes at most batch sessions, and audits and notifies its part';
 
 REVOKE ALL ON FUNCTION
 	idsess.proxy_create(text, text, bytea, text, text, text, text, timestamptz, interval, timestamptz, integer, text, interval, text, text[], timestamptz, inet, text, text, text),
@@ -744,3 +793,111 @@ GRANT EXECUTE ON FUNCTION
 	idsess.proxy_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text),
 	idsess_revoke(text, text, text[], text, text, text, text, timestamptz, timestamptz, integer, text, boolean, integer, inet, text[], text)
 TO idsess_service, idsess_admin;
+
+------------------------------------------------------------------------
+-- The rest of 1.2's API (issue 38): the touch that records where a
+-- session is used goes to the key's partition; a subject's "your active
+-- sessions" page and the sessions per tenant gather every partition.
+DROP FUNCTION idsess_touch(text);
+CREATE FUNCTION idsess_touch(
+	key text,
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	device text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON idsess.proxy_key_hash(key);
+$$;
+COMMENT ON FUNCTION idsess_touch(text, inet, text, text) IS
+'idsess_touch on the partition of the key, with where the session is used (kept as the shard''s idsess.record_client allows)';
+
+-- A subject's sessions lie in every partition (they are placed by key), in
+-- one tenant: the current session's, which only its partition knows, so
+-- it is asked first and the tenant is named to all.
+CREATE FUNCTION idsess.proxy_my_sessions(subject_id text, current_key text, tenant text)
+RETURNS TABLE (session_id text, current boolean, device text, client_ip inet, user_agent text,
+               created timestamptz, last_seen timestamptz, expires timestamptz, clients text[],
+               acr text, amr text[], auth_time timestamptz, tenant text)
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON ALL;
+	TARGET idsess_my_sessions;
+$$;
+COMMENT ON FUNCTION idsess.proxy_my_sessions(text, text, text) IS 'idsess_my_sessions of every partition';
+
+CREATE FUNCTION idsess.proxy_my_sessions_of_key(subject_id text, current_key text, tenant text)
+RETURNS TABLE (session_id text, current boolean, device text, client_ip inet, user_agent text,
+               created timestamptz, last_seen timestamptz, expires timestamptz, clients text[],
+               acr text, amr text[], auth_time timestamptz, tenant text)
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON idsess.proxy_key_hash(current_key);
+	TARGET idsess_my_sessions;
+$$;
+COMMENT ON FUNCTION idsess.proxy_my_sessions_of_key(text, text, text) IS
+'idsess_my_sessions of the partition of current_key: the current session''s tenant';
+
+-- One store breaks a tie of last seen by its internal id, which follows
+-- creation; the proxy by created, then sid.
+CREATE FUNCTION idsess_my_sessions(subject_id text, current_key text DEFAULT NULL, tenant text DEFAULT NULL)
+RETURNS TABLE (session_id text, current boolean, device text, client_ip inet, user_agent text,
+               created timestamptz, last_seen timestamptz, expires timestamptz, clients text[],
+               acr text, amr text[], auth_time timestamptz, tenant text)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT m.session_id, m.current, m.device, m.client_ip, m.user_agent, m.created, m.last_seen,
+	       m.expires, m.clients, m.acr, m.amr, m.auth_time, m.tenant
+	FROM idsess.proxy_my_sessions($1, $2, COALESCE($3, CASE WHEN $2 IS NOT NULL THEN
+	         (SELECT k.tenant FROM idsess.proxy_my_sessions_of_key($1, $2, NULL) k WHERE k.current) END)) m
+	ORDER BY m.current DESC, COALESCE(m.last_seen, m.created) DESC, m.created, m.session_id
+$fn$;
+COMMENT ON FUNCTION idsess_my_sessions(text, text, text) IS
+'A subject''s live sessions of one tenant (tenant; NULL: current_key''s session''s, else the default tenant) in every partition, without keys, as idsess_my_sessions: the current one first, then the most recently seen';
+
+CREATE FUNCTION idsess.proxy_report_tenants()
+RETURNS TABLE (tenant text, sessions bigint, subjects bigint, created bigint, expired bigint,
+               idle bigint, revoked bigint, deleted bigint, limited bigint, max_lifetime bigint)
+LANGUAGE plproxy
+AS $$
+	CLUSTER 'idsess_shards';
+	RUN ON ALL;
+	TARGET idsess_report_tenants;
+$$;
+COMMENT ON FUNCTION idsess.proxy_report_tenants() IS 'idsess_report_tenants of every partition';
+
+CREATE FUNCTION idsess_report_tenants()
+RETURNS TABLE (tenant text, sessions bigint, subjects bigint, created bigint, expired bigint,
+               idle bigint, revoked bigint, deleted bigint, limited bigint, max_lifetime bigint)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT t.tenant, sum(t.sessions)::bigint, sum(t.subjects)::bigint, sum(t.created)::bigint,
+	       sum(t.expired)::bigint, sum(t.idle)::bigint, sum(t.revoked)::bigint, sum(t.deleted)::bigint,
+	       sum(t.limited)::bigint, sum(t.max_lifetime)::bigint
+	FROM idsess.proxy_report_tenants() t
+	GROUP BY t.tenant ORDER BY t.tenant NULLS FIRST
+$fn$;
+COMMENT ON FUNCTION idsess_report_tenants() IS
+'Per tenant (NULL: the default tenant), summed over the partitions: live sessions, subjects (one with sessions in k partitions counts k times) and the events since 1.2';
+
+REVOKE ALL ON FUNCTION
+	idsess_touch(text, inet, text, text),
+	idsess.proxy_my_sessions(text, text, text),
+	idsess.proxy_my_sessions_of_key(text, text, text),
+	idsess_my_sessions(text, text, text),
+	idsess.proxy_report_tenants(),
+	idsess_report_tenants()
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	idsess_touch(text, inet, text, text),
+	idsess.proxy_my_sessions(text, text, text),
+	idsess.proxy_my_sessions_of_key(text, text, text),
+	idsess_my_sessions(text, text, text)
+TO idsess_service;
+GRANT EXECUTE ON FUNCTION idsess.proxy_report_tenants(), idsess_report_tenants()
+	TO idsess_reporting, idsess_admin;

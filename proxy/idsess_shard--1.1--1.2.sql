@@ -7,6 +7,7 @@
 -- the bound of a page; a session key is a bearer secret, so the bound is
 -- the SHA-256 of the key (of its UTF-8 bytes, so that every shard agrees
 -- whatever its encoding), which is as total an order as the key's own.
+-- Its rows are idsess 1.2's search rows, with the strength of the sign-in.
 CREATE FUNCTION idsess_shard_page_by_hash(
 	subject_id text,
 	session_id text,
@@ -16,7 +17,7 @@ CREATE FUNCTION idsess_shard_page_by_hash(
 	after_created timestamptz,
 	after_hash bytea,
 	prior boolean)
-RETURNS SETOF idsess.query_row
+RETURNS SETOF idsess.search_row
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -42,7 +43,7 @@ BEGIN
 	       s.issuer,
 	       ARRAY(SELECT c.client_sid FROM idsess.session_clients c WHERE c.session = s.id
 	             ORDER BY c.added, c.client_id),
-	       NULL::text, NULL::bytea
+	       NULL::text, NULL::bytea, s.acr, s.amr, s.auth_time
 	FROM idsess.sessions s,
 	     LATERAL (SELECT sha256(convert_to(s.key, 'UTF8')) AS h) k
 	WHERE (idsess_shard_page_by_hash.subject_id IS NULL OR lower(s.subject_id) LIKE p_subject)
@@ -63,7 +64,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION idsess_shard_page_by_hash(text, text, text, text, integer, timestamptz, bytea, boolean) IS
-'For idsess_proxy: idsess_query''s filtered live sessions in (created, SHA-256 of the key) order after the bound (prior: before it, descending), up to count; paging facts NULL';
+'For idsess_proxy: idsess_query''s filtered live sessions in (created, SHA-256 of the key) order after the bound (prior: before it, descending), up to count, with the strength of the sign-in; paging facts NULL';
 
 -- The back-channel logout outbox, claimed and acknowledged.  Through a
 -- proxy, each shard's call commits on its own: a proxy caller that rolls

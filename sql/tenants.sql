@@ -217,6 +217,17 @@ RESET ROLE;
 SELECT t.created >= 5 + c.created AS database_counts_all
 FROM idsess_report_totals() t, idsess_report_totals(tenant => 'acme') c;
 SELECT tenant, created, expired, revoked, deleted FROM idsess.stats_hourly_tenants WHERE tenant = 'cargo';
+DELETE FROM idsess.sessions;
+-- idsess_report_active's subjects are (tenant, subject) pairs, sessions
+-- without a subject left out, with no tenant in use (counted from the
+-- subject index) as with one.
+CREATE TEMP VIEW subject_pairs AS
+SELECT count(*) AS pairs FROM (SELECT DISTINCT tenant, subject_id FROM idsess.sessions WHERE subject_id IS NOT NULL) u;
+SELECT (idsess_create(s, 't', key => 'k-pair-' || i)).key FROM unnest('{fay,fay,gus,NULL}'::text[]) WITH ORDINALITY v(s, i);
+SELECT subjects, subjects = pairs AS as_pairs FROM idsess_report_active(), subject_pairs;
+SELECT key FROM idsess_create('fay', 't', key => 'k-pair-acme', tenant => 'acme');
+SELECT subjects, subjects = pairs AS as_pairs FROM idsess_report_active(), subject_pairs;
+DROP VIEW subject_pairs;
 
 DROP FUNCTION pg_temp.peek(text);
 DELETE FROM idsess.tenant_admins;

@@ -329,9 +329,15 @@ filter_sql(const RevokeFilter *f, bool negate)
 	if (f->has_key_id)
 		appendStringInfoString(&w, " AND s.key_id = $7 AND s.id >= (SELECT pg_catalog.min(k.id) "
 							   "FROM idsess.sessions k WHERE k.key_id = $7)");
-	/* The other sessions of the same person: in the kept session's tenant. */
+	/*
+	 * The other sessions of the same person: in the kept session's tenant,
+	 * unless the caller names one (as the proxy does for the partitions
+	 * that do not hold the kept session).
+	 */
 	if (f->except_key)
-		appendStringInfoString(&w, " AND s.key <> $9 AND s.tenant IS NOT DISTINCT FROM "
+		appendStringInfoString(&w, " AND s.key <> $9");
+	if (f->except_key && !f->tenant)
+		appendStringInfoString(&w, " AND s.tenant IS NOT DISTINCT FROM "
 							   "(SELECT e.tenant FROM idsess.sessions e WHERE e.key = $9)");
 	/* Sessions with no recorded IP, acr or amr are not known to match. */
 	if (f->client_ip)

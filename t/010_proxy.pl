@@ -20,13 +20,13 @@ write_master_key($keyfile);
 
 # Partitions 0 and 1 on shard a, 2 and 3 on shard b.  Shard a also holds
 # "single", a plain store (no worker) that gets the same sessions as the
-# proxy, to compare with.
+# proxy, to compare with.  Both record where sessions are used (1.2).
 my %parts = (a => [ 'idsess_p0', 'idsess_p1' ], b => [ 'idsess_p2', 'idsess_p3' ]);
 my %shard;
 for my $name (qw(a b))
 {
 	my $node = idsess_node("shard_$name", keyfile => $keyfile,
-		databases => join(',', @{ $parts{$name} }));
+		databases => join(',', @{ $parts{$name} }), conf => "idsess.record_client = ip_and_agent\n");
 	for my $db (@{ $parts{$name} }, $name eq 'a' ? ('single') : ())
 	{
 		$node->safe_psql('postgres', "CREATE DATABASE $db");
@@ -329,6 +329,75 @@ is(holder('tenant-key'), '', 'and it is gone from its partition');
 ($ret, $out, $err) = $proxy->psql('postgres',
 	q{SELECT idsess_create('zoe', 'ticket', key => 'key-01')});
 like($err, qr/unique/i, 'a key already in use is refused by its partition');
+
+# 1.2's account page, client details and strength of the sign-in, through
+# the proxy and in the single store alike: five sessions of one subject
+# (two of them in tenant acme), a step-up, two touches with the client.
+my $mia = join('', map {
+		sprintf(q{SELECT idsess_create('mia', 't', key => 'mia-%d', session_id => 'mia-sid-%d',
+			device => 'Device %d', client_ip => '198.51.100.%d', user_agent => 'Agent %d',
+			acr => 'silver', amr => '{pwd}', auth_time => timestamptz '2026-01-02 00:00:00+00',
+			tenant => %s, created => timestamptz '2026-01-02 00:00:00+00' + %d * interval '1 minute');},
+			$_, $_, $_, $_, $_, $_ % 2 ? 'NULL' : q{'acme'}, $_)
+	} 1 .. 5)
+  . q{SELECT idsess_update('mia-2', acr => 'gold', amr => '{pwd,hwk}',
+		auth_time => timestamptz '2026-01-02 01:00:00+00');
+	SELECT idsess_touch('mia-1', client_ip => '203.0.113.77', user_agent => 'Mozilla/5.0', device => 'Laptop')
+	       AND idsess_touch('mia-3', client_ip => '192.0.2.10');};
+$proxy->safe_psql('postgres', $mia);
+$single->safe_psql('single', $mia);
+my @mia_part = (undef, split(/,/, $proxy->safe_psql('postgres',
+	q{SELECT string_agg((hashtext('mia-' || i) & 3)::text, ',' ORDER BY i) FROM generate_series(1, 5) i})));
+ok(scalar(keys %{ { map { $_ => 1 } @mia_part[ 1 .. 5 ] } }) > 1, 'the subject\'s sessions lie in several partitions');
+is($partition_node[ $mia_part[1] ]->safe_psql("idsess_p$mia_part[1]",
+		q{SELECT concat_ws(' ', client_ip, user_agent, device) FROM idsess.sessions WHERE key = 'mia-1'}),
+	'203.0.113.0/24 Mozilla/5.0 Laptop',
+	'idsess_touch through the proxy records the IP (cut to /24) and the agent on the shard');
+my $mine = q{SELECT string_agg(concat_ws(' ', m.session_id, m.current, m.device, m.client_ip, m.user_agent,
+		m.acr, m.amr), ', ' ORDER BY m.ordinality) FROM idsess_my_sessions('mia', current_key => 'mia-1') WITH ORDINALITY m};
+my $my_sessions = $proxy->safe_psql('postgres', $mine);
+is($my_sessions, $single->safe_psql('single', $mine),
+	'idsess_my_sessions through the proxy gathers the partitions as the single store lists them');
+like($my_sessions, qr/^mia-sid-1 t Laptop 203\.0\.113\.0\/24 Mozilla\/5\.0 silver \{pwd\}, mia-sid-3 f Device 3 192\.0\.2\.0\/24 Agent 3 /,
+	'the current session first, then the one seen last');
+my $strength = q{SELECT string_agg(concat_ws(' ', key, acr, amr, auth_time AT TIME ZONE 'UTC'), ', ' ORDER BY key)
+	FROM idsess_query(subject_id => 'mia')};
+my $searched = $proxy->safe_psql('postgres', $strength);
+is($searched, $single->safe_psql('single', $strength),
+	'idsess_query rows through the proxy carry the strength of the sign-in as the single store\'s');
+like($searched, qr/^mia-1 silver \{pwd\} 2026-01-02 00:00:00, mia-2 gold \{pwd,hwk\} 2026-01-02 01:00:00,/,
+	'with the step-up made through the proxy');
+my $tenants = q{SELECT string_agg(concat_ws(' ', coalesce(tenant, '-'), sessions), ', ' ORDER BY tenant NULLS FIRST)
+	FROM idsess_report_tenants()};
+is($proxy->safe_psql('postgres', $tenants), $single->safe_psql('single', $tenants),
+	'idsess_report_tenants through the proxy counts the single store\'s sessions per tenant');
+is($proxy->safe_psql('postgres', q{SELECT subjects FROM idsess_report_tenants() WHERE tenant = 'acme'}),
+	scalar(keys %{ { map { $_ => 1 } @mia_part[ 2, 4 ] } }),
+	'and the tenant\'s subject once per partition it has sessions in');
+my $dry = q{SELECT concat_ws(' / ',
+	(SELECT string_agg(key, ',' ORDER BY key) FROM idsess_revoke(subject_id => 'mia', acr_not_in => '{gold}', dry_run => true)),
+	(SELECT string_agg(key, ',' ORDER BY key) FROM idsess_revoke(amr_lacks => 'hwk', subject_id => 'mia', dry_run => true)),
+	(SELECT string_agg(key, ',' ORDER BY key) FROM idsess_revoke(client_ip => '192.0.2.0/24', dry_run => true)))};
+is($proxy->safe_psql('postgres', $dry), $single->safe_psql('single', $dry),
+	'dry runs by acr, amr and IP through the proxy list what the single store lists');
+# "Everywhere else" is the kept session's tenant, which only its partition
+# holds: mia-2's (acme) reaches mia-4 only, mia-1's (the default) mia-3 and
+# mia-5, whichever partitions they lie in.
+my $acme_others = q{SELECT string_agg(key, ',' ORDER BY key)
+	FROM idsess_revoke(subject_id => 'mia', except_key => 'mia-2', dry_run => true)};
+is($proxy->safe_psql('postgres', $acme_others), 'mia-4',
+	'sign out everywhere else through the proxy keeps to the kept session\'s tenant');
+is($single->safe_psql('single', $acme_others), 'mia-4', 'as the single store does');
+my $others = q{SELECT string_agg(key, ',' ORDER BY key) FROM idsess_revoke(subject_id => 'mia', except_key => 'mia-1')};
+is($proxy->safe_psql('postgres', $others), 'mia-3,mia-5',
+	'sign out everywhere else through the proxy ends the other partitions\' sessions too');
+$single->safe_psql('single', $others);
+is($proxy->safe_psql('postgres', q{SELECT string_agg(session_id, ',') FROM idsess_my_sessions('mia', 'mia-1')}),
+	'mia-sid-1', 'and keeps the current one');
+($ret, $out, $err) = $proxy->psql('postgres', q{SELECT * FROM idsess_revoke(key_id => 1, confirm => 'revoke every session')},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/0A000: key_id is not offered through the proxy.*HINT:  Call idsess_revoke\(key_id/s,
+	'a revocation by data key is refused: each shard numbers its own keys');
 
 # The 1.1 contract through the proxy: upsert with issuer and each client's
 # own sid, remove_client, add_client with a sid, a rekey within the key's
