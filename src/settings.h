@@ -17,6 +17,7 @@ extern int	idsess_max_lifetime_s;
 extern char *idsess_databases;
 extern int	idsess_expire_batch_size;
 extern int	idsess_expire_batch_delay_ms;
+extern int	idsess_expire_min_rate;
 extern bool idsess_expire_prune;
 extern bool idsess_compress_tickets;
 extern int	idsess_max_nap_ms;

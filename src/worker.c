@@ -409,9 +409,31 @@ foreground_busy(void)
  * removes a backlog more than ten times as fast as Duende's cleanup; what
  * the traffic keeps meanwhile, measured against the neighbouring seconds
  * with the worker paused, is in bench/analysis.md.
+ *
+ * The duty cycle gives way to idsess.expire_min_rate: no pause takes the
+ * backlog's pace, counted from its first batch, below that many sessions a
+ * second.  Where the batches themselves are slow (their WAL flushes queued
+ * behind the traffic's commits), a fifth of the time would stretch a large
+ * backlog over minutes, and sessions would wait that long for their logout
+ * notice; the floor shortens the pauses to what the schedule leaves, down
+ * to none while the worker is behind it, and the traffic pays for that.
  */
 #define PACE_FACTOR		4
 #define PACE_MAX_MS		1000
+
+/*
+ * How long the worker may still pause, having taken `taken` sessions since
+ * the backlog's first batch began at `began`, and keep to
+ * idsess.expire_min_rate; 0 when it is behind.
+ */
+static long
+pace_floor_ms(TimestampTz began, int64 taken)
+{
+	double		due_us = (double) taken * USECS_PER_SEC / idsess_expire_min_rate;
+
+	return TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+										   began + (TimestampTz) Min(due_us, (double) PG_INT64_MAX / 2));
+}
 
 /*
  * The first nap after a round that left due sessions behind, which it could
@@ -571,6 +593,8 @@ static void
 step_expire(void)
 {
 	IdsessDueCursor cursor = {false, 0, 0};
+	TimestampTz began = GetCurrentTimestamp();
+	int64		taken = 0;
 
 	compress_page_images();
 	prune_wait_ms = PRUNE_WAIT_MS;
@@ -589,6 +613,7 @@ step_expire(void)
 		/* Autovacuum learns of the dead rows only from reported stats. */
 		(void) pgstat_report_stat(false);
 		round_removed += r.removed;
+		taken += r.locked;
 		if (r.locked < idsess_expire_batch_size)
 			break;
 		if (idsess_expire_batch_delay_ms > 0)
@@ -596,8 +621,12 @@ step_expire(void)
 		else if (busy_before && foreground_busy())
 		{
 			long		took = TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+			long		pause = Min(Max(PACE_FACTOR * took, 1), PACE_MAX_MS);
 
-			pause_between_batches(Min(Max(PACE_FACTOR * took, 1), PACE_MAX_MS), false);
+			if (idsess_expire_min_rate > 0)
+				pause = Min(pause, pace_floor_ms(began, taken));
+			if (pause > 0)
+				pause_between_batches(pause, false);
 		}
 		worker_interrupts();
 	}

@@ -1,6 +1,7 @@
 # The expiry worker paces a backlog by itself: flat out while nothing else
 # runs, pausing between batches while foreground work runs, and a fixed
-# pause when idsess.expire_batch_delay asks for one.  Asserted on the
+# pause when idsess.expire_batch_delay asks for one, and no pause that would
+# put it below idsess.expire_min_rate.  Asserted on the
 # worker's own counters (idsess.workers) and on the sessions it left, never
 # on how long anything took.  It also
 # compresses the page images a backlog's removal writes, read back from the
@@ -16,7 +17,7 @@ use lib $FindBin::RealBin;
 use IdsessTest;
 
 my ($node, $keyfile) = idsess_node('pacing', databases => 'one',
-	conf => "idsess.expire_batch_size = 100\n");
+	conf => "idsess.expire_batch_size = 100\nidsess.expire_min_rate = 0\n");
 $node->safe_psql('postgres', 'CREATE DATABASE one');
 $node->safe_psql('one', 'CREATE EXTENSION idsess CASCADE');
 ok($node->poll_query_until('one', q{SELECT state = 'sleeping' FROM idsess.workers}),
@@ -94,6 +95,18 @@ is($node->safe_psql('one', q{SELECT count(*) FROM idsess.sessions WHERE key LIKE
 $node->safe_psql('one', q{ALTER SYSTEM RESET idsess.expire_batch_delay});
 $node->reload;
 is(wait_cleared('switch'), '0', 'a busy server: the backlog is cleared after the reload');
+
+# A rate floor that no batch can keep up with leaves the worker no pause,
+# however busy the server: each batch ends behind the schedule.
+$node->safe_psql('one', q{ALTER SYSTEM SET idsess.expire_min_rate = 10000000});
+$node->reload;
+my $floor_before = (split /,/, $node->safe_psql('one', $paced))[0];
+backlog('floor');
+is(wait_cleared('floor'), '0', 'a busy server, a rate floor: the backlog is cleared');
+is((split /,/, $node->safe_psql('one', $paced))[0], $floor_before,
+	'a busy server, a rate floor out of reach: no batch was paced');
+$node->safe_psql('one', q{ALTER SYSTEM RESET idsess.expire_min_rate});
+$node->reload;
 $node->safe_psql('one',
 	q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%busy_loop%' AND pid <> pg_backend_pid()});
 $busy->finish;
