@@ -2,11 +2,13 @@
 # debian/pgversions, META.json's prerequisite, the support table
 # (doc/MAIN-README-SUPPORT.md, and README.md once it has the table) and
 # src/compat.h: they must agree, and the server this suite runs on must be
-# one of them.
+# one of them.  META.json and debian/changelog name the version that
+# idsess.control installs.
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use JSON::PP;
 use FindBin;
 
 my $top = "$FindBin::RealBin/..";
@@ -68,6 +70,17 @@ for my $t (@tables)
 	like($rows, qr/^\| $next and later \|.*not supported/m,
 		"$file: $next and later are said not to be supported");
 }
+
+# The extension's version: what CREATE EXTENSION installs (idsess.control)
+# is what the distribution and the package are named for.
+my ($default) = slurp('idsess.control') =~ /^default_version = '(\d+\.\d+)'/m;
+ok(defined $default, "idsess.control's default_version is a major.minor");
+my $meta = JSON::PP::decode_json(slurp('META.json'));
+like($_, qr/^\Q$default\E\.\d+$/, "META.json's version $_ is default_version ${default}'s")
+  for ($meta->{version}, $meta->{provides}{idsess}{version});
+my ($deb) = slurp('debian/changelog') =~ /^idsess \(([^)]+)\)/;
+like($deb, qr/^\Q$default\E\.\d+(~[a-z0-9.]+)?(-\d+)?$/,
+	"debian/changelog's latest version $deb is default_version ${default}'s");
 
 # The server the suite runs on.
 my ($stdout) = run_command([ 'postgres', '--version' ]);
