@@ -332,8 +332,9 @@ worker_interrupts(void)
  * setting instead, so a reload lengthens, shortens or ends it under way.
  * A reload that sets a fixed pause turns an adaptive one into it at once:
  * an administrator slowing a backlog down gets no further batch first.
+ * Returns whether the pause was a fixed one by its end.
  */
-static void
+static bool
 pause_between_batches(long ms, bool fixed)
 {
 	TimestampTz start = GetCurrentTimestamp();
@@ -358,6 +359,7 @@ pause_between_batches(long ms, bool fixed)
 	}
 	idsess_slot_note_pause(my_index,
 						   TimestampDifferenceMilliseconds(start, GetCurrentTimestamp()));
+	return fixed;
 }
 
 /*
@@ -417,6 +419,9 @@ foreground_busy(void)
  * backlog over minutes, and sessions would wait that long for their logout
  * notice; the floor shortens the pauses to what the schedule leaves, down
  * to none while the worker is behind it, and the traffic pays for that.
+ * A fixed pause (idsess.expire_batch_delay) starts the schedule afresh: an
+ * administrator who slowed a backlog down and resets the setting gets the
+ * pacing back, not a burst that makes up for the time held back.
  */
 #define PACE_FACTOR		4
 #define PACE_MAX_MS		1000
@@ -593,8 +598,9 @@ static void
 step_expire(void)
 {
 	IdsessDueCursor cursor = {false, 0, 0};
-	TimestampTz began = GetCurrentTimestamp();
+	TimestampTz began = GetCurrentTimestamp();	/* the pacing's schedule */
 	int64		taken = 0;
+	bool		fixed = false;
 
 	compress_page_images();
 	prune_wait_ms = PRUNE_WAIT_MS;
@@ -617,7 +623,7 @@ step_expire(void)
 		if (r.locked < idsess_expire_batch_size)
 			break;
 		if (idsess_expire_batch_delay_ms > 0)
-			pause_between_batches(0, true);
+			fixed = pause_between_batches(0, true);
 		else if (busy_before && foreground_busy())
 		{
 			long		took = TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
@@ -626,7 +632,13 @@ step_expire(void)
 			if (idsess_expire_min_rate > 0)
 				pause = Min(pause, pace_floor_ms(began, taken));
 			if (pause > 0)
-				pause_between_batches(pause, false);
+				fixed = pause_between_batches(pause, false);
+		}
+		if (fixed)
+		{
+			began = GetCurrentTimestamp();
+			taken = 0;
+			fixed = false;
 		}
 		worker_interrupts();
 	}
