@@ -23,7 +23,7 @@ int			idsess_max_lifetime_s = 0;
 char	   *idsess_databases = NULL;
 int			idsess_expire_batch_size = 1000;
 int			idsess_expire_batch_delay_ms = 0;
-int			idsess_expire_min_rate = 6000;
+int			idsess_expire_min_rate = 5500;
 bool		idsess_expire_prune = false;
 int			idsess_max_nap_ms = 10000;
 bool		idsess_expired_trigger_logout = false;
@@ -129,7 +129,7 @@ idsess_define_settings(void)
 							"Sessions a second below which the expiry worker does not pace a backlog.",
 							"The pacing's pauses shrink, down to none, so that a backlog is removed at least this fast from its first batch; zero leaves the pacing to its duty cycle alone.  No effect with idsess.expire_batch_delay set.",
 							&idsess_expire_min_rate,
-							6000, 0, 10000000,
+							5500, 0, 10000000,
 							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);
