@@ -600,7 +600,6 @@ step_expire(void)
 	IdsessDueCursor cursor = {false, 0, 0};
 	TimestampTz began = GetCurrentTimestamp();	/* the pacing's schedule */
 	int64		taken = 0;
-	bool		fixed = false;
 
 	compress_page_images();
 	prune_wait_ms = PRUNE_WAIT_MS;
@@ -609,6 +608,7 @@ step_expire(void)
 		IdsessExpired r;
 		TimestampTz start = GetCurrentTimestamp();
 		bool		busy_before = idsess_expire_batch_delay_ms == 0 && foreground_busy();
+		bool		fixed = false;
 
 		begin_step_xact();
 		r = idsess_expire_batch(idsess_schema_version(), idsess_expire_batch_size,
@@ -638,7 +638,6 @@ step_expire(void)
 		{
 			began = GetCurrentTimestamp();
 			taken = 0;
-			fixed = false;
 		}
 		worker_interrupts();
 	}

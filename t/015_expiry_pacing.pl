@@ -24,6 +24,7 @@ ok($node->poll_query_until('one', q{SELECT state = 'sleeping' FROM idsess.worker
 	'the worker runs');
 
 my $paced = q{SELECT paced_batches || ',' || (paced_ms > 0) FROM idsess.workers};
+sub paced_batches { return (split /,/, $node->safe_psql('one', $paced))[0]; }
 
 # 3,000 sessions falling due together (in a second, or $in): 30 full
 # batches of 100.
@@ -97,22 +98,22 @@ is($node->safe_psql('one', q{SELECT count(*) FROM idsess.sessions WHERE key LIKE
 # more than a busy batch and its pause take) that the 5 s spent so far
 # would put far behind: the floor's schedule starts afresh after a fixed
 # pause, so the rest of the backlog is paced, not rushed to make up for it.
-my $switch_before = (split /,/, $node->safe_psql('one', $paced))[0];
+my $switch_before = paced_batches();
 $node->safe_psql('one', q{ALTER SYSTEM RESET idsess.expire_batch_delay});
 $node->safe_psql('one', q{ALTER SYSTEM SET idsess.expire_min_rate = 500});
 $node->reload;
 is(wait_cleared('switch'), '0', 'a busy server: the backlog is cleared after the reload');
-cmp_ok((split /,/, $node->safe_psql('one', $paced))[0] - $switch_before, '>=', 25,
+cmp_ok(paced_batches() - $switch_before, '>=', 25,
 	'a busy server: after a fixed pause, the rate floor paces the rest of the backlog');
 
 # A rate floor that no batch can keep up with leaves the worker no pause,
 # however busy the server: each batch ends behind the schedule.
 $node->safe_psql('one', q{ALTER SYSTEM SET idsess.expire_min_rate = 10000000});
 $node->reload;
-my $floor_before = (split /,/, $node->safe_psql('one', $paced))[0];
+my $floor_before = paced_batches();
 backlog('floor');
 is(wait_cleared('floor'), '0', 'a busy server, a rate floor: the backlog is cleared');
-is((split /,/, $node->safe_psql('one', $paced))[0], $floor_before,
+is(paced_batches(), $floor_before,
 	'a busy server, a rate floor out of reach: no batch was paced');
 $node->safe_psql('one', q{ALTER SYSTEM RESET idsess.expire_min_rate});
 $node->reload;
@@ -123,10 +124,10 @@ $busy->finish;
 # An explicit pause applies on an idle server too: one after each full batch.
 $node->safe_psql('one', q{ALTER SYSTEM SET idsess.expire_batch_delay = '5ms'});
 $node->reload;
-my $before = (split /,/, $node->safe_psql('one', $paced))[0];
+my $before = paced_batches();
 backlog('fixed');
 is(wait_cleared('fixed'), '0', 'a fixed pause: the backlog is cleared');
-my $after = (split /,/, $node->safe_psql('one', $paced))[0];
+my $after = paced_batches();
 cmp_ok($after - $before, '>=', 29, 'a fixed pause: every full batch was followed by one');
 
 # A reload changes a fixed pause under way: in a 10 s pause after the first
